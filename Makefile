@@ -1,0 +1,43 @@
+# mirip_lab: the README's commands. `make test` and `make demo` work on a fresh machine with Python 3.11 and pip.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.mirip-installed
+DEMO   ?= runs/demo
+
+.PHONY: install test demo lab export clean-nbs readme bench help
+
+help:
+	@echo "make test   - install into .venv if needed, check nbs/ and mirip_lab/ agree, run every notebook's tests"
+	@echo "make demo   - diagnose -> batch size -> train -> evaluate -> report on the embedded sample data, into $(DEMO)/"
+	@echo "make lab    - JupyterLab on nbs/"
+	@echo "make export - nbs/ -> mirip_lab/ and README.md;  make clean-nbs - strip outputs before committing"
+
+# Installs only when .venv is missing or settings.ini/setup.py changed: a second `make test` does not reinstall.
+$(STAMP): settings.ini setup.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+test: $(STAMP)
+	@bash tools/check_sync.sh
+	@bash tools/nbtest.sh
+
+demo: $(STAMP)
+	$(BIN)/mirip-lab demo $(DEMO)
+
+lab: $(STAMP)
+	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install -q jupyterlab
+	$(BIN)/jupyter lab nbs
+
+export: $(STAMP)
+	$(BIN)/nbdev_export
+	$(BIN)/python tools/readme.py
+
+clean-nbs: $(STAMP)
+	$(BIN)/nbdev_clean
+
+readme: $(STAMP)
+	$(BIN)/python tools/readme.py
