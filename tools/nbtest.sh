@@ -4,6 +4,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
+# nbdev_test runs notebooks in parallel processes; torch's default of one intra-op thread per core then
+# oversubscribes the CPU (measured on the 2-core CI VM: a tiny CNN step went from 16 ms to ~1 s under load).
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 .venv/bin/nbdev_test --do_print --timing "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 started=$(grep -c '^Starting ' "$log" || true)
