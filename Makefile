@@ -26,7 +26,7 @@ test: $(STAMP)
 	@bash tools/nbtest.sh
 
 demo: $(STAMP)
-	$(BIN)/mirip-lab demo $(DEMO)
+	$(BIN)/mirip-lab demo --out-dir $(DEMO)
 
 lab: $(STAMP)
 	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install -q jupyterlab
