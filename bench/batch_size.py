@@ -70,7 +70,7 @@ def real(models, sizes, device, max_batch):
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    ap.add_argument('--models', default='resnet18', help='comma-separated presets for --device cuda (add the pairwise preset when it exists)')
+    ap.add_argument('--models', default='resnet18', help='comma-separated presets for --device cuda (MODEL_PRESETS: tiny-cnn, resnet18, pairwise-dinov2-large, pairwise-dinov2-large-e2e, pairwise-tiny)')
     ap.add_argument('--sizes', default='224,518')
     ap.add_argument('--max-batch', type=int, default=4096)
     ap.add_argument('--skip-simulated', action='store_true')
