@@ -17,8 +17,8 @@ import matplotlib; matplotlib.use('Agg')
 import pandas as pd
 import torch
 from mirip_lab.sample import make_sample_data
-from mirip_lab.diagnose import diagnose, folder_dataset, make_model, make_step, measure, setting_name, default_device
-from mirip_lab.utils import usable_cores
+from mirip_lab.diagnose import diagnose, folder_dataset, make_model, make_step, measure, setting_name
+from mirip_lab.utils import usable_cores, default_device
 
 
 def main():
