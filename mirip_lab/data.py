@@ -11,16 +11,18 @@ import pandas as pd
 import torch
 from PIL import Image, ImageOps
 from torch.utils.data import Dataset
+from torchvision import tv_tensors
 from torchvision.transforms import v2
 from . import sample
 
 # %% auto #0
-__all__ = ['TIERS', 'REQUIRED_COLUMNS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CACHE_VERSION', 'DATASETS', 'RAR_TOOLS', 'RAR_INSTALL',
-           'MARKER_FILE', 'ISBI_SPLITS', 'ISBI_SIZE', 'ISBI_N_LANDMARKS', 'ISBI_LIKE_MARKER', 'ISBI_TEMPLATE',
-           'tier_rank', 'read_table', 'load_metadata', 'to_rgb', 'decode_image', 'make_transforms', 'ImageDataset',
-           'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP', 'download', 'serve_folder', 'rar_backend',
-           'require_rar_backend', 'write_stored_rar', 'UnsafeArchiveError', 'archive_kind', 'extract', 'download_cli',
-           'extract_cli', 'make_isbi_like', 'check_isbi', 'isbi_splits', 'get_isbi2015', 'DataSplitter']
+__all__ = ['TIERS', 'REQUIRED_COLUMNS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'QUALITY_AUGMENT', 'CACHE_VERSION', 'DATASETS',
+           'RAR_TOOLS', 'RAR_INSTALL', 'MARKER_FILE', 'ISBI_SPLITS', 'ISBI_SIZE', 'ISBI_N_LANDMARKS',
+           'ISBI_LIKE_MARKER', 'ISBI_TEMPLATE', 'tier_rank', 'read_table', 'load_metadata', 'to_rgb', 'decode_image',
+           'RandomRot90', 'make_transforms', 'ImageDataset', 'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP',
+           'download', 'serve_folder', 'rar_backend', 'require_rar_backend', 'write_stored_rar', 'UnsafeArchiveError',
+           'archive_kind', 'extract', 'download_cli', 'extract_cli', 'make_isbi_like', 'check_isbi', 'isbi_splits',
+           'get_isbi2015', 'DataSplitter']
 
 # %% ../nbs/01_data.ipynb #142b3534
 TIERS = sample.TIERS  # ('S','A','B','C'), best to worst; the one definition lives in mirip_lab.sample
@@ -124,9 +126,20 @@ def decode_image(path) -> torch.Tensor:
 # %% ../nbs/01_data.ipynb #7cc19fec
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
+class RandomRot90(torch.nn.Module):
+    "Rotate by a random multiple of 90° (exact: pixels move, none is resampled)."
+    def forward(self, img):
+        out = torch.rot90(img, int(torch.randint(4, ())), (-2, -1))
+        return tv_tensors.wrap(out, like=img) if isinstance(img, tv_tensors.TVTensor) else out
+
+QUALITY_AUGMENT = dict(flip=True, vflip=True, rot90=True, channel_shuffle=True)  # content changes, quality does not
+
 def make_transforms(size:int,                # output side in pixels (the model's input size)
                     train:bool=False,        # add the augmentations below
                     flip:bool=True,          # (train) random horizontal flip
+                    vflip:bool=False,        # (train) random vertical flip
+                    rot90:bool=False,        # (train) random quarter turn
+                    channel_shuffle:bool=False,  # (train) random permutation of the RGB channels
                     rotation:float=0,        # (train) random rotation up to this many degrees
                     color_jitter:float=0.0,  # (train) brightness/contrast/saturation jitter strength
                    ) -> v2.Compose:
@@ -134,6 +147,9 @@ def make_transforms(size:int,                # output side in pixels (the model'
     tfms = [v2.ToImage(), v2.Resize((size, size), antialias=True)]
     if train:
         if flip: tfms.append(v2.RandomHorizontalFlip())
+        if vflip: tfms.append(v2.RandomVerticalFlip())
+        if rot90: tfms.append(RandomRot90())
+        if channel_shuffle: tfms.append(v2.RandomChannelPermutation())
         if rotation: tfms.append(v2.RandomRotation(rotation))
         if color_jitter: tfms.append(v2.ColorJitter(color_jitter, color_jitter, color_jitter))
     return v2.Compose(tfms + [v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
