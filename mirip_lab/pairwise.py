@@ -187,7 +187,7 @@ def compute_loss(self:PairwiseRankingModel, score1, score2, labels) -> torch.Ten
     return pairwise_loss(score1, score2, labels, self.loss_kind, self.margin)
 
 # %% ../nbs/05_pairwise.ipynb #ceb7e2a3
-from .data import TIERS, tier_rank, decode_image, make_transforms, ImageDataset, PairwiseDataset, load_metadata, DataSplitter
+from .data import TIERS, tier_rank, decode_image, make_transforms, QUALITY_AUGMENT, ImageDataset, PairwiseDataset, load_metadata, DataSplitter
 from .data import _unreadable
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif')
@@ -551,7 +551,7 @@ def train_pairwise(data,                             # MIRIP folder (images/ + m
                    backbone:str='dinov2-tiny',       # Hub name, local folder or 'dinov2-tiny'
                    size:int=64,                      # image side fed to the backbone (a multiple of the patch size)
                    use_feature_cache:bool=True,      # frozen backbone and no augmentation: train the projector on cached features
-                   augment:bool=False,               # flip/rotation/colour jitter on training images (forces end-to-end)
+                   augment:bool|dict=False,          # training augmentation (forces end-to-end): True = flip, or make_transforms arguments, e.g. QUALITY_AUGMENT
                    freeze_backbone:bool=True,        # train only the projector
                    splits=None,                      # (train, val) metadata; default: stratified 80/20 split of `data`
                    pairs_per_image:int|None=None,    # partners drawn per image each epoch; None: all ordered pairs
@@ -579,7 +579,7 @@ def train_pairwise(data,                             # MIRIP folder (images/ + m
         ds = []
         for m_, train in ((tr_md, True), (va_md, False)):
             c = DecodedImageCache(list(m_.path), size, cache_dir/'decoded', progress=config.progress)
-            ds.append(PairwiseDataset(m_, transform=make_transforms(size, train=train and augment), cache=c,
+            ds.append(PairwiseDataset(m_, transform=make_transforms(size, train=train and bool(augment), **(augment if isinstance(augment, dict) else {})), cache=c,
                                       pairs_per_image=pairs_per_image if train else None, seed=seed))
         module = PairwiseModule(model)
         config = replace(config, **lk)
@@ -687,13 +687,13 @@ def stage_train_eval(ctx:dict) -> str:
     e2e = ctx.get('train_mode', 'end-to-end') == 'end-to-end'
     md = ctx['metadata'] if 'path' in ctx.get('metadata', pd.DataFrame()) else load_metadata(Path(ctx['data'])/'metadata.csv')
     tr, va, te = DataSplitter(0.6, 0.2, 0.2, seed).split(md)
-    cfg = TrainingConfig(max_epochs=ctx.get('epochs', 30), learning_rate=1e-3 if e2e else 3e-3, warmup_steps=20 if e2e else 0,
+    cfg = TrainingConfig(max_epochs=ctx.get('epochs', 25), learning_rate=1e-3 if e2e else 3e-3, warmup_steps=20 if e2e else 0,
                          batch_size=ctx.get('batch_size') or 32, gradient_accumulation_steps=ctx.get('grad_accum') or 1,
                          mixed_precision=ctx.get('mixed_precision') or 'no', monitor='val/accuracy', progress=False, print_every=0, seed=seed)
     r = train_pairwise(md, cfg, out/'train', backbone='dinov2-tiny', size=size, splits=(tr, va), loader_kwargs=ctx.get('loader_kwargs'),
-                       pairs_per_image=ctx.get('pairs_per_image', 16), seed=seed, pooling=ctx.get('pooling', 'meanstd'),
+                       pairs_per_image=ctx.get('pairs_per_image', 8), seed=seed, pooling=ctx.get('pooling', 'meanstd'),
                        projector_output_dim=64, loss=ctx.get('loss', 'margin'),
-                       use_feature_cache=not e2e, freeze_backbone=not e2e, augment=e2e)
+                       use_feature_cache=not e2e, freeze_backbone=not e2e, augment=QUALITY_AUGMENT if e2e else False)
     m, tf = r['model'], make_transforms(size)
     ev = Evaluator(m, default_device(), batch_size=64)
     pds_ = {name: PairwiseDataset(d, transform=tf) for name, d in (('train', tr), ('val', va), ('test', te))}
@@ -701,10 +701,10 @@ def stage_train_eval(ctx:dict) -> str:
     res = ev.evaluate_detailed(pds_['test'], out_dir=out/'eval')
     ctx.update(pairwise=dict(train_accuracy=acc['train'], val_accuracy=acc['val'], test_accuracy=res['accuracy'],
                              kendall_tau=res['kendall_tau'], spearman=res['spearman'], checkpoint=str(r['checkpoint']), mode=r['mode']))
-    h = r['history']; best = int(h['val/accuracy'].idxmax()); cfg_pairs = ctx.get('pairs_per_image', 16)
+    h = r['history']; best = int(h['val/accuracy'].idxmax()); cfg_pairs = ctx.get('pairs_per_image', 8)
     summary = pd.DataFrame([dict(split=k, images=len(pds_[k].paths), pairs=len(pds_[k]), accuracy=v) for k, v in
                             (('train', acc['train']), ('val', acc['val']), ('test', res['accuracy']))])
-    how = (f"trained end to end from random weights on decoded-once images with flip augmentation, DataLoader {ctx.get('loader_kwargs') or {}}"
+    how = (f"trained end to end from random weights on decoded-once images with quality-safe augmentation (flips, quarter turns, channel permutation), DataLoader {ctx.get('loader_kwargs') or {}}"
            if e2e else "frozen: each image's features were computed once (cached features), then only the projector trained")
     return '\n\n'.join([
         f"A `PairwiseRankingModel` with a tiny DINOv2 backbone (`dinov2-tiny`, `{m.pooling}` pooling) at {size} px, {how}, for {len(h)} epochs "
