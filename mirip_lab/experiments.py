@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 from fastcore.script import Param
+from .utils import md_table
 from .train import TrainingConfig, Trainer, TrainModule, TASKS, rng_guard
 from .batch_size import is_oom
 
@@ -21,8 +22,8 @@ __all__ = ['SAMPLE_DATA', 'EXPERIMENT_KEYS', 'GB', 'STATUS', 'RESULT_COLUMNS', '
            'RecordingBatchSampler', 'recording_loader', 'step_samples', 'RunMonitor', 'weights_sha', 'samples_sha',
            'ensure_sample_data', 'read_status', 'run_experiment', 'visible_gpus', 'worker_job', 'run_parallel',
            'assign', 'run_experiments', 'find_runs', 'collect_results', 'recommend', 'plot_memory_vs_speed',
-           'plot_training_curves', 'summary_rows', 'plot_summary_table', 'md_table', 'report_markdown', 'analyze',
-           'experiment_cli', 'stage_experiments']
+           'plot_training_curves', 'summary_rows', 'plot_summary_table', 'summary_markdown', 'report_markdown',
+           'analyze', 'experiment_cli', 'stage_experiments']
 
 # %% ../nbs/06_experiments.ipynb #edbb8678
 SAMPLE_DATA = dict(n_images=96, size=64, seed=0)  # what `data: null` generates (mirip_lab.sample.make_sample_data)
@@ -511,9 +512,10 @@ def plot_summary_table(df:pd.DataFrame, rec:dict|None, path) -> Path:
     return Path(path)
 
 # %% ../nbs/06_experiments.ipynb #26561162
-def md_table(head:list[str], rows:list[list[str]]) -> str:
-    "A GitHub markdown table."
-    return '\n'.join(['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)] + ['| ' + ' | '.join(map(str, r)) + ' |' for r in rows])
+def summary_markdown(df:pd.DataFrame) -> str:
+    "The summary table (`summary_rows`) as markdown."
+    head, rows = summary_rows(df)
+    return md_table(pd.DataFrame(rows, columns=head))
 
 def report_markdown(df:pd.DataFrame, rec:dict|None, tolerance:float=0.02) -> str:
     "The text of `batch_optimization_report.md`."
@@ -525,7 +527,7 @@ def report_markdown(df:pd.DataFrame, rec:dict|None, tolerance:float=0.02) -> str
               f"{done.monitor.iloc[0] + (' (higher is better)' if done.monitor_mode.iloc[0] == 'max' else ' (lower is better)') if len(done) else '–'}.", '']
     lines += ['## Recommendation', '']
     lines += [f"**{rec['name']}** ({rec['shape']}): {rec['why']}" if rec else 'No run finished, so there is nothing to recommend: see the errors below.', '']
-    lines += ['## Results', '', md_table(*summary_rows(df)), '']
+    lines += ['## Results', '', summary_markdown(df), '']
     lines += ['## Convergence', '', f"Epochs and minutes until the validation metric first reached 95% of the run's own best "
               f"(for a loss: within 5% of it); minutes include validation.", '']
     for r in done.itertuples():
@@ -604,4 +606,4 @@ def stage_experiments(ctx:dict, epochs:int=2, configs=None, overrides:dict|None=
     ctx['experiments'] = res
     rec = res['recommendation']
     head = f"Recommended: **{rec['name']}** ({rec['shape']}): {rec['why']}" if rec else 'No run finished.'
-    return f"{head}\n\n{md_table(*summary_rows(res['results']))}\n\nReport and figures: `batch_optimization/`."
+    return f"{head}\n\n{summary_markdown(res['results'])}\n\nReport and figures: `batch_optimization/`."
