@@ -685,6 +685,7 @@ def stage_train_eval(ctx:dict) -> str:
     "Demo stage: train the pairwise ranker on ctx['metadata'] (tiny DINOv2, end to end or on cached features), evaluate on a held-out split, report."
     out, seed, size = Path(ctx['out']), ctx.get('seed', 0), ctx.get('size', 64)
     e2e = ctx.get('train_mode', 'end-to-end') == 'end-to-end'
+    aug = ctx.get('augment', QUALITY_AUGMENT) if e2e else False  # make_transforms arguments, or True for a horizontal flip
     md = ctx['metadata'] if 'path' in ctx.get('metadata', pd.DataFrame()) else load_metadata(Path(ctx['data'])/'metadata.csv')
     tr, va, te = DataSplitter(0.6, 0.2, 0.2, seed).split(md)
     cfg = TrainingConfig(max_epochs=ctx.get('epochs', 25), learning_rate=1e-3 if e2e else 3e-3, warmup_steps=20 if e2e else 0,
@@ -693,7 +694,7 @@ def stage_train_eval(ctx:dict) -> str:
     r = train_pairwise(md, cfg, out/'train', backbone='dinov2-tiny', size=size, splits=(tr, va), loader_kwargs=ctx.get('loader_kwargs'),
                        pairs_per_image=ctx.get('pairs_per_image', 8), seed=seed, pooling=ctx.get('pooling', 'meanstd'),
                        projector_output_dim=64, loss=ctx.get('loss', 'margin'),
-                       use_feature_cache=not e2e, freeze_backbone=not e2e, augment=QUALITY_AUGMENT if e2e else False)
+                       use_feature_cache=not e2e, freeze_backbone=not e2e, augment=aug)
     m, tf = r['model'], make_transforms(size)
     ev = Evaluator(m, default_device(), batch_size=64)
     pds_ = {name: PairwiseDataset(d, transform=tf) for name, d in (('train', tr), ('val', va), ('test', te))}
@@ -704,7 +705,8 @@ def stage_train_eval(ctx:dict) -> str:
     h = r['history']; best = int(h['val/accuracy'].idxmax()); cfg_pairs = ctx.get('pairs_per_image', 8)
     summary = pd.DataFrame([dict(split=k, images=len(pds_[k].paths), pairs=len(pds_[k]), accuracy=v) for k, v in
                             (('train', acc['train']), ('val', acc['val']), ('test', res['accuracy']))])
-    how = (f"trained end to end from random weights on decoded-once images with quality-safe augmentation (flips, quarter turns, channel permutation), DataLoader {ctx.get('loader_kwargs') or {}}"
+    augs = "quality-safe augmentation (flips, quarter turns, channel permutation)" if aug == QUALITY_AUGMENT else f"augmentation {aug}"
+    how = (f"trained end to end from random weights on decoded-once images with {augs}, DataLoader {ctx.get('loader_kwargs') or {}}"
            if e2e else "frozen: each image's features were computed once (cached features), then only the projector trained")
     return '\n\n'.join([
         f"A `PairwiseRankingModel` with a tiny DINOv2 backbone (`dinov2-tiny`, `{m.pooling}` pooling) at {size} px, {how}, for {len(h)} epochs "

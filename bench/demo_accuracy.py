@@ -1,0 +1,46 @@
+"""Held-out pairwise accuracy of the demo's training stage on the sample data, for chosen settings and seeds, in one run.
+
+Each seed writes its own sample set (same seed, same files as `mirip-lab demo --seed S`), trains the tiny DINOv2 ranker end to
+end through `mirip_lab.pairwise.stage_train_eval` (the demo's stage, with batch 32 and the default DataLoader instead of the
+earlier stages' choices) and prints train/val/test accuracy, Kendall tau and the stage's wall time.
+
+    python bench/demo_accuracy.py                                          # the demo's settings, seeds 0 1 2
+    python bench/demo_accuracy.py --n-images 96 --epochs 30 --pairs-per-image 16 --augment flip   # the demo before #5 closed
+"""
+import argparse, tempfile, time
+from pathlib import Path
+import pandas as pd
+from mirip_lab.data import QUALITY_AUGMENT, load_metadata
+from mirip_lab.pairwise import stage_train_eval
+from mirip_lab.sample import make_sample_data
+from mirip_lab.utils import md_table
+
+AUGMENT = {'quality': QUALITY_AUGMENT, 'flip': True}
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--n-images', type=int, default=384, help='sample images (split evenly over the tiers; 60/20/20 train/val/test)')
+    p.add_argument('--size', type=int, default=64, help='image side in pixels')
+    p.add_argument('--epochs', type=int, default=25)
+    p.add_argument('--pairs-per-image', type=int, default=8, help='partners drawn per training image each epoch')
+    p.add_argument('--augment', choices=list(AUGMENT), default='quality', help="'quality': QUALITY_AUGMENT; 'flip': horizontal flip only")
+    p.add_argument('--batch-size', type=int, default=32)
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    a = p.parse_args()
+    rows = []
+    for seed in a.seeds:
+        with tempfile.TemporaryDirectory() as d:
+            out = Path(d); make_sample_data(out/'data', a.n_images, a.size, seed)
+            ctx = dict(out=out, seed=seed, size=a.size, epochs=a.epochs, pairs_per_image=a.pairs_per_image, batch_size=a.batch_size,
+                       augment=AUGMENT[a.augment], metadata=load_metadata(out/'data'/'metadata.csv'), loader_kwargs={})
+            t0 = time.perf_counter(); stage_train_eval(ctx); dt = time.perf_counter() - t0
+        r = ctx['pairwise']
+        rows.append(dict(seed=seed, train=r['train_accuracy'], val=r['val_accuracy'], test=r['test_accuracy'],
+                         kendall_tau=r['kendall_tau'], seconds=round(dt)))
+        print(f"seed {seed}: test pairwise accuracy {r['test_accuracy']:.3f} (Kendall tau {r['kendall_tau']:.3f}), {dt:.0f} s", flush=True)
+    df = pd.DataFrame(rows)
+    print(f"\n{a.n_images} images at {a.size} px, {a.epochs} epochs x {a.pairs_per_image} pairs/image, augment {a.augment}, batch {a.batch_size}:\n")
+    print(md_table(df, '{:.3f}'))
+    print(f"\ntest accuracy: mean {df.test.mean():.3f}, min {df.test.min():.3f}")
+
+if __name__ == '__main__': main()
