@@ -686,13 +686,14 @@ def stage_train_eval(ctx:dict) -> str:
     out, seed, size = Path(ctx['out']), ctx.get('seed', 0), ctx.get('size', 64)
     e2e = ctx.get('train_mode', 'end-to-end') == 'end-to-end'
     aug = ctx.get('augment', QUALITY_AUGMENT) if e2e else False  # make_transforms arguments, or True for a horizontal flip
+    ppi = ctx.get('pairs_per_image', 8)
     md = ctx['metadata'] if 'path' in ctx.get('metadata', pd.DataFrame()) else load_metadata(Path(ctx['data'])/'metadata.csv')
     tr, va, te = DataSplitter(0.6, 0.2, 0.2, seed).split(md)
     cfg = TrainingConfig(max_epochs=ctx.get('epochs', 25), learning_rate=1e-3 if e2e else 3e-3, warmup_steps=20 if e2e else 0,
                          batch_size=ctx.get('batch_size') or 32, gradient_accumulation_steps=ctx.get('grad_accum') or 1,
                          mixed_precision=ctx.get('mixed_precision') or 'no', monitor='val/accuracy', progress=False, print_every=0, seed=seed)
     r = train_pairwise(md, cfg, out/'train', backbone='dinov2-tiny', size=size, splits=(tr, va), loader_kwargs=ctx.get('loader_kwargs'),
-                       pairs_per_image=ctx.get('pairs_per_image', 8), seed=seed, pooling=ctx.get('pooling', 'meanstd'),
+                       pairs_per_image=ppi, seed=seed, pooling=ctx.get('pooling', 'meanstd'),
                        projector_output_dim=64, loss=ctx.get('loss', 'margin'),
                        use_feature_cache=not e2e, freeze_backbone=not e2e, augment=aug)
     m, tf = r['model'], make_transforms(size)
@@ -702,15 +703,16 @@ def stage_train_eval(ctx:dict) -> str:
     res = ev.evaluate_detailed(pds_['test'], out_dir=out/'eval')
     ctx.update(pairwise=dict(train_accuracy=acc['train'], val_accuracy=acc['val'], test_accuracy=res['accuracy'],
                              kendall_tau=res['kendall_tau'], spearman=res['spearman'], checkpoint=str(r['checkpoint']), mode=r['mode']))
-    h = r['history']; best = int(h['val/accuracy'].idxmax()); cfg_pairs = ctx.get('pairs_per_image', 8)
+    h = r['history']; best = int(h['val/accuracy'].idxmax())
     summary = pd.DataFrame([dict(split=k, images=len(pds_[k].paths), pairs=len(pds_[k]), accuracy=v) for k, v in
                             (('train', acc['train']), ('val', acc['val']), ('test', res['accuracy']))])
-    augs = "quality-safe augmentation (flips, quarter turns, channel permutation)" if aug == QUALITY_AUGMENT else f"augmentation {aug}"
+    augs = ("quality-safe augmentation (flips, quarter turns, channel permutation)" if aug == QUALITY_AUGMENT else
+            "horizontal-flip augmentation" if aug is True else f"augmentation {aug}")
     how = (f"trained end to end from random weights on decoded-once images with {augs}, DataLoader {ctx.get('loader_kwargs') or {}}"
            if e2e else "frozen: each image's features were computed once (cached features), then only the projector trained")
     return '\n\n'.join([
         f"A `PairwiseRankingModel` with a tiny DINOv2 backbone (`dinov2-tiny`, `{m.pooling}` pooling) at {size} px, {how}, for {len(h)} epochs "
-        f"({cfg_pairs} sampled pairs per image per epoch; batch {cfg.batch_size} × accumulation {cfg.gradient_accumulation_steps}, "
+        f"({ppi} sampled pairs per image per epoch; batch {cfg.batch_size} × accumulation {cfg.gradient_accumulation_steps}, "
         f"mixed precision {cfg.mixed_precision}) through the Trainer; weights of the best validation epoch ({best + 1}).",
         "Pairwise accuracy over all ordered pairs of different tiers (chance is 50%):", md_table(summary, '{:.3f}'),
         f"Test split: Kendall τ {res['kendall_tau']:.3f}, Spearman ρ {res['spearman']:.3f} between scores and tiers. Per tier pair:",
