@@ -4,13 +4,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mirip-installed
 DEMO   ?= runs/demo
+LAB_ARGS ?=
+# Jupyter refuses to start as root (the usual user in a container) unless told it is on purpose.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: install test demo lab export clean-nbs readme bench help
 
 help:
 	@echo "make test   - install into .venv if needed, check nbs/ and mirip_lab/ agree, run every notebook's tests"
 	@echo "make demo   - diagnose -> batch size -> train -> evaluate -> report on the embedded sample data, into $(DEMO)/"
-	@echo "make lab    - JupyterLab on nbs/"
+	@echo "make lab    - JupyterLab on nbs/ (installs it on first use; extra flags: LAB_ARGS='--no-browser --port 8890')"
 	@echo "make export - nbs/ -> mirip_lab/ and README.md;  make clean-nbs - strip outputs before committing"
 
 # Installs only when .venv is missing or settings.ini/setup.py changed: a second `make test` does not reinstall.
@@ -30,7 +33,7 @@ demo: $(STAMP)
 
 lab: $(STAMP)
 	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install -q jupyterlab
-	$(BIN)/jupyter lab nbs
+	$(BIN)/jupyter lab nbs $(ROOT_FLAG) $(LAB_ARGS)
 
 export: $(STAMP)
 	$(BIN)/nbdev_export
