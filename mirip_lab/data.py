@@ -483,10 +483,7 @@ def _check_members(archive:Path, members) -> None:
                                      f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}. Nothing was extracted; do not use this archive.")
 
 def _sha256(p:Path) -> str:
-    h = hashlib.sha256()
-    with open(p, 'rb') as f:
-        for b in iter(lambda: f.read(2**20), b''): h.update(b)
-    return h.hexdigest()
+    with open(p, 'rb') as f: return hashlib.file_digest(f, 'sha256').hexdigest()
 
 _copy = shutil.copyfileobj  # module-level so a test can simulate a full disk
 

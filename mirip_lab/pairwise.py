@@ -438,12 +438,9 @@ def run_full_benchmark(self:PerformanceBenchmarks) -> dict:
     return r
 
 # %% ../nbs/05_pairwise.ipynb #c116697b
-def file_digest(path, chunk:int=1 << 20) -> str:
-    "SHA-1 of a file's bytes (hex, first 20 characters)."
-    h = hashlib.sha1()
-    with open(path, 'rb') as f:
-        while b := f.read(chunk): h.update(b)
-    return h.hexdigest()[:20]
+def file_digest(path) -> str:
+    "SHA-1 of a file's bytes (hex, first 20 characters): the feature cache's key for the image's content."
+    with open(path, 'rb') as f: return hashlib.file_digest(f, 'sha1').hexdigest()[:20]
 
 def _slug(s:str) -> str: return re.sub(r'[^A-Za-z0-9._-]+', '_', s).strip('_')
 
