@@ -688,7 +688,8 @@ def stage_train_eval(ctx:dict) -> str:
     tr, va, te = DataSplitter(0.6, 0.2, 0.2, seed).split(md)
     cfg = TrainingConfig(max_epochs=ctx.get('epochs', 25), learning_rate=1e-3 if e2e else 3e-3, warmup_steps=20 if e2e else 0,
                          batch_size=ctx.get('batch_size') or 32, gradient_accumulation_steps=ctx.get('grad_accum') or 1,
-                         mixed_precision=ctx.get('mixed_precision') or 'no', monitor='val/accuracy', progress=False, print_every=0, seed=seed)
+                         mixed_precision=ctx.get('mixed_precision') or 'no', monitor='val/accuracy', seed=seed,
+                         progress=ctx.get('progress', True), print_every=ctx.get('print_every', 5))  # a bar per epoch, a line every 5
     r = train_pairwise(md, cfg, out/'train', backbone='dinov2-tiny', size=size, splits=(tr, va), loader_kwargs=ctx.get('loader_kwargs'),
                        pairs_per_image=ppi, seed=seed, pooling=ctx.get('pooling', 'meanstd'),
                        projector_output_dim=64, loss=ctx.get('loss', 'margin'),
