@@ -51,7 +51,7 @@ def _random_crop(img:Image.Image, size:int, rng) -> Image.Image:
     return img.crop((x, y, x+side, y+side)).resize((size, size), Image.BICUBIC)
 
 def make_sample_data(out_dir,           # folder to write `images/` and `metadata.csv` into
-                     n_images:int=96,   # number of images, split evenly over the tiers S/A/B/C
+                     n_images:int=384,  # number of images, split evenly over the tiers S/A/B/C (384: the demo's set)
                      size:int=64,       # side of the square images in pixels
                      seed:int=0,        # random seed: same seed, same files
                     ) -> pd.DataFrame:
@@ -79,7 +79,7 @@ def make_sample_data(out_dir,           # folder to write `images/` and `metadat
 
 # %% ../nbs/00b_sample_data.ipynb #ed156a5d
 def sample_data_cli(out_dir:str,         # folder to write `images/` and `metadata.csv` into
-                    n_images:int=96,     # number of images, split evenly over the tiers S/A/B/C
+                    n_images:int=384,    # number of images, split evenly over the tiers S/A/B/C (384: the demo's set)
                     size:int=64,         # side of the square images in pixels
                     seed:int=0):         # random seed: same seed, same files
     "Write the embedded MIRIP-format sample set (real photographs, tiers by graded degradation)."
