@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, time
 from pathlib import Path
 from .env import env_report
-from .sample import make_sample_data, MARKER
+from .sample import make_sample_data, MARKER, SAMPLE_N_IMAGES
 from .data import load_metadata
 
 # %% auto #0
@@ -50,7 +50,7 @@ def stage_train_eval(ctx:dict) -> str:
 STAGES = [('Environment', stage_env), ('Sample data', stage_data), ('Loader doctor', stage_diagnose),
           ('Batch size', stage_batch_size), ('Training and evaluation', stage_train_eval)]
 
-def run_demo(out_dir='runs/demo', n_images:int=384, size:int=64, seed:int=0, stages=None, **settings) -> dict:
+def run_demo(out_dir='runs/demo', n_images:int=SAMPLE_N_IMAGES, size:int=64, seed:int=0, stages=None, **settings) -> dict:
     "Run every stage into `out_dir`, write `report.md` and `summary.json`, return the context (`settings` go into it, e.g. `epochs`)."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     ctx = dict(out=out, n_images=n_images, size=size, seed=seed, timings={}, **settings)
@@ -68,7 +68,7 @@ def run_demo(out_dir='runs/demo', n_images:int=384, size:int=64, seed:int=0, sta
 
 # %% ../nbs/98_demo.ipynb #44b3487b
 def demo_cli(out_dir:str='runs/demo',  # where the data, figures, checkpoints and report.md go
-             n_images:int=384,         # sample images (split evenly over the tiers)
+             n_images:int=SAMPLE_N_IMAGES,  # sample images (split evenly over the tiers)
              size:int=64,              # image side in pixels
              seed:int=0,               # seed for the data and the training
              epochs:int=25,            # training epochs (early stopping may end sooner)

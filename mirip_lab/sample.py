@@ -11,7 +11,8 @@ import pandas as pd
 from PIL import Image, ImageFilter
 
 # %% auto #0
-__all__ = ['TIERS', 'SOURCE_PHOTOS', 'DEGRADE', 'MARKER', 'source_photos', 'degrade', 'make_sample_data', 'sample_data_cli']
+__all__ = ['TIERS', 'SOURCE_PHOTOS', 'DEGRADE', 'MARKER', 'SAMPLE_N_IMAGES', 'source_photos', 'degrade', 'make_sample_data',
+           'sample_data_cli']
 
 # %% ../nbs/00b_sample_data.ipynb #43e1331d
 TIERS = ('S', 'A', 'B', 'C')  # best to worst
@@ -44,6 +45,7 @@ def degrade(img:Image.Image, tier:str, rng:np.random.Generator) -> Image.Image:
 
 # %% ../nbs/00b_sample_data.ipynb #e0f60e40
 MARKER = '.mirip_sample.json'
+SAMPLE_N_IMAGES = 384  # the demo's set: enough crops that a model trained from scratch generalises (see 05_pairwise)
 
 def _random_crop(img:Image.Image, size:int, rng) -> Image.Image:
     side = int(min(img.size) * rng.uniform(0.35, 1.0))
@@ -51,7 +53,7 @@ def _random_crop(img:Image.Image, size:int, rng) -> Image.Image:
     return img.crop((x, y, x+side, y+side)).resize((size, size), Image.BICUBIC)
 
 def make_sample_data(out_dir,           # folder to write `images/` and `metadata.csv` into
-                     n_images:int=384,  # number of images, split evenly over the tiers S/A/B/C (384: the demo's set)
+                     n_images:int=SAMPLE_N_IMAGES,  # number of images, split evenly over the tiers S/A/B/C
                      size:int=64,       # side of the square images in pixels
                      seed:int=0,        # random seed: same seed, same files
                     ) -> pd.DataFrame:
@@ -79,7 +81,7 @@ def make_sample_data(out_dir,           # folder to write `images/` and `metadat
 
 # %% ../nbs/00b_sample_data.ipynb #ed156a5d
 def sample_data_cli(out_dir:str,         # folder to write `images/` and `metadata.csv` into
-                    n_images:int=384,    # number of images, split evenly over the tiers S/A/B/C (384: the demo's set)
+                    n_images:int=SAMPLE_N_IMAGES,  # number of images, split evenly over the tiers S/A/B/C
                     size:int=64,         # side of the square images in pixels
                     seed:int=0):         # random seed: same seed, same files
     "Write the embedded MIRIP-format sample set (real photographs, tiers by graded degradation)."
