@@ -560,8 +560,8 @@ ANALYSIS_FILES = ('batch_optimization_results.csv', 'memory_vs_speed.png', 'trai
 
 def analyze(paths, out='outputs/analysis/batch_optimization', tolerance:float=0.02) -> dict:
     "Collect the runs in `paths` and write the CSV, the three figures and the report into `out`; returns {file: path} and the recommendation."
+    df, curves = collect_results(paths)  # first: a wrong path then leaves no empty report folder behind
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    df, curves = collect_results(paths)
     rec = recommend(df, tolerance)
     df.to_csv(out/ANALYSIS_FILES[0], index=False)
     plot_memory_vs_speed(df, out/ANALYSIS_FILES[1])
