@@ -19,10 +19,10 @@ from . import sample
 __all__ = ['TIERS', 'REQUIRED_COLUMNS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'QUALITY_AUGMENT', 'CACHE_VERSION', 'DATASETS',
            'RAR_TOOLS', 'RAR_INSTALL', 'MARKER_FILE', 'ISBI_SPLITS', 'ISBI_SIZE', 'ISBI_N_LANDMARKS',
            'ISBI_LIKE_MARKER', 'ISBI_TEMPLATE', 'tier_rank', 'read_table', 'load_metadata', 'to_rgb', 'decode_image',
-           'RandomRot90', 'make_transforms', 'ImageDataset', 'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP',
-           'download', 'serve_folder', 'rar_backend', 'require_rar_backend', 'write_stored_rar', 'UnsafeArchiveError',
-           'archive_kind', 'extract', 'download_cli', 'extract_cli', 'make_isbi_like', 'check_isbi', 'isbi_splits',
-           'get_isbi2015', 'DataSplitter']
+           'RandomRot90', 'make_transforms', 'takes_pil', 'load_pil', 'SlowPathNote', 'note_once', 'ImageDataset',
+           'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP', 'download', 'serve_folder', 'rar_backend',
+           'require_rar_backend', 'write_stored_rar', 'UnsafeArchiveError', 'archive_kind', 'extract', 'download_cli',
+           'extract_cli', 'make_isbi_like', 'check_isbi', 'isbi_splits', 'get_isbi2015', 'DataSplitter']
 
 # %% ../nbs/01_data.ipynb #142b3534
 TIERS = sample.TIERS  # ('S','A','B','C'), best to worst; the one definition lives in mirip_lab.sample
@@ -160,20 +160,59 @@ def _paths(metadata:pd.DataFrame, image_dir) -> list[Path]:
     if 'path' in metadata.columns: return [Path(p) for p in metadata.path]
     raise ValueError("metadata has no `path` column: pass image_dir=, or read it with load_metadata().")
 
+def _walk(t):
+    "`t` and every transform nested in it (Compose, RandomApply, RandomChoice, nn.Sequential)."
+    yield t
+    subs = getattr(t, 'transforms', None)
+    for s in (subs if isinstance(subs, (list, tuple)) else t.children() if isinstance(t, torch.nn.Module) else ()): yield from _walk(s)
+
+def takes_pil(transform) -> bool:
+    "Does `transform` want PIL images? True for a classic torchvision pipeline (one with `ToTensor` or `PILToTensor`), False for v2 and None."
+    from torchvision import transforms as T
+    pil_only = (T.ToTensor, T.PILToTensor, v2.ToTensor, v2.PILToTensor)
+    return transform is not None and any(isinstance(t, pil_only) for t in _walk(transform))
+
+def load_pil(path) -> Image.Image:
+    "Image file `path` as a PIL RGB image (same conversions as `decode_image`)."
+    try:
+        with Image.open(path) as im: return to_rgb(im)
+    except Exception as e: raise OSError(f"cannot decode image {path}: {type(e).__name__}: {e}") from e
+
+# %% ../nbs/01_data.ipynb #5a1c0de1
+class SlowPathNote(UserWarning):
+    "A slower path was chosen for a reason the user may not know; the message names the faster one."
+
+_noted: set = set()
+
+def note_once(key, msg:str):
+    "Warn `msg` (a `SlowPathNote`) the first time `key` comes up in this process."
+    if key in _noted: return
+    _noted.add(key); warnings.warn(msg, SlowPathNote, stacklevel=3)
+
 class _CachedImages:
-    "Mixin: `self._image(i)` from the decoded-image cache when there is one, else decoded from disk."
-    def _image(self, i:int) -> torch.Tensor:
-        if self.cache is not None: return self.cache.get(self.paths[i])
-        return decode_image(self.paths[i])
+    "Mixin: `_load_image(path)` loads one image as the transform takes it (PIL or uint8 tensor); `_tfm` applies the transform."
+    def _setup_images(self, paths, transform, cache):
+        self.paths, self.transform, self.image_cache = paths, transform, cache
+        if takes_pil(transform): note_once((type(self).__name__, 'pil'), f"{type(self).__name__}: the transform takes PIL images (a classic "
+            "torchvision pipeline with ToTensor), so every item is decoded with PIL at every epoch. Faster: "
+            "transform=mirip_lab.data.make_transforms(size) (torchvision v2, takes tensors) with cache=DecodedImageCache(paths, size, cache_dir), "
+            "which decodes and resizes each image once.")
+    def _load_image(self, path):
+        "One image: a PIL RGB image if the transform takes PIL, else a uint8 tensor C×H×W; from the decoded-image cache when there is one."
+        img = self.image_cache.get(path) if self.image_cache is not None else None
+        if takes_pil(self.transform): return load_pil(path) if img is None else v2.functional.to_pil_image(img)
+        return decode_image(path) if img is None else img
+    def _image(self, i:int): return self._load_image(self.paths[i])
     def _tfm(self, img):
-        return self.transform(img) if self.transform is not None else img.float().div_(255)
+        if self.transform is not None: return self.transform(img)
+        return (v2.functional.pil_to_tensor(img) if isinstance(img, Image.Image) else img).float().div_(255)
 
 # %% ../nbs/01_data.ipynb #f6aa8ce0
 class ImageDataset(_CachedImages, Dataset):
     "Item `i`: (image as float32 C×H×W, tier index) of metadata row `i`."
     def __init__(self, metadata:pd.DataFrame, image_dir=None, transform=None, cache=None):
         self.metadata = metadata.reset_index(drop=True)
-        self.paths, self.transform, self.cache = _paths(self.metadata, image_dir), transform, cache
+        self._setup_images(_paths(self.metadata, image_dir), transform, cache)
         self.tier_idx = [tier_rank(t) for t in self.metadata.tier]
     def __len__(self): return len(self.paths)
     def __getitem__(self, i): return self._tfm(self._image(i)), self.tier_idx[i]
@@ -204,9 +243,9 @@ class PairwiseDataset(_CachedImages, Dataset):
     "Item: (img1, img2, label) for pairs of images of different tiers; label +1. if img1's tier is better, else -1."
     def __init__(self, metadata:pd.DataFrame, image_dir=None, transform=None,
                  pairs_per_image:int|None=None,  # partners drawn per image each epoch; None: all ordered pairs
-                 seed:int=0, cache=None):
+                 seed:int=0, cache=None):        # cache: a DecodedImageCache (kept as `.image_cache`)
         self.metadata = metadata.reset_index(drop=True)
-        self.paths, self.transform, self.cache = _paths(self.metadata, image_dir), transform, cache
+        self._setup_images(_paths(self.metadata, image_dir), transform, cache)
         self.ranks = np.array([tier_rank(t) for t in self.metadata.tier])
         self.pairs_per_image, self.seed = pairs_per_image, seed
         self.set_epoch(0)

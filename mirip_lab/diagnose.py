@@ -213,7 +213,7 @@ def _stage_advice(dom:str, ms:dict, ds) -> str:
 
 def sample_stages(ds, n:int=8) -> StageTimes:
     "Time read / decode / transform (or the whole `ds[i]`) for `n` samples of `ds` and name the dominant stage."
-    paths, tf, cache = _image_paths(ds), getattr(ds, 'transform', None), getattr(ds, 'cache', None)
+    paths, tf, cache = _image_paths(ds), getattr(ds, 'transform', None), getattr(ds, 'image_cache', getattr(ds, 'cache', None))
     m = len(paths) if paths else len(ds)
     tfm = tf if tf is not None else (lambda t: t.float()/255)
     times = {}
