@@ -16,9 +16,9 @@ from .utils import md_table
 GB = 2**30  # bytes
 
 # %% auto #0
-__all__ = ['GB', 'GPU_TABLE', 'TIER_POLICY', 'OOM_MESSAGES', 'CURVES', 'CARDS', 'TIERS_TRIED', 'TRAIN_KEYS', 'DEFAULT_TRAIN_YAML',
-           'TEAM_HEADER', 'MODEL_PRESETS', 'mixed_precision_for', 'tier_by_memory', 'GpuPolicy', 'gpu_policy', 'is_oom',
-           'CudaMemory', 'SimulatedGPU', 'Probe', 'default_step', 'run_probe', 'preserved', 'tiny_cnn', 'next_batch',
+__all__ = ['GB', 'GPU_TABLE', 'TIER_POLICY', 'CURVES', 'CARDS', 'TIERS_TRIED', 'TRAIN_KEYS', 'DEFAULT_TRAIN_YAML', 'TEAM_HEADER',
+           'MODEL_PRESETS', 'mixed_precision_for', 'tier_by_memory', 'GpuPolicy', 'gpu_policy', 'CudaMemory',
+           'SimulatedGPU', 'Probe', 'default_step', 'run_probe', 'preserved', 'tiny_cnn', 'next_batch',
            'BatchSizeResult', 'find_batch_size', 'true_batch_size', 'simulated_cases', 'AccumPlan', 'plan_accumulation',
            'read_train_config', 'write_default_config', 'update_train_config', 'team_lookup', 'team_record',
            'image_batch', 'load_preset', 'estimate_memory', 'simulated_card', 'size_batch', 'batch_size_cli',
@@ -89,14 +89,7 @@ def gpu_policy(name:str, total_gb:float|None=None, capability:str|None=None, tie
                      mixed_precision or mixed_precision_for(capability, name), source)
 
 # %% ../nbs/03_batch_size.ipynb #df793a79
-OOM_MESSAGES = ('CUDA out of memory', 'CUDA error: out of memory', 'cuDNN error: CUDNN_STATUS_NOT_SUPPORTED',
-                'CUBLAS_STATUS_ALLOC_FAILED', "DefaultCPUAllocator: can't allocate memory", 'MPS backend out of memory',
-                'HIP out of memory', 'out of memory')
-
-def is_oom(e:BaseException) -> bool:
-    "Does `e` mean the batch did not fit in memory?"
-    if isinstance(e, torch.OutOfMemoryError): return True
-    return isinstance(e, RuntimeError) and any(s in str(e) for s in OOM_MESSAGES)
+from .utils import is_oom, OOM_MESSAGES  # defined once, in mirip_lab.utils; tested here too
 
 # %% ../nbs/03_batch_size.ipynb #a67a690e
 class CudaMemory:

@@ -9,9 +9,10 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.utils.data import Dataset, TensorDataset
+from .registry import register_task
 
 # %% auto #0
-__all__ = ['synth_regression', 'RegModel', 'OOMModel', 'SlowDataset', 'heavy_mlp', 'mirip_folder']
+__all__ = ['synth_regression', 'RegModel', 'regression_task', 'OOMModel', 'SlowDataset', 'heavy_mlp', 'mirip_folder']
 
 # %% ../nbs/97_test_utils.ipynb #b3da4efa
 def synth_regression(n:int=64, n_in:int=4, n_out:int=1, noise:float=0.1, seed:int=0) -> TensorDataset:
@@ -27,6 +28,13 @@ class RegModel(nn.Module):
         super().__init__()
         with torch.random.fork_rng(): torch.manual_seed(seed); self.lin = nn.Linear(n_in, n_out)
     def forward(self, x): return self.lin(x)
+
+# %% ../nbs/97_test_utils.ipynb #923c9c72
+@register_task('regression', help='a linear model on synthetic data (256 train, 64 validation samples): the smoke test')
+def regression_task(config, data=None):
+    "A linear model on `synth_regression` (256 train, 64 validation samples): the loop's smoke test."
+    from mirip_lab.train import SupervisedModule
+    return SupervisedModule(RegModel(seed=config.seed)), synth_regression(256, seed=config.seed), synth_regression(64, seed=config.seed + 1)
 
 # %% ../nbs/97_test_utils.ipynb #c0cbb659
 class OOMModel(nn.Module):

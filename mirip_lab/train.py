@@ -16,15 +16,14 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.data.distributed import DistributedSampler
 from fastcore.script import bool_arg
-from .batch_size import is_oom  # the one out-of-memory predicate
-from .utils import to_device
+from .utils import is_oom, to_device  # the one out-of-memory predicate, the one batch-to-device
+from .registry import TASKS, register_task, find_task  # the one task registry
 
 # %% auto #0
-__all__ = ['MIXED_PRECISION', 'ALIASES', 'CSV_COLUMNS', 'TASKS', 'TASK_MODULES', 'TrainingConfig', 'split_batch', 'TrainModule',
-           'accuracy_sum', 'SupervisedModule', 'warmup_cosine', 'rng_state', 'set_rng_state', 'seed_everything',
-           'rng_guard', 'atomic_save', 'load_checkpoint_file', 'pick_device', 'Trainer', 'MicroBatchWarning',
-           'memory_text', 'history_frame', 'metrics_frame', 'plot_history', 'find_task', 'register_task',
-           'regression_task', 'train_model', 'parse_task_args', 'train_cli']
+__all__ = ['MIXED_PRECISION', 'ALIASES', 'CSV_COLUMNS', 'TrainingConfig', 'split_batch', 'TrainModule', 'accuracy_sum',
+           'SupervisedModule', 'warmup_cosine', 'rng_state', 'set_rng_state', 'seed_everything', 'rng_guard',
+           'atomic_save', 'load_checkpoint_file', 'pick_device', 'Trainer', 'MicroBatchWarning', 'memory_text',
+           'history_frame', 'metrics_frame', 'plot_history', 'train_model', 'parse_task_args', 'train_cli']
 
 # %% ../nbs/04_trainer.ipynb #24391367
 MIXED_PRECISION = ('no', 'bf16', 'fp16')
@@ -789,34 +788,6 @@ def fit(self:Trainer, train_data, val_data=None, resume=None) -> pd.DataFrame:
     return df
 
 # %% ../nbs/04_trainer.ipynb #b1bfaa6e
-TASKS: dict = {}   # task name -> factory(config, data) -> (module, train_ds, val_ds)
-TASK_MODULES = {'pairwise': 'mirip_lab.pairwise', 'landmarks': 'mirip_lab.landmarks'}  # task (or name prefix) -> module that registers it
-
-def find_task(task:str):
-    "The factory of `task`, importing the module that registers it (`TASK_MODULES`, by name or by the prefix before '-'/'_') if needed."
-    if task not in TASKS:
-        mod = TASK_MODULES.get(task) or TASK_MODULES.get(task.replace('_', '-').split('-')[0])
-        if mod is not None:
-            try: importlib.import_module(mod)
-            except ModuleNotFoundError as e:
-                if e.name != mod: raise
-    if task not in TASKS:
-        known = sorted(set(TASKS) | set(TASK_MODULES))
-        raise ValueError(f"unknown task {task!r}: choose one of {', '.join(known)} (tasks register in mirip_lab.train.TASKS; mirip_lab.train.TASK_MODULES says which module registers which)")
-    return TASKS[task]
-
-def register_task(name:str, factory=None):
-    "Register `factory(config, data) -> (module, train_ds, val_ds)` as task `name` (usable as a decorator)."
-    if factory is None: return lambda f: register_task(name, f)
-    TASKS[name] = factory
-    return factory
-
-@register_task('regression')
-def regression_task(config:TrainingConfig, data=None):
-    "A linear model on `synth_regression` (256 train, 64 validation samples): the loop's smoke test."
-    from mirip_lab.test_utils import synth_regression, RegModel
-    return SupervisedModule(RegModel(seed=config.seed)), synth_regression(256, seed=config.seed), synth_regression(64, seed=config.seed + 1)
-
 def train_model(module:nn.Module, train_ds, val_ds=None, config:TrainingConfig|None=None, out_dir=None, resume=None, **overrides):
     "Train `module` on `train_ds` (validating on `val_ds`) with `config` (+ `overrides`), writing into `out_dir`; returns (trainer, history)."
     config = replace(config or TrainingConfig(), **({'checkpoint_dir': str(out_dir)} if out_dir is not None else {}), **overrides)
