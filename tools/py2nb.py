@@ -1,8 +1,11 @@
-"Convert a percent-format script to a clean notebook: `python tools/py2nb.py /tmp/NN_name.py nbs/NN_name.ipynb`."
+"Convert a percent-format script to a clean notebook: `python tools/py2nb.py /tmp/NN_name.py nbs/NN_name.ipynb` (metadata from tools/nbmeta.py)."
 import sys, jupytext, nbformat
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import nbmeta
 
 src, dst = sys.argv[1], sys.argv[2]
 nb = jupytext.read(src)
-nb.metadata = {'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}}
 for c in nb.cells: c.metadata = {}
-nbformat.write(nb, dst)
+nb.metadata = {}
+nbformat.write(nbformat.from_dict(nbmeta.normalise(nb)), dst)
