@@ -78,6 +78,7 @@ class TrainingConfig:
     tensorboard: bool = False                  # also log to TensorBoard in checkpoint_dir/tb (pip install tensorboard)
     wandb_enabled: bool = False                # also log to Weights & Biases (pip install wandb)
     wandb_project: str = 'mirip_lab'           # wandb project name
+    wandb_run_name: str|None = None            # wandb run name (e.g. experiment-001); None: wandb picks one
     wandb_mode: str = 'offline'                # 'offline' needs no network (`wandb sync` uploads later), or 'online'
     plot: bool = True                          # write training_curves.png at the end
     seed: int = 42                             # seeds Python, NumPy, torch and the DataLoader's shuffling
@@ -668,7 +669,7 @@ def _open_loggers(self:Trainer):
         self._tb = SummaryWriter(str(self.out/'tb'))
     if c.wandb_enabled:
         import wandb
-        self._wandb = wandb.init(project=c.wandb_project, config=asdict(c), mode=c.wandb_mode, dir=str(self.out), resume='allow')
+        self._wandb = wandb.init(project=c.wandb_project, name=c.wandb_run_name, config=asdict(c), mode=os.environ.get('WANDB_MODE', c.wandb_mode), dir=str(self.out), resume='allow')
 
 @patch
 def _log(self:Trainer, row:dict):
