@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 from mirip_lab.train import Trainer, TrainingConfig, MicroBatchWarning, rng_guard
+from mirip_lab.callbacks import Callback
 
 
 def wide_cnn(width: int = 64) -> nn.Module:
@@ -47,8 +48,10 @@ def print_warnings():
     warnings.showwarning = show
 
 
-class Ballast:
+class Ballast(Callback):
     "After epoch `fill_after`, allocate all free GPU memory but `leave` × one step's activations; free it after `release_after`."
+    order = 20
+    def after_epoch(self): self(self.trainer, self.trainer.row)
     def __init__(self, device, leave: float, fill_after: int = 1, release_after: int = 0):
         self.device, self.leave, self.fill_after, self.release_after, self.t = device, leave, fill_after, release_after, None
     def __call__(self, trainer, row):
@@ -69,8 +72,10 @@ class Ballast:
             print(f"ballast released after epoch {row['epoch']}: {torch.cuda.mem_get_info(d)[0]/2**30:.2f} GiB free", flush=True)
 
 
-class SimulatedBallast:
+class SimulatedBallast(Callback):
     "CPU stand-in: after epoch `fill_after` the OOMModel's limit drops to `limit` samples (None again after `release_after`)."
+    order = 20
+    def after_epoch(self): self(self.trainer, self.trainer.row)
     def __init__(self, oom_model, limit: int, fill_after: int = 1, release_after: int = 0):
         self.m, self.limit, self.fill_after, self.release_after = oom_model, limit, fill_after, release_after
     def __call__(self, trainer, row):
