@@ -15,8 +15,10 @@ from torchvision import tv_tensors
 from torchvision.transforms import v2
 from PIL import Image
 from tqdm.auto import tqdm
-from .train import TrainModule, TrainingConfig, register_task, pick_device, load_checkpoint_file
-from .utils import md_table
+from .train import TrainModule, TrainingConfig, load_checkpoint_file
+from .utils import md_table, pick_device
+from .registry import TASKS, MODELS
+from .augment import LandmarkBatchAugment, to_float
 
 # %% auto #0
 __all__ = ['ISBI_SPACING_MM', 'SDR_RADII', 'LANDMARK_NAMES', 'ANNOTATIONS', 'NET_PRESETS', 'REFERENCE_ROWS',
@@ -142,9 +144,10 @@ def _decode_gray(path, size:int) -> torch.Tensor:
         return torch.from_numpy(np.array(im.convert('L').resize((size, size), Image.BILINEAR, reducing_gap=None)))[None]
 
 class LandmarkDataset(Dataset):
-    "ISBI-style images and (y,x) landmarks resized to size×size; item -> (float image 1×S×S, landmarks (L,2) in input pixels)."
-    def __init__(self, paths, landmarks, size:int=512, augment=None, store:bool=True, cache=None, progress:bool=False):
-        self.paths, self.size, self.augment, self.cache = [str(p) for p in paths], size, augment, cache
+    "ISBI-style images and (y,x) landmarks resized to size×size; item -> (image 1×S×S, float in [0,1] or `uint8`, landmarks (L,2) in input pixels)."
+    def __init__(self, paths, landmarks, size:int=512, augment=None, store:bool=True, cache=None, progress:bool=False,
+                 uint8:bool=False):  # deliver uint8 images: the module converts (and augments) them on the device
+        self.paths, self.size, self.augment, self.cache, self.uint8 = [str(p) for p in paths], size, augment, cache, uint8
         self.landmarks = torch.as_tensor(np.asarray(landmarks), dtype=torch.float32)
         self.orig_hw = torch.tensor([Image.open(p).size[::-1] for p in self.paths], dtype=torch.float32)  # header only
         self.images = None
@@ -157,7 +160,8 @@ class LandmarkDataset(Dataset):
         if self.cache is not None: return self.cache[i][:1]
         return _decode_gray(self.paths[i], self.size)
     def __getitem__(self, i):
-        img, lm = self.image(i).float() / 255, to_input(self.landmarks[i], self.orig_hw[i], self.size)
+        img, lm = self.image(i), to_input(self.landmarks[i], self.orig_hw[i], self.size)
+        if not (self.uint8 and self.augment is None): img = to_float(img)
         return self.augment(img, lm) if self.augment is not None else (img, lm)
 
 # %% ../nbs/07_landmarks.ipynb #7401ba4d
@@ -172,26 +176,42 @@ def landmark_net(n_landmarks:int=19, preset:str='gpu', **kw) -> nn.Module:
     if preset not in NET_PRESETS: raise ValueError(f"preset must be one of {', '.join(NET_PRESETS)}, got {preset!r}")
     return SpatialConfigurationNet(spatial_dims=2, in_channels=1, out_channels=n_landmarks, **{**NET_PRESETS[preset], **kw})
 
+for _k in NET_PRESETS:
+    MODELS.register(f'scn-{_k}', lambda _k=_k, **kw: landmark_net(preset=_k, **kw), help=f"landmarker SpatialConfigurationNet, the landmarks task's {_k!r} preset (19 heatmaps)")
+
+
+# %% ../nbs/07_landmarks.ipynb #5b0c1e7a
 class HeatmapModule(TrainModule):
     "Heatmap regression for `(img, landmarks)` batches: Gaussian targets made on the device, spatial-softmax NLL loss, MRE metric."
-    def __init__(self, net:nn.Module, size:int, n_landmarks:int=19, sigma:float=2.0, decode:str='soft_argmax'):
+    def __init__(self, net:nn.Module, size:int, n_landmarks:int=19, sigma:float=2.0, decode:str='soft_argmax',
+                 augment:nn.Module|None=None):  # a LandmarkBatchAugment: uint8 batches augmented on the device when training
         from landmarker.heatmap import GaussianHeatmapGenerator
         from landmarker.losses import NLLLoss
         super().__init__()
-        self.net, self.size, self.decode_method = net, size, decode
+        self.net, self.size, self.decode_method, self.augment = net, size, decode, augment
         self.gen = GaussianHeatmapGenerator(n_landmarks, sigmas=sigma, heatmap_size=(size, size))
         self.nll = NLLLoss(spatial_dims=2)
-    def forward(self, batch): return self.net(batch[0])
+    def forward(self, batch):
+        "Heatmaps; when augmenting (training with `augment`), (heatmaps, the moved landmarks they should show)."
+        if self.augment is None or not self.training: return self.net(to_float(batch[0]))
+        x, lm = self.augment(batch[0], batch[1])
+        return self.net(x), lm
+    def _split(self, batch, output): return output if isinstance(output, tuple) else (output, batch[1])
     def target(self, lm):
         # in float32 even inside an autocast region: landmarker inverts the Gaussians' covariance, which bf16/fp16 cannot
         with torch.autocast(lm.device.type, enabled=False): h = self.gen(lm.float())
         return h / h.sum((-2, -1), keepdim=True).clamp_min(1e-12)
-    def loss(self, batch, output): return self.nll(output.float(), self.target(batch[1]))
+    def loss(self, batch, output):
+        h, lm = self._split(batch, output)
+        return self.nll(h.float(), self.target(lm))
     def decode(self, output) -> torch.Tensor:
         "(y,x) input-pixel coordinates (B,L,2) from heatmaps."
         from landmarker.heatmap import heatmap_to_coord
-        return heatmap_to_coord(output.float(), method=self.decode_method).float()
-    def metrics(self, batch, output): return {'mre_px': radial_errors(self.decode(output), batch[1]).mean(-1).sum()}
+        h = output[0] if isinstance(output, tuple) else output
+        return heatmap_to_coord(h.float(), method=self.decode_method).float()
+    def metrics(self, batch, output):
+        h, lm = self._split(batch, output)
+        return {'mre_px': radial_errors(self.decode(h), lm).mean(-1).sum()}
     def weights(self): return self.net
 
 # %% ../nbs/07_landmarks.ipynb #b500861b
@@ -281,7 +301,7 @@ def plot_landmarks(ds:LandmarkDataset, pred:torch.Tensor, path, n:int=3, title:s
     return Path(path)
 
 # %% ../nbs/07_landmarks.ipynb #199bca9b
-LANDMARK_TASK_DEFAULTS = dict(size=512, annotation='mean', val_fraction=0.2, preset='gpu', sigma=2.0, augment=True, protocol='isbi', fold=1)
+LANDMARK_TASK_DEFAULTS = dict(size=512, annotation='mean', val_fraction=0.2, preset='gpu', sigma=2.0, augment=True, augment_on='device', protocol='isbi', fold=1)
 SYNTHETIC_TASK = dict(size=64, preset='tiny', sigma=1.5, n_train=40, n_test1=12, n_test2=12)
 
 def _task_settings(data, overrides) -> dict:
@@ -291,19 +311,22 @@ def _task_settings(data, overrides) -> dict:
     return {**s, **{k: v for k, v in overrides.items() if v is not None}}
 
 def build_landmark_run(root, size:int=512, annotation:str='mean', val_fraction:float=0.2, preset:str='gpu', sigma:float=2.0,
-                       augment:bool=True, protocol:str='isbi', fold:int=1, seed:int=0, cache=None, progress:bool=False):
+                       augment:bool=True, protocol:str='isbi', fold:int=1, seed:int=0, cache=None, progress:bool=False,
+                       augment_on:str='device'):  # 'device': uint8 batches augmented on the training device; 'loader': per sample
     "(module, train_ds, val_ds, settings) for ISBI data under `root`."
+    if augment_on not in ('device', 'loader'): raise ValueError(f"augment_on must be 'device' or 'loader', got {augment_on!r}")
     pr = isbi_protocol(root, annotation, val_fraction, seed, protocol, fold)
     torch.manual_seed(seed)
-    module = HeatmapModule(landmark_net(19, preset), size, sigma=sigma)
-    aug = LandmarkAugment() if augment else None
-    tr = LandmarkDataset(*pr['train'][:2], size=size, augment=aug, progress=progress)
-    va = LandmarkDataset(*pr['val'][:2], size=size, progress=progress)
-    settings = dict(size=size, annotation=annotation, val_fraction=val_fraction, preset=preset, sigma=sigma, augment=augment,
+    dev = augment_on == 'device'
+    module = HeatmapModule(landmark_net(19, preset), size, sigma=sigma, augment=LandmarkBatchAugment() if augment and dev else None)
+    aug = LandmarkAugment() if augment and not dev else None
+    tr = LandmarkDataset(*pr['train'][:2], size=size, augment=aug, progress=progress, uint8=dev)
+    va = LandmarkDataset(*pr['val'][:2], size=size, progress=progress, uint8=dev)
+    settings = dict(size=size, annotation=annotation, val_fraction=val_fraction, preset=preset, sigma=sigma, augment=augment, augment_on=augment_on,
                     protocol=protocol, fold=fold, seed=seed, root=str(Path(root).absolute()), meta=pr['meta'])
     return module, tr, va, settings
 
-@register_task('landmarks')
+@TASKS.register('landmarks')
 def landmarks_task(config:TrainingConfig, data=None, **overrides):
     "ISBI 2015 landmarks from `data` (a folder holding ISBI2015/); None: a small synthetic ISBI-layout tree in the checkpoint folder."
     s = _task_settings(data, overrides)
@@ -312,7 +335,7 @@ def landmarks_task(config:TrainingConfig, data=None, **overrides):
         if not (data/'ISBI2015').exists():
             from mirip_lab.data import make_isbi_like
             make_isbi_like(data, **{k: SYNTHETIC_TASK[k] for k in ('n_train', 'n_test1', 'n_test2')}, seed=config.seed)
-    module, tr, va, settings = build_landmark_run(data, seed=config.seed, **{k: s[k] for k in ('size', 'annotation', 'val_fraction', 'preset', 'sigma', 'augment', 'protocol', 'fold')})
+    module, tr, va, settings = build_landmark_run(data, seed=config.seed, **{k: s[k] for k in ('size', 'annotation', 'val_fraction', 'preset', 'sigma', 'augment', 'augment_on', 'protocol', 'fold')})
     out = Path(config.checkpoint_dir); out.mkdir(parents=True, exist_ok=True)
     (out/'landmarks_task.json').write_text(json.dumps(settings, indent=1))
     return module, tr, va
