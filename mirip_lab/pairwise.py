@@ -18,14 +18,15 @@ from tqdm.auto import tqdm
 from .utils import md_table, default_device
 
 # %% auto #0
-__all__ = ['DINOV2_SIZES', 'TINY_BACKBONES', 'POOLINGS', 'POOL_WIDTH', 'LOSSES', 'IMAGE_EXTS', 'MODEL_CARD', 'PAIRWISE_TASKS',
-           'DEFAULT_MODEL', 'BackboneNotFoundError', 'random_backbone', 'load_backbone', 'env_vars', 'pool_tokens',
-           'pairwise_loss', 'pairwise_correct', 'PairwiseRankingModel', 'check_images', 'ImagePaths', 'score_dataset',
-           'naive_pair_scores', 'pair_scores', 'tier_pair_table', 'tier_win_matrix', 'Evaluator', 'plot_tier_results',
-           'batch_compare', 'rank_images', 'PerformanceBenchmarks', 'file_digest', 'FeatureCache', 'FeaturePairDataset',
-           'save_pairwise', 'write_model_card', 'load_pairwise', 'PairwiseModule', 'PairwiseFeatureModule',
-           'train_pairwise', 'compare_cli', 'rank_cli', 'evaluate_cli', 'pairwise_batch_size_inputs',
-           'stage_train_eval']
+__all__ = ['DINOV2_SIZES', 'TINY_BACKBONES', 'STANDIN_CONFIG', 'POOLINGS', 'POOL_WIDTH', 'LOSSES', 'IMAGE_EXTS', 'MODEL_CARD',
+           'PAIRWISE_TASKS', 'DEFAULT_MODEL', 'BackboneNotFoundError', 'hf_cache_dir', 'random_backbone',
+           'load_backbone', 'env_vars', 'write_hub_standin', 'pool_tokens', 'pairwise_loss', 'pairwise_correct',
+           'PairwiseRankingModel', 'check_images', 'ImagePaths', 'DatasetImages', 'score_dataset', 'naive_pair_scores',
+           'pair_scores', 'tier_pair_table', 'tier_win_matrix', 'Evaluator', 'plot_tier_results', 'batch_compare',
+           'rank_images', 'PerformanceBenchmarks', 'file_digest', 'FeatureCache', 'FeaturePairDataset', 'save_pairwise',
+           'write_model_card', 'load_pairwise', 'model_card', 'PairwiseModule', 'PairwiseFeatureModule',
+           'train_pairwise', 'compare_cli', 'rank_cli', 'training_overlap', 'evaluate_cli',
+           'pairwise_batch_size_inputs', 'stage_train_eval']
 
 # %% ../nbs/05_pairwise.ipynb #988dfdcd
 DINOV2_SIZES = {  # published DINOv2 architectures (patch 14, pretrained at 518 px): Dinov2Config arguments
@@ -48,8 +49,21 @@ def _not_found(name, why):
     return BackboneNotFoundError(
         f"Could not load backbone {name!r}: {why}. Fix: on a machine with internet run "
         f"`hf download {name}` (or `huggingface-cli download {name}`) and copy its Hugging Face cache here "
-        f"(set HF_HOME to it), or pass a local folder that holds config.json and the weights; "
-        f"for tests without weights use backbone 'dinov2-tiny'.")
+        f"(set HF_HOME to it), or pass a local folder that holds config.json and the weights, "
+        f"or train without the weights with `--task pairwise-tiny` (backbone 'dinov2-tiny').")
+
+def hf_cache_dir() -> Path|None:
+    "The Hugging Face hub cache that `HF_HUB_CACHE` or `HF_HOME` name *now* (huggingface_hub reads them once, at import); None: its default."
+    if os.environ.get('HF_HUB_CACHE'): return Path(os.environ['HF_HUB_CACHE'])
+    return Path(os.environ['HF_HOME'])/'hub' if os.environ.get('HF_HOME') else None
+
+def _hub_reachable(timeout:float=3.) -> bool:
+    "Can a TCP connection to the Hub (`HF_ENDPOINT`) open within `timeout` seconds? (Saves the Hub client's five retries.)"
+    import socket
+    from urllib.parse import urlparse
+    u = urlparse(os.environ.get('HF_ENDPOINT') or 'https://huggingface.co')
+    try: socket.create_connection((u.hostname, u.port or (443 if u.scheme == 'https' else 80)), timeout=timeout).close(); return True
+    except OSError: return False
 
 # %% ../nbs/05_pairwise.ipynb #a847051f
 def random_backbone(name:str, seed:int=0) -> nn.Module:
@@ -72,10 +86,12 @@ def load_backbone(name:str='facebook/dinov2-large', # Hub name, local folder, or
     if Path(name).expanduser().is_dir():
         try: return AutoModel.from_pretrained(Path(name).expanduser())
         except (OSError, ValueError) as e: raise _not_found(name, f"the folder has no loadable model ({str(e).splitlines()[0]})") from e
-    try: return AutoModel.from_pretrained(name, local_files_only=True)
+    kw = dict(cache_dir=hf_cache_dir()) if hf_cache_dir() else {}
+    try: return AutoModel.from_pretrained(name, local_files_only=True, **kw)
     except OSError: pass
     if _offline(): raise _not_found(name, "offline mode is on (HF_HUB_OFFLINE=1) and there is no local copy")
-    try: return AutoModel.from_pretrained(name)
+    if not _hub_reachable(): raise _not_found(name, "there is no local copy and the Hub cannot be reached")
+    try: return AutoModel.from_pretrained(name, **kw)
     except OSError as e:
         why = 'no network and no local copy' if "couldn't connect" in str(e).lower() else f"no local copy and the Hub refused ({str(e).splitlines()[0]})"
         raise _not_found(name, why) from e
@@ -91,6 +107,21 @@ def env_vars(**kw):
         for k, v in old.items():
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
+
+# %% ../nbs/05_pairwise.ipynb #c86562ea
+STANDIN_CONFIG = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2, patch_size=14, image_size=224)
+
+def write_hub_standin(hf_home,                              # the HF_HOME to write into (its hub/ cache)
+                      name:str='facebook/dinov2-large',     # the Hub name the stand-in answers to
+                      seed:int=0, revision:str='0'*40) -> Path:
+    "Write a tiny random DINOv2 into a Hugging Face cache under `name` (refs/main + snapshots/<revision>/): a stand-in for tests."
+    from transformers import Dinov2Config, Dinov2Model
+    repo = Path(hf_home)/'hub'/f"models--{name.replace('/', '--')}"
+    snap = repo/'snapshots'/revision
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed); Dinov2Model(Dinov2Config(**STANDIN_CONFIG)).save_pretrained(snap)
+    (repo/'refs').mkdir(parents=True, exist_ok=True); (repo/'refs'/'main').write_text(revision)
+    return snap
 
 # %% ../nbs/05_pairwise.ipynb #c0a20c14
 POOLINGS = ('cls', 'mean', 'both', 'meanstd')
@@ -119,6 +150,16 @@ def pairwise_correct(s1, s2, labels) -> torch.Tensor:
     return (s1 - s2) * labels > 0
 
 # %% ../nbs/05_pairwise.ipynb #83867135
+def _slim_state_dict(model, state_dict, prefix, local_metadata):
+    "state_dict hook: leave the frozen backbone out when `save_frozen_backbone` is off."
+    if model.freeze_backbone and not model.save_frozen_backbone:
+        for k in [k for k in state_dict if k.startswith(prefix + 'backbone.')]: del state_dict[k]
+
+def _keep_backbone(model, state_dict, prefix, *args):
+    "load_state_dict hook: a state dict without backbone weights (a slim one) keeps this model's frozen backbone."
+    if model.freeze_backbone and not any(k.startswith(prefix + 'backbone.') for k in state_dict):
+        state_dict.update({prefix + 'backbone.' + k: v for k, v in model.backbone.state_dict().items()})
+
 class PairwiseRankingModel(nn.Module):
     "DINOv2 backbone + MLP projector -> one score per image; better tiers should score higher."
     def __init__(self, backbone_name:str='facebook/dinov2-large', # Hub name, local folder or 'dinov2-tiny'
@@ -129,12 +170,15 @@ class PairwiseRankingModel(nn.Module):
                  loss:str='margin',             # 'margin' or 'ranknet'
                  margin:float=1.0,              # margin of the margin ranking loss
                  random_init:bool=False,        # random backbone weights of the named architecture
-                 seed:int=0):                   # seed of the projector (and of random backbones)
+                 seed:int=0,                    # seed of the projector (and of random backbones)
+                 save_frozen_backbone:bool=True): # state_dict() holds the frozen backbone (loads strictly anywhere); False: projector only
         super().__init__()
         if pooling not in POOLINGS: raise ValueError(f"Unknown pooling {pooling!r}: use one of {POOLINGS}.")
         if loss not in LOSSES: raise ValueError(f"Unknown loss {loss!r}: use one of {LOSSES}.")
         self.hparams = dict(backbone_name=backbone_name, projector_output_dim=projector_output_dim, freeze_backbone=freeze_backbone,
-                            projector_dropout=projector_dropout, pooling=pooling, loss=loss, margin=margin, random_init=random_init, seed=seed)
+                            projector_dropout=projector_dropout, pooling=pooling, loss=loss, margin=margin, random_init=random_init, seed=seed,
+                            save_frozen_backbone=save_frozen_backbone)
+        self.save_frozen_backbone = save_frozen_backbone
         self.pooling, self.loss_kind, self.margin, self.freeze_backbone = pooling, loss, margin, freeze_backbone
         self.backbone = load_backbone(backbone_name, random_init, seed)
         if freeze_backbone: self.backbone.requires_grad_(False).eval()
@@ -143,6 +187,7 @@ class PairwiseRankingModel(nn.Module):
             torch.manual_seed(seed)
             self.projector = nn.Sequential(nn.Linear(self.feature_dim, projector_output_dim), nn.GELU(),
                                            nn.Dropout(projector_dropout), nn.Linear(projector_output_dim, 1))
+        self.register_state_dict_post_hook(_slim_state_dict); self.register_load_state_dict_pre_hook(_keep_backbone)
 
     @property
     def backbone_id(self) -> str:
@@ -188,7 +233,7 @@ def compute_loss(self:PairwiseRankingModel, score1, score2, labels) -> torch.Ten
 
 # %% ../nbs/05_pairwise.ipynb #ceb7e2a3
 from .data import TIERS, tier_rank, decode_image, make_transforms, QUALITY_AUGMENT, ImageDataset, PairwiseDataset, load_metadata, DataSplitter
-from .data import _unreadable
+from .data import _unreadable, _CachedImages
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif')
 
@@ -201,14 +246,17 @@ def check_images(paths) -> list[Path]:
     if bad: raise FileNotFoundError(f"{len(bad)} of {len(paths)} image(s) cannot be used, fix or remove them:\n" + '\n'.join(bad))
     return paths
 
-class ImagePaths(Dataset):
-    "Item `i`: image file `paths[i]` decoded to RGB and transformed (float32 C×H×W)."
-    def __init__(self, paths, transform=None, cache=None):
-        self.paths, self.transform, self.cache = [Path(p) for p in paths], transform, cache
+class ImagePaths(_CachedImages, Dataset):
+    "Item `i`: image file `paths[i]` loaded as the transform takes it (PIL for a classic pipeline, else a uint8 tensor) and transformed."
+    def __init__(self, paths, transform=None, cache=None): self._setup_images([Path(p) for p in paths], transform, cache)
     def __len__(self): return len(self.paths)
-    def __getitem__(self, i):
-        img = self.cache.get(self.paths[i]) if self.cache is not None else decode_image(self.paths[i])
-        return self.transform(img) if self.transform is not None else img.float().div_(255)
+    def __getitem__(self, i): return self._tfm(self._image(i))
+
+class DatasetImages(Dataset):
+    "Item `k`: image `idx[k]` of dataset `ds`, loaded by the dataset's own `_load_image` (so a subclass's cache is used) and transformed."
+    def __init__(self, ds, idx): self.ds, self.idx = ds, list(idx)
+    def __len__(self): return len(self.idx)
+    def __getitem__(self, k): return self.ds._tfm(self.ds._load_image(self.ds.paths[self.idx[k]]))
 
 # %% ../nbs/05_pairwise.ipynb #e5536c1a
 @torch.no_grad()
@@ -239,7 +287,7 @@ def naive_pair_scores(model, loader, device=None):
 def pair_scores(model, ds, batch_size:int=64, device=None, progress:bool=False, **loader_kw):
     "Scores `(s1, s2, labels, image_scores)` of the pairs of a PairwiseDataset, scoring each distinct image once."
     used = np.unique(ds.pair_array)
-    imgs = ImagePaths([ds.paths[i] for i in used], ds.transform, ds.cache)
+    imgs = DatasetImages(ds, used)
     full = torch.full((len(ds.paths),), float('nan'))
     full[torch.as_tensor(used)] = score_dataset(model, imgs, batch_size, device, progress, **loader_kw)
     i, j = torch.as_tensor(ds.pair_array[:, 0]), torch.as_tensor(ds.pair_array[:, 1])
@@ -345,13 +393,24 @@ def evaluate_detailed(self:Evaluator, loader, out_dir=None, naive:bool=False) ->
     return res
 
 # %% ../nbs/05_pairwise.ipynb #48dc4e7c
-def batch_compare(model, image_pairs, transform, batch_size:int=32, device=None) -> pd.DataFrame:
-    "Compare `(path1, path2)` pairs, scoring each distinct image once: scores, gap = score1-score2, winner (1 or 2), P(1 better)."
-    image_pairs = [(str(a), str(b)) for a, b in image_pairs]
-    uniq = list(dict.fromkeys(p for ab in image_pairs for p in ab))
+def _scores_of(model, paths, transform, batch_size, device) -> dict:
+    uniq = list(dict.fromkeys(str(p) for p in paths))
     check_images(uniq)
     device = device or next(model.parameters()).device
-    sc = dict(zip(uniq, score_dataset(model.to(device), ImagePaths(uniq, transform), batch_size, device).tolist()))
+    return dict(zip(uniq, score_dataset(model.to(device), ImagePaths(uniq, transform), batch_size, device).tolist()))
+
+def batch_compare(model, image_pairs, transform,
+                  device=None,            # 'cuda', 'cpu'; default: where the model is
+                  batch_size:int=32,      # images per forward pass
+                  as_frame:bool=False):   # a DataFrame with gap and P(image1 better) instead of the guide's list of dicts
+    "Compare `(path1, path2)` pairs, scoring each distinct image once: `[{image1, image2, score1, score2, winner, confidence}]`."
+    if isinstance(device, int) and not isinstance(device, bool):
+        raise TypeError(f"batch_compare's 4th argument is the device (the MIRIP guide's order); pass batch_size={device} by name.")
+    image_pairs = [(str(a), str(b)) for a, b in image_pairs]
+    sc = _scores_of(model, [p for ab in image_pairs for p in ab], transform, batch_size, device)
+    if not as_frame:
+        return [dict(image1=a, image2=b, score1=sc[a], score2=sc[b], winner='image1' if sc[a] >= sc[b] else 'image2',
+                     confidence=abs(sc[a] - sc[b])) for a, b in image_pairs]
     df = pd.DataFrame(image_pairs, columns=['image1', 'image2'])
     df['score1'], df['score2'] = df.image1.map(sc), df.image2.map(sc)
     df['gap'] = df.score1 - df.score2
@@ -489,58 +548,85 @@ class FeaturePairDataset(Dataset):
 # %% ../nbs/05_pairwise.ipynb #04652c1b
 def _whole(model) -> bool: return not model.freeze_backbone or model.hparams['random_init'] or model.hparams['backbone_name'] in TINY_BACKBONES
 
-def save_pairwise(model:PairwiseRankingModel, path, image_size:int) -> Path:
-    "Write the model's hyperparameters, image size and weights (projector only for a frozen pretrained backbone)."
+def _image_keys(paths) -> list[list]:
+    "[file name, size in bytes] of each image: what `evaluate` compares to spot images a model was trained on."
+    return [[Path(p).name, Path(p).stat().st_size] for p in paths]
+
+def save_pairwise(model:PairwiseRankingModel, path, image_size:int, splits:dict|None=None) -> Path:
+    "Write the model's hyperparameters, image size, weights (projector only for a frozen pretrained backbone) and `splits` {'train': paths, 'val': paths}."
     from mirip_lab.train import atomic_save
     w = model if _whole(model) else model.projector
     return atomic_save(dict(format='mirip_lab.pairwise/1', hparams=model.hparams, image_size=image_size,
-                            weights='model' if w is model else 'projector', state_dict=w.state_dict()), path)
+                            weights='model' if w is model else 'projector', state_dict=w.state_dict(),
+                            images={k: _image_keys(v) for k, v in (splits or {}).items()}), path)
 
 MODEL_CARD = 'pairwise_model.json'
 
-def write_model_card(model:PairwiseRankingModel, image_size:int, folder, weights:str|None=None) -> Path:
-    "Write `pairwise_model.json` (hyperparameters, image size, `weights`: 'model' or 'projector') so Trainer checkpoints in `folder` load."
+def write_model_card(model:PairwiseRankingModel, image_size:int, folder, weights:str|None=None, splits:dict|None=None) -> Path:
+    "Write `pairwise_model.json` (hyperparameters, image size, `weights`: 'model' or 'projector', the images of `splits`) so Trainer checkpoints in `folder` load."
     p = Path(folder)/MODEL_CARD; p.parent.mkdir(parents=True, exist_ok=True)
     weights = weights or ('model' if _whole(model) else 'projector')
-    p.write_text(json.dumps(dict(format='mirip_lab.pairwise/1', hparams=model.hparams, image_size=image_size, weights=weights), indent=2))
+    p.write_text(json.dumps(dict(format='mirip_lab.pairwise/1', hparams=model.hparams, image_size=image_size, weights=weights,
+                                 images={k: _image_keys(v) for k, v in (splits or {}).items()}), indent=1))
     return p
 
-def load_pairwise(path, device='cpu') -> tuple[PairwiseRankingModel, int]:
-    "`(model, image_size)` from `save_pairwise`'s file, or a Trainer checkpoint with `pairwise_model.json` beside it."
+def _guide_checkpoint(ck, image_size:int):
+    "A Trainer checkpoint of PairwiseRankingModel without a card (the guide's own training): default model, projector width from the weights."
+    sd = ck.get('model_state_dict', {}) if isinstance(ck, dict) else {}
+    if 'projector.0.weight' not in sd: return None
+    return dict(format='mirip_lab.pairwise/1', hparams=dict(projector_output_dim=sd['projector.0.weight'].shape[0]),
+                image_size=image_size, weights='model', state_dict=sd)
+
+def load_pairwise(path, device='cpu', image_size:int=224) -> tuple[PairwiseRankingModel, int]:
+    "`(model, image_size)` from `save_pairwise`'s file, a Trainer checkpoint with `pairwise_model.json` beside it, or the guide's checkpoint (size `image_size`)."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"model file {path} not found: train one with `mirip-lab train --task pairwise --data FOLDER` "
                                                    "(then pass <checkpoint_dir>/best_model.pt) or `mirip-lab demo` (runs/demo/train/pairwise.pt).")
     ck = torch.load(path, map_location='cpu', weights_only=True)
     if isinstance(ck, dict) and 'model_state_dict' in ck and (path.parent/MODEL_CARD).exists():
         ck = dict(json.loads((path.parent/MODEL_CARD).read_text()), state_dict=ck['model_state_dict'])
+    elif isinstance(ck, dict) and 'model_state_dict' in ck: ck = _guide_checkpoint(ck, image_size) or ck
     if not isinstance(ck, dict) or ck.get('format') != 'mirip_lab.pairwise/1':
         raise ValueError(f"{path} is neither a pairwise model file (save_pairwise) nor a Trainer checkpoint with {MODEL_CARD} beside it: "
                          "use the pairwise.pt or best_model.pt of a pairwise training run.")
-    m = PairwiseRankingModel(**ck['hparams'])
-    (m if ck['weights'] == 'model' else m.projector).load_state_dict(ck['state_dict'])
+    m, sd = PairwiseRankingModel(**ck['hparams']), ck['state_dict']
+    (m if any(k.startswith('projector.') for k in sd) else m.projector).load_state_dict(sd)  # whole model (full or slim), or a projector
     return m.to(device).eval(), ck['image_size']
 
+def model_card(path) -> dict:
+    "What is known about the model file or checkpoint `path` besides its weights: hyperparameters, image size, `images` it was trained on."
+    path = Path(path)
+    if (path.parent/MODEL_CARD).exists() and path.name != 'pairwise.pt': return json.loads((path.parent/MODEL_CARD).read_text())
+    ck = torch.load(path, map_location='cpu', weights_only=True)
+    return {k: v for k, v in ck.items() if k not in ('state_dict', 'model_state_dict', 'optimizer_state_dict')} if isinstance(ck, dict) else {}
+
 # %% ../nbs/05_pairwise.ipynb #b389039e
-from .train import TrainModule, TrainingConfig, train_model, register_task, pick_device
+from .train import TrainModule, TrainingConfig, train_model, pick_device
+from .registry import TASKS, MODELS
 
 class PairwiseModule(TrainModule):
-    "A PairwiseRankingModel for the Trainer: batches (img1, img2, label), loss of the model, accuracy."
-    def __init__(self, model:PairwiseRankingModel): super().__init__(); self.model = model
-    def forward(self, batch): return self.model(batch[0], batch[1])
+    "A PairwiseRankingModel for the Trainer: batches (img1, img2, label), loss of the model, accuracy; `augment` (a `BatchAugment`) turns uint8 images into augmented, normalised ones on the device."
+    def __init__(self, model:PairwiseRankingModel, augment:nn.Module|None=None): super().__init__(); self.model, self.augment = model, augment
+    def forward(self, batch):
+        if self.augment is None: return self.model(batch[0], batch[1])
+        return self.model(*self.augment(torch.cat([batch[0], batch[1]])).chunk(2))   # one call: each image its own draw
     def loss(self, batch, out): return self.model.compute_loss(out[0].float(), out[1].float(), batch[2])
     def metrics(self, batch, out): return {'accuracy': pairwise_correct(out[0], out[1], batch[2]).sum()}
     def weights(self): return self.model if _whole(self.model) else self.model.projector
 
 class PairwiseFeatureModule(PairwiseModule):
-    "The projector of a PairwiseRankingModel on batches (f1, f2, label) of cached backbone features."
+    "The projector of a PairwiseRankingModel on batches (f1, f2, label) of cached backbone features; `whole`: checkpoints hold the model's state_dict."
+    def __init__(self, model:PairwiseRankingModel, whole:bool=False): super().__init__(model); self.whole = whole
     def forward(self, batch): return self.model.score_features(batch[0]), self.model.score_features(batch[1])
-    def weights(self): return self.model.projector
+    def weights(self): return self.model if self.whole else self.model.projector
 
 # %% ../nbs/05_pairwise.ipynb #0c068b5e
 def _metadata(data) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame): return data if 'path' in data else load_metadata(Path(data.attrs['csv']))
     p = Path(data)
     return load_metadata(p/'metadata.csv' if p.is_dir() else p)
+
+def _paths_of(md:pd.DataFrame) -> list[Path]: return [Path(p) for p in md.path]
 
 def train_pairwise(data,                             # MIRIP folder (images/ + metadata.csv), its CSV, or metadata with a `path` column
                    config:TrainingConfig|None=None,  # Trainer settings; default: 10 epochs, lr 1e-3, monitor val/accuracy
@@ -549,6 +635,7 @@ def train_pairwise(data,                             # MIRIP folder (images/ + m
                    size:int=64,                      # image side fed to the backbone (a multiple of the patch size)
                    use_feature_cache:bool=True,      # frozen backbone and no augmentation: train the projector on cached features
                    augment:bool|dict=False,          # training augmentation (forces end-to-end): True = flip, or make_transforms arguments, e.g. QUALITY_AUGMENT
+                   augment_on:str='device',          # 'device': uint8 batches augmented on the training device (BatchAugment); 'loader': per sample in the loader
                    freeze_backbone:bool=True,        # train only the projector
                    splits=None,                      # (train, val) metadata; default: stratified 80/20 split of `data`
                    pairs_per_image:int|None=None,    # partners drawn per image each epoch; None: all ordered pairs
@@ -572,20 +659,26 @@ def train_pairwise(data,                             # MIRIP folder (images/ + m
             ds.append(FeaturePairDataset(fc.features(model, p.paths, device=dev, progress=config.progress, **{k: v for k, v in lk.items() if k == 'num_workers'}), p))
         module = PairwiseFeatureModule(model)
     else:
-        from mirip_lab.data import DecodedImageCache
+        from mirip_lab.data import DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
+        from mirip_lab.augment import BatchAugment, ResizeUint8
+        if augment_on not in ('device', 'loader'): raise ValueError(f"augment_on must be 'device' or 'loader', got {augment_on!r}")
+        aug_kw = augment if isinstance(augment, dict) else {}
         ds = []
         for m_, train in ((tr_md, True), (va_md, False)):
             c = DecodedImageCache(list(m_.path), size, cache_dir/'decoded', progress=config.progress)
-            ds.append(PairwiseDataset(m_, transform=make_transforms(size, train=train and bool(augment), **(augment if isinstance(augment, dict) else {})), cache=c,
+            tf = ResizeUint8(size) if augment_on == 'device' else make_transforms(size, train=train and bool(augment), **aug_kw)
+            ds.append(PairwiseDataset(m_, transform=tf, cache=c,
                                       pairs_per_image=pairs_per_image if train else None, seed=seed))
-        module = PairwiseModule(model)
+        module = PairwiseModule(model, BatchAugment(**(aug_kw if augment else dict(flip=False)), mean=IMAGENET_MEAN, std=IMAGENET_STD)
+                                if augment_on == 'device' else None)
         config = replace(config, **lk)
     trainer, hist = train_model(module, ds[0], ds[1], config, out)
     best = out/config.best_model_path
     if best.exists(): module.weights().load_state_dict(torch.load(best, map_location='cpu', weights_only=True)['model_state_dict'])
     model.cpu().eval()
-    ck = save_pairwise(model, out/'pairwise.pt', size)
-    write_model_card(model, size, out, 'projector' if module.weights() is model.projector else 'model')  # for best_model.pt
+    splits = dict(train=_paths_of(tr_md), val=_paths_of(va_md))
+    ck = save_pairwise(model, out/'pairwise.pt', size, splits)
+    write_model_card(model, size, out, 'projector' if module.weights() is model.projector else 'model', splits)  # for best_model.pt
     return dict(model=model, trainer=trainer, history=hist, mode='cached features' if cached else 'end-to-end',
                 splits=(tr_md, va_md), checkpoint=ck, size=size)
 
@@ -595,26 +688,58 @@ PAIRWISE_TASKS = {  # task name: train_pairwise arguments
     'pairwise-tiny': dict(backbone='dinov2-tiny', size=64, pooling='meanstd', projector_output_dim=64),
 }
 
+def _task_splits(name, seed, data, metadata, val_metadata, image_dir):
+    "(train, val) metadata: the guide's split files (`metadata`, `val_metadata`, images in `image_dir`), or an 80/20 split of a MIRIP folder."
+    if metadata is not None:
+        image_dir = image_dir or (data if data is not None and Path(data).is_dir() and not (Path(data)/'metadata.csv').exists() else None)
+        tr = load_metadata(metadata, image_dir=image_dir)
+        if val_metadata is None: return DataSplitter(0.9, 0.1, 0.0, seed).split(tr)[:2]
+        return tr, load_metadata(val_metadata, image_dir=image_dir)
+    if data is None: raise ValueError(f"task {name!r} needs --data: a MIRIP folder (images/ + metadata.csv), e.g. `mirip-lab sample-data data/sample`, "
+                                      "or the MIRIP guide's split files: --metadata TRAIN.csv --val-metadata VAL.csv --data-dir IMAGES.")
+    return DataSplitter(0.8, 0.2, 0.0, seed).split(_metadata(data))[:2]
+
 def _pairwise_task(name):
-    def factory(config:TrainingConfig, data=None, pairs_per_image:int=16):
-        if data is None: raise ValueError(f"task {name!r} needs --data: a MIRIP folder (images/ + metadata.csv), e.g. `mirip-lab sample-data data/sample`.")
+    def factory(config:TrainingConfig, data=None, metadata=None, val_metadata=None, data_dir=None, image_dir=None,
+                pairs_per_image:int=16, save_frozen_backbone:bool=True):
         kw = PAIRWISE_TASKS[name]
+        tr_md, va_md = _task_splits(name, config.seed, data, metadata, val_metadata, image_dir or data_dir)
         model_kw = {k: v for k, v in kw.items() if k not in ('backbone', 'size')}
-        model = PairwiseRankingModel(kw['backbone'], seed=config.seed, **model_kw)
-        tr_md, va_md = DataSplitter(0.8, 0.2, 0.0, config.seed).split(_metadata(data))[:2]
+        model = PairwiseRankingModel(kw['backbone'], seed=config.seed, save_frozen_backbone=save_frozen_backbone, **model_kw)
         fc, dev = FeatureCache(Path(config.checkpoint_dir)/'cache'/'features', model.backbone_id, kw['size'], model.pooling), pick_device(config.device)
         model.to(dev)
-        ds = [FeaturePairDataset(fc.features(model, p.paths, device=dev, progress=config.progress), p)
-              for p in (PairwiseDataset(tr_md, pairs_per_image=pairs_per_image, seed=config.seed), PairwiseDataset(va_md, seed=config.seed))]
-        write_model_card(model, kw['size'], Path(config.checkpoint_dir), weights='projector')
-        return PairwiseFeatureModule(model), ds[0], ds[1]
-    factory.__doc__ = (f"Pairwise ranker {PAIRWISE_TASKS[name]} on cached features of a MIRIP folder's 80/20 split; training draws "
-                       "`pairs_per_image` partners per image each epoch (--task-args pairs_per_image=N; all n² pairs would not scale), validation uses all pairs.")
+        pds_ = (PairwiseDataset(tr_md, pairs_per_image=pairs_per_image, seed=config.seed), PairwiseDataset(va_md, seed=config.seed))
+        ds = [FeaturePairDataset(fc.features(model, p.paths, device=dev, progress=config.progress), p) for p in pds_]
+        write_model_card(model, kw['size'], Path(config.checkpoint_dir), weights='model', splits=dict(train=pds_[0].paths, val=pds_[1].paths))
+        return PairwiseFeatureModule(model, whole=True), ds[0], ds[1]
+    factory.__doc__ = (f"Pairwise ranker {PAIRWISE_TASKS[name]} on cached features: the guide's split files (--metadata, --val-metadata, --data-dir) "
+                       "or a MIRIP folder's 80/20 split (--data); training draws `pairs_per_image` partners per image each epoch "
+                       "(--task-args pairs_per_image=N; all n² pairs would not scale), validation uses all pairs; checkpoints hold the model's "
+                       "state_dict (--task-args save_frozen_backbone=false: projector only).")
     return factory
 
-for _n in PAIRWISE_TASKS: register_task(_n, _pairwise_task(_n))
+for _n, _h in (('pairwise', 'MIRIP ranker: frozen facebook/dinov2-large (from the HF cache), projector trained on cached features, 224 px'),
+               ('pairwise-tiny', 'MIRIP ranker with a tiny random DINOv2 at 64 px: runs anywhere without downloaded weights')):
+    TASKS.register(_n, _pairwise_task(_n), help=_h)
+
+# %% ../nbs/05_pairwise.ipynb #7a3e51c2
+def _ranker_preset(backbone:str, freeze:bool):
+    "Model preset: the pairwise ranker with `backbone`'s architecture (random weights), pairs of images, its margin loss."
+    def factory(size:int=224):
+        m = PairwiseRankingModel(backbone, freeze_backbone=freeze, random_init=True)
+        def make_batch(bs): return torch.randn(bs, 3, size, size), torch.randn(bs, 3, size, size), torch.where(torch.rand(bs) < .5, 1., -1.)
+        def step(model, batch): x1, x2, y = batch; return model.compute_loss(*model(x1, x2), y)
+        return m, make_batch, step
+    return factory
+
+for _n, _b, _f, _h in (('pairwise-dinov2-large', 'facebook/dinov2-large', True, 'MIRIP ranker, frozen DINOv2-large, images through the backbone every step'),
+                       ('pairwise-dinov2-large-e2e', 'facebook/dinov2-large', False, 'MIRIP ranker, DINOv2-large fine-tuned end to end'),
+                       ('pairwise-tiny', 'dinov2-tiny', False, 'MIRIP ranker with the tiny random DINOv2, end to end')):
+    MODELS.register(_n, _ranker_preset(_b, _f), help=_h)
 
 # %% ../nbs/05_pairwise.ipynb #0ec0d1b9
+from fastcore.script import Param
+
 DEFAULT_MODEL = 'runs/demo/train/pairwise.pt'
 
 def _images_in(folder) -> list[Path]:
@@ -632,7 +757,7 @@ def compare_cli(image1:str,                 # first image file
     "Say which of two images the model ranks higher, and by how much."
     check_images([image1, image2])
     m, size = load_pairwise(model, device or default_device())
-    r = batch_compare(m, [(image1, image2)], make_transforms(size)).iloc[0]
+    r = batch_compare(m, [(image1, image2)], make_transforms(size), as_frame=True).iloc[0]
     win, lose = (image1, image2) if r.winner == 1 else (image2, image1)
     print(f"winner: {win} (score {max(r.score1, r.score2):.4f} vs {min(r.score1, r.score2):.4f} for {lose}; "
           f"gap {abs(r.gap):.4f}, P(winner better) {max(r.prob_first_better, 1 - r.prob_first_better):.2f})")
@@ -651,18 +776,40 @@ def rank_cli(folder:str,                    # folder of images (or a MIRIP folde
     print(f"ranked {len(df)} images -> {out} (best: {Path(df.path[0]).name}, score {df.score[0]:.4f})")
     return df
 
-def evaluate_cli(data:str,                   # MIRIP folder (images/ + metadata.csv) or its metadata CSV
-                 model:str=DEFAULT_MODEL,    # pairwise.pt written by `mirip-lab train --task pairwise` or the demo
+def training_overlap(card:dict, paths) -> dict:
+    "How many of `paths` are images the model was trained or validated on, per split of the model card (matched by file name and size)."
+    keys = {tuple(k) for k in _image_keys(paths)}
+    return {split: len(keys & {tuple(k) for k in ks}) for split, ks in (card.get('images') or {}).items()}
+
+def _overlap_note(seen:dict, n:int) -> str|None:
+    if not sum(seen.values()): return None
+    parts = ', '.join(f"{v} in its {k} split" for k, v in seen.items() if v)
+    return (f"note: {sum(seen.values())} of these {n} images were used to train this model ({parts}), so this accuracy is not a held-out "
+            "estimate; evaluate on images it never saw, e.g. the test split (data/test_metadata.csv, or DataSplitter(...).write).")
+
+def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metadata CSV", str, opt=False, nargs='?')=None,
+                 model:str=DEFAULT_MODEL,    # pairwise.pt written by `mirip-lab train --task pairwise` or the demo, or a Trainer checkpoint
                  out_dir:str='runs/eval',    # scores.csv, per_tier_pair.csv, tiers.png, metrics.json
                  batch_size:int=64,          # images per forward pass
-                 device:str=None):           # 'cpu', 'cuda'; default: cuda if available
-    "Pairwise accuracy over all tier pairs of a labelled folder, per tier pair, Kendall τ and Spearman ρ, with a plot."
-    m, size = load_pairwise(model, device or default_device())
-    ds = PairwiseDataset(_metadata(data), transform=make_transforms(size))
+                 device:str=None,            # 'cpu', 'cuda'; default: cuda if available
+                 checkpoint:str=None,        # the MIRIP guide's name for --model, e.g. ./checkpoints/best_model.pt
+                 test_data:str=None,         # the MIRIP guide's test split, e.g. data/test_metadata.csv (instead of DATA)
+                 image_dir:str=None,         # folder of the images the CSV names; default images/ beside the CSV
+                 image_size:int=224):        # input side for a checkpoint without pairwise_model.json (the guide's own training)
+    "Pairwise accuracy over all tier pairs of labelled images, per tier pair, Kendall τ and Spearman ρ, with a plot; says when they include training images."
+    path, src = checkpoint or model, test_data or data
+    if src is None: raise ValueError("give the labelled images to evaluate on: a MIRIP folder or CSV (`mirip-lab evaluate FOLDER`), "
+                                     "or the guide's `--test-data data/test_metadata.csv --image-dir data/images`.")
+    m, size = load_pairwise(path, device or default_device(), image_size)
+    md = load_metadata(src, image_dir=image_dir) if image_dir is not None or Path(src).is_file() else _metadata(src)
+    ds = PairwiseDataset(md, transform=make_transforms(size))
     r = Evaluator(m, device or default_device(), batch_size=batch_size).evaluate_detailed(ds, out_dir=out_dir)
-    summ = {k: r[k] for k in ('total_pairs', 'correct_predictions', 'accuracy', 'kendall_tau', 'spearman')}
+    r['seen_in_training'] = training_overlap(model_card(path), ds.paths)
+    summ = {k: r[k] for k in ('total_pairs', 'correct_predictions', 'accuracy', 'kendall_tau', 'spearman', 'seen_in_training')}
     (Path(out_dir)/'metrics.json').write_text(json.dumps(summ, indent=2))
-    print(f"accuracy {r['accuracy']:.1%} ({r['correct_predictions']}/{r['total_pairs']} pairs), Kendall τ {r['kendall_tau']:.3f}, Spearman ρ {r['spearman']:.3f}")
+    print(f"{'test ' if test_data else ''}pairwise accuracy {r['accuracy']:.1%} ({r['correct_predictions']}/{r['total_pairs']} pairs, "
+          f"{len(ds.paths)} images), Kendall τ {r['kendall_tau']:.3f}, Spearman ρ {r['spearman']:.3f}")
+    if note := _overlap_note(r['seen_in_training'], len(ds.paths)): print(note)
     print(r['per_tier_pair'].to_string(index=False)); print(f"wrote {out_dir}/")
     return r
 
@@ -693,7 +840,7 @@ def stage_train_eval(ctx:dict) -> str:
     r = train_pairwise(md, cfg, out/'train', backbone='dinov2-tiny', size=size, splits=(tr, va), loader_kwargs=ctx.get('loader_kwargs'),
                        pairs_per_image=ppi, seed=seed, pooling=ctx.get('pooling', 'meanstd'),
                        projector_output_dim=64, loss=ctx.get('loss', 'margin'),
-                       use_feature_cache=not e2e, freeze_backbone=not e2e, augment=aug)
+                       use_feature_cache=not e2e, freeze_backbone=not e2e, augment=aug, augment_on=ctx.get('augment_on', 'device'))
     m, tf = r['model'], make_transforms(size)
     ev = Evaluator(m, default_device(), batch_size=64)
     pds_ = {name: PairwiseDataset(d, transform=tf) for name, d in (('train', tr), ('val', va), ('test', te))}
@@ -706,7 +853,8 @@ def stage_train_eval(ctx:dict) -> str:
                             (('train', acc['train']), ('val', acc['val']), ('test', res['accuracy']))])
     augs = ("quality-safe augmentation (flips, quarter turns, channel permutation)" if aug == QUALITY_AUGMENT else
             "horizontal-flip augmentation" if aug is True else f"augmentation {aug}")
-    how = (f"trained end to end from random weights on decoded-once images with {augs}, DataLoader {ctx.get('loader_kwargs') or {}}"
+    where = 'on the training device, per batch' if ctx.get('augment_on', 'device') == 'device' else 'per sample in the loader'
+    how = (f"trained end to end from random weights on decoded-once images with {augs} ({where}), DataLoader {ctx.get('loader_kwargs') or {}}"
            if e2e else "frozen: each image's features were computed once (cached features), then only the projector trained")
     return '\n\n'.join([
         f"A `PairwiseRankingModel` with a tiny DINOv2 backbone (`dinov2-tiny`, `{m.pooling}` pooling) at {size} px, {how}, for {len(h)} epochs "
