@@ -4,11 +4,17 @@
 
 # %% ../nbs/99_cli.ipynb #433e4295
 from __future__ import annotations
-import os, sys, importlib, inspect, textwrap
+import os, re, sys, typing, difflib, argparse, importlib, inspect, dataclasses
+from pathlib import Path
 from fastcore.script import anno_parser
+from fastcore.docments import docments
+from .registry import TASKS, MODELS
+from .utils import load_yaml
 
 # %% auto #0
-__all__ = ['COMMANDS', 'load_command', 'available_commands', 'command_parser', 'main']
+__all__ = ['COMMANDS', 'CLI_ALIASES', 'MIRIP_GUIDE', 'load_command', 'available_commands', 'value_reader', 'field_sections',
+           'add_config_options', 'parse_or_suggest', 'parse_task_args', 'train_config', 'train_cli', 'train_parser',
+           'command_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #d34132aa
 COMMANDS = {  # subcommand: 'module:function'
@@ -18,7 +24,7 @@ COMMANDS = {  # subcommand: 'module:function'
     'extract':     'mirip_lab.data:extract_cli',
     'diagnose':    'mirip_lab.diagnose:diagnose_cli',
     'batch-size':  'mirip_lab.batch_size:batch_size_cli',
-    'train':       'mirip_lab.train:train_cli',
+    'train':       'mirip_lab.cli:train_cli',
     'evaluate':    {'pairwise': 'mirip_lab.pairwise:evaluate_cli', 'landmarks': 'mirip_lab.landmarks:evaluate_landmarks_cli'},
     'compare':     'mirip_lab.pairwise:compare_cli',
     'rank':        'mirip_lab.pairwise:rank_cli',
@@ -62,6 +68,141 @@ def available_commands() -> dict[str,str]:
         if doc is not None: res[name] = doc
     return res
 
+# %% ../nbs/99_cli.ipynb #8b39c986
+def _to_bool(s:str) -> bool:
+    v = str(s).lower()
+    if v in ('true', 'yes', '1', 'on'): return True
+    if v in ('false', 'no', '0', 'off'): return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
+
+def value_reader(hint):
+    "argparse `type` for a field annotated `hint` (bool, int, float, str, unions of them, `|None` reading 'none')."
+    ts = typing.get_args(hint) or (hint,)
+    nullable, ts = type(None) in ts, [t for t in ts if t is not type(None)]
+    def read(s:str):
+        if nullable and s.lower() in ('none', 'null'): return None
+        for t in ts:
+            try: return _to_bool(s) if t is bool else t(s)
+            except (ValueError, argparse.ArgumentTypeError): pass
+        raise argparse.ArgumentTypeError(f"expected {' or '.join(t.__name__ for t in ts)}{' or none' if nullable else ''}, got {s!r}")
+    read.__name__ = ' or '.join(t.__name__ for t in ts)  # argparse names the type in its error
+    return read
+
+# %% ../nbs/99_cli.ipynb #d98061b9
+def field_sections(cls) -> dict[str, str]:
+    "Field name -> the `# --- section ---` comment above it in `cls`'s source ('' before the first)."
+    res, sec = {}, ''
+    for line in inspect.getsource(cls).splitlines():
+        if m := re.match(r'\s*# -+ (.*?) -+\s*$', line): sec = m.group(1)
+        elif m := re.match(r'\s*(\w+)\s*:', line): res[m.group(1)] = sec
+    return res
+
+# %% ../nbs/99_cli.ipynb #d77e6e61
+def _flags(name:str, pre:str='') -> list[str]: return list(dict.fromkeys([f"--{pre}{name.replace('_', '-')}", f"--{pre}{name}"]))
+
+def add_config_options(p:argparse.ArgumentParser, cls, aliases:dict|None=None):
+    "One option per field of dataclass `cls` (help from its trailing comments, grouped by its sections); returns `p`."
+    hints, docs, secs = typing.get_type_hints(cls), docments(cls), field_sections(cls)
+    groups = {}
+    for f in dataclasses.fields(cls):
+        g = groups.get(secs.get(f.name, '')) or groups.setdefault(secs.get(f.name, ''), p.add_argument_group(f"{cls.__name__}: {secs.get(f.name) or 'settings'}"))
+        names = _flags(f.name) + [o for a, n in (aliases or {}).items() if n == f.name for o in _flags(a)]
+        switch = bool in (typing.get_args(hints[f.name]) or (hints[f.name],))
+        help = f"{docs.get(f.name) or ''} [default: {f.default}]".replace('%', '%%')
+        g.add_argument(*names, dest=f.name, type=value_reader(hints[f.name]), default=argparse.SUPPRESS, help=help,
+                       metavar=f.name.upper(), **(dict(nargs='?', const=True) if switch else {}))
+        if switch: g.add_argument(*_flags(f.name, 'no-'), dest=f.name, action='store_const', const=False, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    return p
+
+# %% ../nbs/99_cli.ipynb #fd5579f5
+def parse_or_suggest(p:argparse.ArgumentParser, argv:list[str]) -> argparse.Namespace:
+    "`p.parse_args(argv)`, but an unknown option exits with 'did you mean' the closest known option."
+    ns, extra = p.parse_known_args(argv)
+    if extra:
+        bad = next((a for a in extra if a.startswith('-')), extra[0])
+        opts = [o for o in p._option_string_actions if o.startswith('--')]
+        close = difflib.get_close_matches(bad.split('=')[0], opts, n=1, cutoff=0.6)
+        p.error(f"unknown option {bad!r}" + (f"; did you mean {close[0]}?" if close else '') + f" (`{p.prog} --help` lists the options)"
+                if bad.startswith('-') else f"unexpected argument {bad!r}")
+    return ns
+
+# %% ../nbs/99_cli.ipynb #be8e73ac
+def parse_task_args(s:str|None) -> dict:
+    "'size=512,annotation=senior,augment=false' -> {'size': 512, 'annotation': 'senior', 'augment': False}."
+    res = {}
+    for kv in (s or '').split(','):
+        if not kv.strip(): continue
+        if '=' not in kv: raise ValueError(f"--task-args: {kv!r} is not key=value (example: size=512,annotation=senior)")
+        k, v = (x.strip() for x in kv.split('=', 1))
+        low = v.lower()
+        if low in ('true', 'false'): res[k] = low == 'true'; continue
+        for t in (int, float):
+            try: res[k] = t(v); break
+            except ValueError: pass
+        else: res[k] = v
+    return res
+
+# %% ../nbs/99_cli.ipynb #3abaf980
+CLI_ALIASES = {'output_dir': 'checkpoint_dir'}  # the MIRIP guide's --output-dir; TrainingConfig's own ALIASES (epochs, gradient_clip) come from mirip_lab.train
+MIRIP_GUIDE = dict(max_epochs=100, batch_size=32, learning_rate=1e-4, weight_decay=0.01, gradient_clip_norm=1.0,
+                   early_stopping_patience=10, seed=42, monitor='val/accuracy')  # `train --metadata` without --task: the MIRIP guide's defaults
+
+def train_config(config:str|None=None, base:dict|None=None, **overrides):
+    "A TrainingConfig: `base` defaults, under YAML file `config`, under `overrides` (field names or aliases; None is a value)."
+    from mirip_lab.train import TrainingConfig, ALIASES
+    aliases, hints = {**ALIASES, **CLI_ALIASES}, typing.get_type_hints(TrainingConfig)
+    d = load_yaml(config) if config else None
+    if d is not None and not isinstance(d, dict): raise ValueError(f"{config}: expected a mapping of TrainingConfig keys, got {type(d).__name__}")
+    def norm(m):  # alias -> field; 'true'/'false' strings of boolean fields (a Python caller's auto_microbatch='true') -> bool
+        m = {aliases.get(k, k): v for k, v in (m or {}).items()}
+        return {k: v.lower() == 'true' if isinstance(v, str) and v.lower() in ('true', 'false') and bool in typing.get_args(hints.get(k)) else v for k, v in m.items()}
+    return TrainingConfig.from_dict({**norm(base), **norm(d), **norm(overrides)}, source=str(config) if config else 'command line')
+
+# %% ../nbs/99_cli.ipynb #07d285e3
+def train_cli(config:str=None,        # YAML file of TrainingConfig keys (example: configs/train.yaml); options given here override it
+              task:str=None,          # what to train, a registered task (listed below); default 'regression', or 'pairwise' with --metadata
+              data:str=None,          # data folder the task reads (a MIRIP folder for pairwise, an ISBI root for landmarks)
+              resume:str=None,        # checkpoint to continue from, or 'auto' for <checkpoint_dir>/last_model.pt
+              task_args:str=None,     # the task's own settings, e.g. 'size=512,annotation=senior' (landmarks)
+              data_dir:str=None,      # MIRIP guide: the images' folder (passed to the task)
+              metadata:str=None,      # MIRIP guide: training metadata CSV; without --task trains 'pairwise' with the guide's defaults (MIRIP_GUIDE)
+              val_metadata:str=None,  # MIRIP guide: validation metadata CSV (passed to the task)
+              **overrides):           # TrainingConfig fields, by name or alias (epochs, gradient_clip, output_dir)
+    "Train a task's model with the batched Trainer (under `torchrun --nproc_per_node=N` with DDP); every TrainingConfig field is an option."
+    import torch.distributed as dist
+    from mirip_lab.train import Trainer
+    guide = task is None and metadata is not None
+    task = task or ('pairwise' if guide else 'regression')
+    if {'wandb_project', 'wandb_run_name'} & set(overrides): overrides.setdefault('wandb_enabled', True)
+    cfg = train_config(config, MIRIP_GUIDE if guide else None, **overrides)
+    factory = TASKS[task]
+    targs = {**parse_task_args(task_args), **{k: v for k, v in dict(data_dir=data_dir, metadata=metadata, val_metadata=val_metadata).items() if v is not None}}
+    if resume == 'auto': resume = p if (p := Path(cfg.checkpoint_dir)/cfg.model_path).exists() else None
+    module, train_ds, val_ds = factory(cfg, data, **targs)
+    trainer = Trainer(module, cfg)
+    try: df = trainer.fit(train_ds, val_ds, resume=resume)
+    finally:
+        if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+    if trainer.is_main: print(f"done: {len(df)} epochs, best {cfg.monitor} {trainer.best:.4g} at epoch {trainer.best_epoch}; checkpoints, metrics.csv and training_curves.png in {cfg.checkpoint_dir}/", flush=True)
+    return df
+
+# %% ../nbs/99_cli.ipynb #67f2a6a1
+class _TrainParser(argparse.ArgumentParser):
+    def format_help(self):
+        self.epilog = f"tasks (--task):\n{TASKS.describe()}\n\nmodel presets (diagnose/batch-size --model):\n{MODELS.describe()}"
+        return super().format_help()
+
+def train_parser() -> argparse.ArgumentParser:
+    "`mirip-lab train`'s parser: what to train, then every TrainingConfig field (aliases included)."
+    from mirip_lab.train import TrainingConfig, ALIASES
+    p = _TrainParser(prog='mirip-lab train', description=train_cli.__doc__, allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = p.add_argument_group('what to train')
+    for k, doc in docments(train_cli).items():
+        if k not in ('overrides', 'return'): g.add_argument(*_flags(k), dest=k, default=argparse.SUPPRESS, metavar=k.upper(), help=doc)
+    return add_config_options(p, TrainingConfig, {**ALIASES, **CLI_ALIASES})
+
+train_cli.make_parser = train_parser
+
 # %% ../nbs/99_cli.ipynb #a2ca4807
 def _usage(cmds):
     w = max(map(len, cmds))
@@ -71,13 +212,21 @@ def _usage(cmds):
             "commands:\n" + '\n'.join(lines) + "\n\nRun `mirip-lab COMMAND --help` for a command's options.")
 
 def command_parser(name:str, func):
-    "`anno_parser` for `func`, with `--dashed-names` shown and accepted beside `--underscored_names`."
+    "The parser of subcommand `name`: `func.make_parser()`, or `anno_parser` with `--dashed-names` beside `--underscored_names`."
+    if hasattr(func, 'make_parser'): return func.make_parser()
     p = anno_parser(func, prog=f'mirip-lab {name}')
     for a in p._actions:
         for o in list(a.option_strings):
             if o.startswith('--') and '_' in o:
                 dash = o.replace('_', '-'); a.option_strings.insert(0, dash); p._option_string_actions[dash] = a
     return p
+
+def _take_task(rest:list[str]):
+    "(--task value or None, the other arguments)."
+    for i, a in enumerate(rest):
+        if a == '--task' and i+1 < len(rest): return rest[i+1], rest[:i] + rest[i+2:]
+        if a.startswith('--task='): return a.split('=', 1)[1], rest[:i] + rest[i+1:]
+    return None, rest
 
 def main(argv:list[str]|None=None):
     "Entry point of the `mirip-lab` console script."
@@ -90,14 +239,13 @@ def main(argv:list[str]|None=None):
     name, rest = argv[0], argv[1:]
     if name not in cmds:
         print(f"mirip-lab: unknown command {name!r}.\n\n{_usage(cmds)}", file=sys.stderr); return 2
-    task = None
-    if not isinstance(COMMANDS[name], str):  # several tasks: take --task off the arguments
-        for i, a in enumerate(rest):
-            if a == '--task' and i+1 < len(rest): task = rest[i+1]; rest = rest[:i] + rest[i+2:]; break
-            if a.startswith('--task='): task = a.split('=', 1)[1]; rest = rest[:i] + rest[i+1:]; break
+    task, several = None, not isinstance(COMMANDS[name], str)
+    if several: task, rest = _take_task(rest)  # several tasks: --task picks the function
     try: func = load_command(name, task)
     except ValueError as e: print(e, file=sys.stderr); return 2
-    args = vars(command_parser(name, func).parse_args(rest))
+    p = command_parser(name, func)
+    if several: p.add_argument('--task', choices=list(COMMANDS[name]), default=argparse.SUPPRESS, help=f"what to {name}: {', '.join(COMMANDS[name])} (default {next(iter(COMMANDS[name]))})")
+    args = vars(parse_or_suggest(p, rest))
     debug = args.pop('pdb', False) or os.environ.get('MIRIP_DEBUG'); args.pop('xtra', None)
     try: func(**args)
     except (KeyboardInterrupt, SystemExit): raise
