@@ -11,7 +11,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 .PHONY: install test demo lab lab-check export clean-nbs readme bench help
 
 help:
-	@echo "make test   - install into .venv if needed, check nbs/ and mirip_lab/ agree, run every notebook's tests"
+	@echo "make test   - install into .venv if needed, check nbs/ and mirip_lab/ agree, check the import layers, run every notebook's tests"
 	@echo "make demo   - diagnose -> batch size -> train -> evaluate -> report on the embedded sample data, into $(DEMO)/"
 	@echo "make lab    - JupyterLab on nbs/ (extra flags: LAB_ARGS='--no-browser --port 8890')"
 	@echo "make lab-check - headless Chromium runs a training notebook in JupyterLab; screenshot runs/lab-check.png"
@@ -27,6 +27,7 @@ install: $(STAMP)
 
 test: $(STAMP)
 	@bash tools/check_sync.sh
+	@$(BIN)/lint-imports --no-cache  # layers and cycles (.importlinter): fails on an upward import or a cycle
 	@bash tools/nbtest.sh
 
 demo: $(STAMP)
