@@ -4,7 +4,7 @@
 
 # %% ../nbs/04b_callbacks.ipynb #97ed2ed3
 from __future__ import annotations
-import math, time, importlib, importlib.util
+import os, math, time, importlib, importlib.util
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -121,7 +121,7 @@ class WandbLogger(Callback):
     def before_fit(self):
         import wandb
         c = self.trainer.config
-        self.run = wandb.init(project=c.wandb_project, config=asdict(c), mode=c.wandb_mode, dir=str(self.trainer.out), resume='allow')
+        self.run = wandb.init(project=c.wandb_project, name=c.wandb_run_name, config=asdict(c), mode=os.environ.get('WANDB_MODE', c.wandb_mode), dir=str(self.trainer.out), resume='allow')
     def after_epoch(self): self.run.log(_scalars(self.trainer.row), step=self.trainer.row['epoch'])
     def after_fit(self):
         if self.run is not None: self.run.finish(); self.run = None

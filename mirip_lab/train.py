@@ -78,6 +78,7 @@ class TrainingConfig:
     tensorboard: bool = False                  # also log to TensorBoard in checkpoint_dir/tb (pip install tensorboard)
     wandb_enabled: bool = False                # also log to Weights & Biases (pip install wandb)
     wandb_project: str = 'mirip_lab'           # wandb project name
+    wandb_run_name: str|None = None            # wandb run name (e.g. experiment-001); None: wandb picks one
     wandb_mode: str = 'offline'                # 'offline' needs no network (`wandb sync` uploads later), or 'online'
     plot: bool = True                          # write training_curves.png at the end
     seed: int = 42                             # seeds Python, NumPy, torch and the DataLoader's shuffling
