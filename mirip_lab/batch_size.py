@@ -16,13 +16,13 @@ from .utils import md_table
 GB = 2**30  # bytes
 
 # %% auto #0
-__all__ = ['GB', 'GPU_TABLE', 'TIER_POLICY', 'CURVES', 'CARDS', 'TIERS_TRIED', 'TRAIN_KEYS', 'DEFAULT_TRAIN_YAML', 'TEAM_HEADER',
-           'MODEL_PRESETS', 'mixed_precision_for', 'tier_by_memory', 'GpuPolicy', 'gpu_policy', 'CudaMemory',
-           'SimulatedGPU', 'Probe', 'default_step', 'run_probe', 'preserved', 'tiny_cnn', 'next_batch',
-           'BatchSizeResult', 'find_batch_size', 'true_batch_size', 'simulated_cases', 'AccumPlan', 'plan_accumulation',
-           'read_train_config', 'write_default_config', 'update_train_config', 'team_lookup', 'team_record',
-           'image_batch', 'load_preset', 'estimate_memory', 'simulated_card', 'size_batch', 'batch_size_cli',
-           'stage_batch_size']
+__all__ = ['GB', 'GPU_TABLE', 'TIER_POLICY', 'CURVES', 'CARDS', 'TIERS_TRIED', 'STAIRCASES', 'ALL_CURVES', 'TRAIN_KEYS',
+           'DEFAULT_TRAIN_YAML', 'TEAM_HEADER', 'MODEL_PRESETS', 'mixed_precision_for', 'tier_by_memory', 'GpuPolicy',
+           'gpu_policy', 'CudaMemory', 'SimulatedGPU', 'Probe', 'default_step', 'run_probe', 'preserved', 'tiny_cnn',
+           'next_batch', 'BatchSizeResult', 'find_batch_size', 'true_batch_size', 'simulated_cases', 'AccumPlan',
+           'plan_accumulation', 'read_train_config', 'write_default_config', 'update_train_config', 'team_lookup',
+           'team_record', 'image_batch', 'load_preset', 'estimate_memory', 'simulated_card', 'size_batch',
+           'batch_size_cli', 'stage_batch_size']
 
 # %% ../nbs/03_batch_size.ipynb #6e635b98
 GPU_TABLE = {  # name pattern (lower case): (tier, memory GB, compute capability)
@@ -194,6 +194,7 @@ def _fit_line(pts):
     "Least-squares intercept and slope through points [(bs, bytes)]."
     x, y = np.array(pts, dtype=float).T
     if np.ptp(x) == 0: return None
+    if len(x) == 2: b = (y[1]-y[0])/(x[1]-x[0]); return y[0] - b*x[0], b   # exact: a flat pair has slope 0, not 1e-14
     b, a = np.polyfit(x, y, 1)
     return a, b
 
@@ -210,11 +211,52 @@ def _fit_root(pts, budget:float, lo:int, hi:float) -> float|None:
     return None
 
 # %% ../nbs/03_batch_size.ipynb #5abdb8b7
-def next_batch(probes:list[Probe], budget:float, multiple:int=8, max_batch:int=1024, growth:int=8) -> tuple[int,str]|None:
+def _readings(probes:list[Probe]) -> list[tuple[int,int]]:
+    "(batch, smallest peak) of every measured batch, by batch size: jitter only adds, so the smallest reading is the truest."
+    r = {}
+    for p in probes:
+        if p.peak_bytes is not None: r[p.bs] = min(r.get(p.bs, p.peak_bytes), p.peak_bytes)
+    return sorted(r.items())
+
+def _bracket(probes:list[Probe]) -> tuple[int,int|None]:
+    "The largest ok batch (0 if none) and the smallest batch that never fitted (None if none)."
+    oks = {p.bs for p in probes if p.ok}
+    return max(oks, default=0), min((p.bs for p in probes if not p.ok and p.bs not in oks), default=None)
+
+
+# %% ../nbs/03_batch_size.ipynb #a1c0e7b2
+def _extrapolate(below, budget:float, lo:int) -> float|None:
+    "Where memory reaches `budget` beyond `lo`, from readings far apart: the smaller of a line's and a parabola's prediction."
+    far = [p for p in below if p[0] <= lo/2] or below[:1]
+    rs = [_fit_root([below[-1], far[-1]], budget, lo, math.inf), _fit_root([below[-1], far[-1], below[0]], budget, lo, math.inf)]
+    return min((r for r in rs if r is not None), default=None)
+
+def _grow(probes, below, budget, lo, step, max_batch, growth) -> tuple[int,str]:
+    "Next probe while nothing has failed: the extrapolation, galloping when a confirmation fitted, at most `growth`× `lo`."
+    r = _extrapolate(below, budget, lo)
+    if r is None: return min(lo*min(growth, 4), max_batch), 'grow'   # flat so far: memory per sample not yet visible
+    c = int(r)//step*step
+    if probes[-1].why == 'confirm' and probes[-1].ok:                # the fit was refuted from below: gallop
+        prev = max((p.bs for p in probes[:-1] if p.ok and p.bs < lo), default=lo-step)
+        c = max(c, lo + 2*(lo - prev)//step*step)
+    c = min(max(c, lo+step), max_batch, lo*growth)
+    return c, ('confirm' if c == lo+step else 'grow' if c == lo*growth else 'fit')
+
+
+# %% ../nbs/03_batch_size.ipynb #b7d3e9f4
+def _secant(probes, pts, budget, lo, hi, step) -> tuple[int,str]:
+    "Next probe inside the bracket: the secant between its ends (hedged towards `lo`), the midpoint where the fit is refuted."
+    mid = min(max((lo+hi)//2//step*step, lo+step), hi-step), 'bisect'
+    plo, phi = _bracket(probes[:-1])
+    if hi not in dict(pts) or (phi is not None and hi - lo > (phi - plo)/2): return mid   # no reading at hi, or no halving
+    r = _fit_root([(lo, dict(pts)[lo]), (hi, dict(pts)[hi])], budget, lo, math.inf)
+    if r is None: return mid
+    c = min(max(int(r - 0.05*(hi - lo))//step*step, lo+step), hi-step)
+    return c, ('confirm' if c == lo+step else 'fit')
+
+def next_batch(probes:list[Probe], budget:float, multiple:int=8, max_batch:int=1024, growth:int=8, tol:float=0.01) -> tuple[int,str]|None:
     "The next batch size to try and why, or None when the search is done."
-    m, tried = multiple, {p.bs for p in probes}
-    oks, bad = [p for p in probes if p.ok], [p for p in probes if not p.ok]
-    lo, hi = max((p.bs for p in oks), default=0), min((p.bs for p in bad), default=None)
+    m, tried, (lo, hi) = multiple, {p.bs for p in probes}, _bracket(probes)
     for s in (m, 2*m):
         s = min(s, max_batch)
         if s not in tried and (hi is None or s < hi): return s, 'start'
@@ -222,21 +264,11 @@ def next_batch(probes:list[Probe], budget:float, multiple:int=8, max_batch:int=1
         if hi <= 1: return None
         return (hi//2 if hi <= m else max(m, hi//2//m*m)), 'bisect'
     step = m if lo % m == 0 else 1
-    if lo >= max_batch or (hi is not None and hi - lo <= step): return None
-    pts = sorted(((p.bs, p.peak_bytes) for p in probes if p.peak_bytes is not None), key=lambda p: abs(p[1]-budget))
-    upper = hi if hi is not None else min(max_batch, lo*growth) + step
-    r = _fit_root(pts, budget, lo, upper)
-    cand = None if r is None else int(r)//step*step
-    if hi is None:
-        if cand is None: return min(2*lo, max_batch), 'grow'
-        c = min(max(cand, lo+step), max_batch, lo*growth)
-        return c, ('confirm' if c == lo+step else 'grow' if c == lo*growth else 'fit')
-    same_side = len(probes) >= 4 and probes[-1].ok == probes[-2].ok
-    hi_measured = any(p.bs == hi and p.peak_bytes is not None for p in probes)
-    if cand is None or not lo < cand < hi or same_side or not hi_measured:
-        return min(max((lo+hi)//2//step*step, lo+step), hi-step), 'bisect'
-    c = min(max(cand, lo+step), hi-step)
-    return c, ('confirm' if c == lo+step else 'fit')
+    if lo >= max_batch or (hi is not None and (hi - lo <= step or lo >= (1-tol)*(hi-step))): return None
+    pts = _readings(probes)
+    if hi is None: return _grow(probes, [p for p in pts if p[0] <= lo], budget, lo, step, max_batch, growth)
+    return _secant(probes, pts, budget, lo, hi, step)
+
 
 # %% ../nbs/03_batch_size.ipynb #80e238d7
 @dataclass
@@ -325,6 +357,25 @@ CURVES = {  # name: (memory in bytes as a function of the batch size, measuremen
 }
 CARDS = (4, 8, 11, 16, 24, 40, 80, 141)  # GB
 TIERS_TRIED = ((0.2, 8), (0.1, 4))      # (margin, multiple)
+
+
+# %% ../nbs/03_batch_size.ipynb #c4e8a2d6
+def _blocks(x:float, block:float) -> float: return math.ceil(x/block)*block
+
+def _pow2_blocks(x:float, div:int=4) -> float:
+    "`x` rounded up as the CUDA caching allocator's `roundup_power2_divisions=4` does: to quarters between powers of two."
+    return _blocks(x, 2**math.floor(math.log2(x))/div) if x > 0 else x
+
+STAIRCASES = {  # allocator jumps: memory that grows in steps, and readings with jitter
+    'stairs 0.25 GB':   (lambda b: 0.5*GB + _blocks(0.02*GB*b, 0.25*GB), 0.),
+    'stairs 1 GB':      (lambda b: 1*GB + _blocks(0.015*GB*b, 1*GB), 0.),
+    'flat stairs':      (lambda b: 0.5*GB + 0.4*GB*math.ceil(b/32), 0.),
+    'pow2 blocks':      (lambda b: 0.5*GB + _pow2_blocks(0.02*GB*b), 0.),
+    'stairs, noisy':    (lambda b: 0.5*GB + _blocks(0.02*GB*b, 0.25*GB), 0.01),
+    'big model, noisy': (lambda b: 6.3*GB + 0.05*GB*b, 0.01),
+}
+ALL_CURVES = {**CURVES, **STAIRCASES}
+
 
 # %% ../nbs/03_batch_size.ipynb #ff21887f
 def simulated_cases(curves=None, cards=CARDS, tiers=TIERS_TRIED, max_batch=4096, min_true=16):
