@@ -12,9 +12,10 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 from fastcore.script import Param
-from .utils import md_table
-from .train import TrainingConfig, Trainer, TrainModule, TASKS, rng_guard
-from .batch_size import is_oom
+from .utils import md_table, is_oom, metric_mode
+from .registry import TASKS
+from .train import TrainingConfig, Trainer, TrainModule, rng_guard
+from .callbacks import Callback
 
 # %% auto #0
 __all__ = ['SAMPLE_DATA', 'EXPERIMENT_KEYS', 'GB', 'STATUS', 'RESULT_COLUMNS', 'SUMMARY_COLUMNS', 'ANALYSIS_FILES', 'Experiment',
@@ -34,8 +35,8 @@ class Experiment:
     name: str                                  # run folder name and label in every figure
     effective_batch: int                       # must equal batch_size × gradient_accumulation_steps
     config: TrainingConfig                     # everything the Trainer needs
-    task: str = 'pairwise'                     # a name in mirip_lab.train.TASKS
-    data: str|None = None                      # MIRIP folder (images/ + metadata.csv); None: generated sample data
+    task: str = 'pairwise'                     # a name in mirip_lab.registry.TASKS (what `mirip-lab train --task` takes)
+    data: str|None = None                      # the task's data (a MIRIP folder for pairwise tasks); None: generated sample data (pairwise) or the task's own
     task_options: dict = field(default_factory=dict)  # keyword arguments for the task's factory
     sample_data: dict = field(default_factory=dict)   # make_sample_data arguments when data is None
     source: str = 'config'                     # the file it came from (named in every error)
@@ -126,23 +127,17 @@ def step_samples(epochs:list[list[list[int]]], accumulation:int) -> list[list[in
 # %% ../nbs/06_experiments.ipynb #ae754361
 GB = 2**30
 
-class RunMonitor:
-    "Record per training micro-batch memory (GPU allocated, process RSS) and the sample indices of every optimizer step."
-    def __init__(self, trainer:Trainer):
+class RunMonitor(Callback):
+    "Record memory after each training micro-batch's forward (GPU allocated, process RSS) and the sample indices of every optimizer step."
+    def __init__(self, trainer:Trainer|None=None):
         import psutil
-        self.trainer, self.proc, self.cuda = trainer, psutil.Process(), trainer.device.type == 'cuda'
-        self.gpu, self.rss, self.sampler = [], [], None
-        make_loader, loss = trainer.make_loader, trainer.raw.loss
-        def _make_loader(data, train=True):
-            dl = make_loader(data, train)
-            if train: dl = recording_loader(dl); self.sampler = dl.batch_sampler
-            return dl
-        def _loss(batch, output):
-            if torch.is_grad_enabled(): self.sample()
-            return loss(batch, output)
-        trainer.make_loader, trainer.raw.loss = _make_loader, _loss
-
-    def sample(self):
+        self.proc, self.gpu, self.rss, self.sampler = psutil.Process(), [], [], None
+        if trainer is not None: trainer.add_cb(self)
+    @property
+    def cuda(self) -> bool: return self.trainer.device.type == 'cuda'
+    def before_fit(self):
+        self.trainer.train_dl = dl = recording_loader(self.trainer.train_dl); self.sampler = dl.batch_sampler
+    def after_loss(self):
         if self.cuda: self.gpu.append(torch.cuda.memory_allocated(self.trainer.device) / GB)
         self.rss.append(self.proc.memory_info().rss / GB)
 
@@ -175,22 +170,17 @@ def ensure_sample_data(root, n_images:int=96, size:int=64, seed:int=0) -> Path:
 
 def _make_task(exp:Experiment, config:TrainingConfig, data):
     "Call the task's factory with the experiment's task_options (only those its signature accepts)."
-    if exp.task not in TASKS: _import_tasks()
-    if exp.task not in TASKS:
-        raise ValueError(f"{exp.source}: unknown task {exp.task!r}: choose one of {', '.join(sorted(TASKS))} (tasks register in mirip_lab.train.TASKS)")
-    factory = TASKS[exp.task]
+    try: factory = TASKS[exp.task]
+    except KeyError as e: raise ValueError(f"{exp.source}: {e}") from None
     params = inspect.signature(factory).parameters
     takes_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
     bad = [k for k in exp.task_options if k not in params and not takes_kw]
     if bad: raise ValueError(f"{exp.source}: task {exp.task!r} does not take task_options {bad}; it takes {[k for k in params if k not in ('config', 'data')]}")
     return factory(config, data, **exp.task_options)
 
-def _import_tasks():
-    "Import the modules that register tasks (the pairwise ranker registers 'pairwise')."
-    import importlib
-    for m in ('mirip_lab.pairwise',):
-        try: importlib.import_module(m)
-        except ImportError: pass
+def _sample_data_for(exp:Experiment) -> bool:
+    "Does `exp` train on generated MIRIP sample data (`data: null` and a pairwise task)? Other tasks make their own (landmarks: a synthetic ISBI tree)."
+    return exp.data is None and exp.task.startswith('pairwise')
 
 # %% ../nbs/06_experiments.ipynb #e70ca29c
 STATUS = 'status.json'
@@ -207,9 +197,6 @@ def _device_name(dev:torch.device) -> str:
     if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
     return f'cpu ({os.cpu_count()} cores)'
 
-def _mode(cfg:TrainingConfig) -> str:
-    return cfg.monitor_mode if cfg.monitor_mode != 'auto' else ('min' if 'loss' in cfg.monitor else 'max')
-
 def _save_config(exp:Experiment, run_dir:Path, data):
     from ruamel.yaml import YAML
     d = dict(name=exp.name, effective_batch=exp.effective_batch, task=exp.task, data=None if data is None else str(data),
@@ -219,7 +206,7 @@ def _save_config(exp:Experiment, run_dir:Path, data):
 # %% ../nbs/06_experiments.ipynb #4175a87c
 def _summary(exp:Experiment, trainer:Trainer, mon:RunMonitor, hist:pd.DataFrame, initial:float, total_s:float) -> dict:
     "Every figure of one finished run (one row of the results CSV)."
-    c, mode = trainer.config, _mode(trainer.config)
+    c = trainer.config; mode = metric_mode(c.monitor, c.monitor_mode)
     key = c.monitor if c.monitor in hist else c.monitor.replace('val/', 'train/')
     vals, times = hist[key].to_numpy(float), hist['epoch_time_s'].to_numpy(float)
     train_s = float(hist['train_time_s'].sum())
@@ -254,7 +241,7 @@ def run_experiment(exp:Experiment, out='outputs/experiments', force:bool=False, 
     trainer = mon = None
     try:
         with rng_guard():
-            data = exp.data if exp.data is not None else ensure_sample_data(out, **{**SAMPLE_DATA, **exp.sample_data})
+            data = ensure_sample_data(out, **{**SAMPLE_DATA, **exp.sample_data}) if _sample_data_for(exp) else exp.data
             _save_config(exp, run_dir, data)
             module, train_ds, val_ds = _make_task(exp, c, data)
             trainer = Trainer(module, c)
@@ -329,9 +316,9 @@ def run_experiments(paths, out='outputs/experiments', parallel:bool=False, force
     if dup: raise ValueError(f"two configs share the name {dup[0]!r} ({', '.join(str(e.source) for e in exps if e.name == dup[0])}): names pick the run folders, make them unique")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     overrides = dict(overrides or {})
-    if any(e.data is None for e in exps):                          # generate once, before workers race for it
+    if any(map(_sample_data_for, exps)):                          # generate once, before workers race for it
         sd = ensure_sample_data(out, **{**SAMPLE_DATA, **exps[0].sample_data})
-        overrides['data'] = str(sd); exps = [replace(e, data=e.data or str(sd)) for e in exps]
+        overrides['data'] = str(sd); exps = [replace(e, data=str(sd)) if _sample_data_for(e) else e for e in exps]
     gpus = visible_gpus() if gpus is None else gpus
     if parallel and not gpus: print("[experiment] --parallel: no GPUs visible, running the configs one after another", flush=True)
     if parallel and gpus:
@@ -580,14 +567,16 @@ def _parse_overrides(s) -> dict:
     return d
 
 def experiment_cli(action:Param("run: train each config; analyze: collect run folders into the report", str, choices=['run', 'analyze']),
-                   paths:Param("run: experiment YAML files (configs/experiments/*.yaml); analyze: run folders or the folder holding them", str, nargs='+'),
+                   paths:Param("run: experiment YAML files (configs/experiments/*.yaml); analyze: run folders or the folder holding them", str, nargs='*'),
+                   config:str=None,           # run: an experiment YAML file, as the experiment guide writes it (`run --config FILE.yaml`)
                    parallel:bool=False,       # run: one worker process per visible GPU, pinned with CUDA_VISIBLE_DEVICES
                    force:bool=False,          # run: train again runs that are already done
                    out:str=None,              # run: where run folders go (outputs/experiments); analyze: report folder (outputs/analysis/batch_optimization)
                    overrides:str=None,        # run: YAML mapping applied to every config, e.g. '{max_epochs: 2, progress: false}'
                    tolerance:float=0.02):     # analyze: recommend the fastest run within this fraction of the best metric
     "Batch × accumulation experiments: `run CONFIG...` trains each config into its own run folder; `analyze RUNS...` writes the CSV, figures and report."
-    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    paths = ([paths] if isinstance(paths, (str, Path)) else list(paths or [])) + ([config] if config else [])
+    if not paths: raise ValueError(f"experiment {action}: name the files, e.g. `mirip-lab experiment run --config configs/experiments/05a_small_batch_high_accum.yaml`")
     if action == 'run': return run_experiments(paths, out or 'outputs/experiments', parallel=parallel, force=force, overrides=_parse_overrides(overrides))
     if action == 'analyze': return analyze(paths, out or 'outputs/analysis/batch_optimization', tolerance=tolerance)
     raise ValueError(f"unknown action {action!r}: use 'run' or 'analyze'")
