@@ -4,7 +4,8 @@
 
 # %% ../nbs/01_data.ipynb #7c6e3884
 from __future__ import annotations
-import os, io, csv, json, hashlib, unicodedata, warnings
+import os, io, re, csv, json, time, errno, glob, shutil, hashlib, unicodedata, warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -14,15 +15,18 @@ from torch.utils.data import Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 from . import sample
+from .utils import usable_cores
 
 # %% auto #0
-__all__ = ['TIERS', 'REQUIRED_COLUMNS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'QUALITY_AUGMENT', 'CACHE_VERSION', 'DATASETS',
-           'RAR_TOOLS', 'RAR_INSTALL', 'MARKER_FILE', 'ISBI_SPLITS', 'ISBI_SIZE', 'ISBI_N_LANDMARKS',
-           'ISBI_LIKE_MARKER', 'ISBI_TEMPLATE', 'tier_rank', 'read_table', 'load_metadata', 'to_rgb', 'decode_image',
-           'RandomRot90', 'make_transforms', 'takes_pil', 'load_pil', 'SlowPathNote', 'note_once', 'ImageDataset',
-           'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP', 'download', 'serve_folder', 'rar_backend',
-           'require_rar_backend', 'write_stored_rar', 'UnsafeArchiveError', 'archive_kind', 'extract', 'download_cli',
-           'extract_cli', 'make_isbi_like', 'check_isbi', 'isbi_splits', 'get_isbi2015', 'DataSplitter']
+__all__ = ['TIERS', 'REQUIRED_COLUMNS', 'VALIDATED_FILE', 'FIX_ROWS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'QUALITY_AUGMENT',
+           'BAD_IMAGES', 'CACHE_VERSION', 'DATASETS', 'RAR_TOOLS', 'RAR_INSTALL', 'PROBE_RAR', 'RATIO_FROM',
+           'MARKER_FILE', 'ISBI_SPLITS', 'ISBI_SIZE', 'ISBI_N_LANDMARKS', 'ISBI_LIKE_MARKER', 'ISBI_TEMPLATE',
+           'tier_rank', 'remove_stale_temps', 'write_error', 'read_table', 'image_problem', 'image_problems',
+           'load_metadata', 'to_rgb', 'decode_image', 'RandomRot90', 'make_transforms', 'takes_pil', 'load_pil',
+           'SlowPathNote', 'note_once', 'ImageDataset', 'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP',
+           'download', 'rar_backend', 'require_rar_backend', 'UnsafeArchiveError', 'archive_kind', 'extract',
+           'download_cli', 'extract_cli', 'make_isbi_like', 'read_isbi_points', 'check_isbi', 'isbi_splits',
+           'get_isbi2015', 'DataSplitter']
 
 # %% ../nbs/01_data.ipynb #142b3534
 TIERS = sample.TIERS  # ('S','A','B','C'), best to worst; the one definition lives in mirip_lab.sample
@@ -31,6 +35,50 @@ def tier_rank(t:str) -> int:
     "Rank of tier `t` in `TIERS` (S=0 ... C=3): lower is better."
     try: return TIERS.index(t)
     except ValueError: raise ValueError(f"unknown tier {t!r}: tiers are {', '.join(TIERS)} (best to worst)") from None
+
+# %% ../nbs/01_data.ipynb #c0ffee01
+def _alive(pid:int) -> bool:
+    "Does process `pid` run on this machine? (Windows: assumed so, never deleting.)"
+    if os.name == 'nt': return True
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass
+    return True
+
+def remove_stale_temps(folder, pattern:str) -> list[Path]:
+    "Delete what killed runs left in `folder`: files or folders matching glob `pattern` whose name ends in the id of a process that no longer runs."
+    gone = []
+    for p in sorted(Path(folder).glob(pattern)):
+        m = re.search(r'(\d+)$', p.name)
+        if m is None or _alive(int(m.group(1))): continue
+        if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
+        else: p.unlink(missing_ok=True)
+        gone.append(p)
+    return gone
+
+# %% ../nbs/01_data.ipynb #c0ffee03
+_open_out = open  # every file this module writes is opened through this name, so a test can hand in a full or read-only disk
+
+def _size(n:float) -> str: return f"{n/2**30:.2f} GiB" if n >= 2**30 else f"{n/2**20:.1f} MiB" if n >= 2**20 else f"{n:.0f} bytes"
+
+def _free(path) -> int:
+    "Free bytes on the disk holding `path` (its nearest existing folder)."
+    p = Path(path).absolute()
+    while not p.exists() and p != p.parent: p = p.parent
+    return shutil.disk_usage(p).free
+
+# %% ../nbs/01_data.ipynb #c0ffee04
+def write_error(e:OSError, where, need:int|None=None, doing:str='writing', note:str='') -> OSError|None:
+    "`e`, a failed write in folder `where`, as an error naming the file and the fix (free space; a writable folder); None if `e` is not a write error."
+    what = e.filename or where
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        needs = f", {_size(need)} needed" if need else ''
+        return OSError(e.errno, f"Disk full while {doing} (writing {what}): {_size(_free(where))} free at {where}{needs}. "
+                                f"Free space there, or choose a folder on another disk, and run again.{note}")
+    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return PermissionError(e.errno, f"Cannot write to {where} while {doing} ({e.strerror}: {what}): the folder is read-only or not yours. "
+                                        f"Choose a folder you can write to, or make this one writable, and run again.{note}")
+    return None
 
 # %% ../nbs/01_data.ipynb #5d5cfa96
 def read_table(csv_path) -> pd.DataFrame:
@@ -51,16 +99,45 @@ def _find_file(image_dir:Path, name:str) -> Path|None:
         if (image_dir/n).is_file(): return (image_dir/n).absolute()
     return None
 
-def _unreadable(p:Path) -> str|None:
-    "Why PIL cannot open image `p`, or None if it can."
+def image_problem(path) -> str|None:
+    "Why image file `path` does not decode completely (truncated, damaged, not an image), or None if every pixel decodes."
     try:
-        with Image.open(p) as im: im.verify()
+        with Image.open(path) as im: im.load()
     except Exception as e: return f"{type(e).__name__}: {e}"
     return None
 
+_unreadable = image_problem  # the old private name, until mirip_lab.pairwise imports image_problem
+
+# %% ../nbs/01_data.ipynb #c0ffee10
+VALIDATED_FILE = '.validated_images.json'  # beside metadata.csv: {path: [size, mtime_ns]} of the images that decoded fully
+
+def _stamp(p:Path) -> list[int]: s = p.stat(); return [s.st_size, s.st_mtime_ns]
+
+def _read_json(p) -> dict:
+    try: return json.loads(Path(p).read_text())
+    except (OSError, ValueError): return {}
+
+def _write_json(p, obj):
+    "Write JSON `obj` to `p` atomically; skipped where `p`'s folder is not writable (the record only saves time)."
+    tmp = Path(p).with_name(f'{Path(p).name}.tmp{os.getpid()}')
+    try: tmp.write_text(json.dumps(obj)); os.replace(tmp, p)
+    except OSError: tmp.unlink(missing_ok=True)
+
+# %% ../nbs/01_data.ipynb #c0ffee11
+def image_problems(paths, record=None, num_threads:int|None=None) -> dict[Path,str]:
+    "{path: why} for the images in `paths` that do not decode fully, decoded in parallel threads; files recorded good in JSON file `record` with the same size and mtime are not decoded again."
+    seen = _read_json(record) if record else {}
+    stamps = {p: _stamp(p) for p in map(Path, paths)}
+    todo = [p for p, s in stamps.items() if seen.get(str(p)) != s]
+    with ThreadPoolExecutor(num_threads or min(8, usable_cores())) as ex: whys = dict(zip(todo, ex.map(image_problem, todo)))
+    if record and todo:
+        remove_stale_temps(Path(record).parent, Path(record).name + '.tmp*')
+        _write_json(record, {**seen, **{str(p): stamps[p] for p, w in whys.items() if w is None}})
+    return {p: w for p, w in whys.items() if w}
+
 # %% ../nbs/01_data.ipynb #af935d8d
-def _row_problems(df:pd.DataFrame, image_dir:Path, check_images:bool) -> dict[int,list[str]]:
-    "Problems per dataframe index: empty values, unknown tiers, duplicate ids, missing or unreadable files."
+def _row_problems(df:pd.DataFrame, image_dir:Path, check_images:bool, record=None) -> dict[int,list[str]]:
+    "Problems per dataframe index: empty values, unknown tiers, duplicate ids, missing or undecodable files."
     probs = {i: [] for i in df.index}
     for c in REQUIRED_COLUMNS:
         for i in df.index[df[c] == '']: probs[i].append(f"empty {c}")
@@ -70,19 +147,21 @@ def _row_problems(df:pd.DataFrame, image_dir:Path, check_images:bool) -> dict[in
     for i in df.index[dup]:
         others = [int(j)+2 for j in df.index[dup & (df.image_id == df.image_id[i])] if j != i]
         probs[i].append(f"duplicate image_id {df.image_id[i]!r} (also in row {', '.join(map(str, others))})")
-    paths = {}
-    for i in df.index[df.filename != '']:
-        p = _find_file(image_dir, df.filename[i])
-        if p is None: probs[i].append(f"missing image file {image_dir/df.filename[i]}"); continue
-        paths[i] = p
-        if check_images and (why := _unreadable(p)): probs[i].append(f"unreadable image {p} ({why})")
+    paths = {i: p for i in df.index[df.filename != ''] if (p := _find_file(image_dir, df.filename[i])) is not None}
+    for i in df.index[df.filename != ''].difference(list(paths)): probs[i].append(f"missing image file {image_dir/df.filename[i]}")
+    bad = image_problems(paths.values(), record) if check_images else {}
+    for i, p in paths.items():
+        if p in bad: probs[i].append(f"unreadable image {p} ({bad[p]})")
     return probs, paths
 
 # %% ../nbs/01_data.ipynb #9b52c075
+FIX_ROWS = ("Fix: correct these rows or their files (replace an unreadable image with a good copy, exported or downloaded again) "
+            "and run again; strict=False drops the bad rows with a warning.")
+
 def load_metadata(csv_path,                # `metadata.csv` with columns image_id, filename, tier
                   image_dir=None,          # folder of the images; default `images/` beside the CSV
                   strict:bool=True,        # raise on any problem; False: drop bad rows with a warning
-                  check_images:bool=True,  # open every image header with PIL (catches non-images and broken files)
+                  check_images:bool=True,  # decode every image fully, in threads (files unchanged since they last passed are skipped)
                  ) -> pd.DataFrame:
     "Read and validate MIRIP metadata, reporting every problem with its spreadsheet row number."
     csv_path = Path(csv_path)
@@ -92,15 +171,14 @@ def load_metadata(csv_path,                # `metadata.csv` with columns image_i
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing: raise ValueError(f"{csv_path}: missing column(s) {', '.join(missing)}; found {', '.join(df.columns) or 'none'}. "
                                  f"The header must name {', '.join(REQUIRED_COLUMNS)}.")
-    probs, paths = _row_problems(df, image_dir, check_images)
+    probs, paths = _row_problems(df, image_dir, check_images, csv_path.parent/VALIDATED_FILE)
     bad = {i: ps for i, ps in probs.items() if ps}
     if bad:
         lines = [f"row {i+2}: {'; '.join(ps)}" for i, ps in bad.items()]
-        if strict: raise ValueError(f"{csv_path}: {len(bad)} of {len(df)} rows have problems (row 1 is the header):\n" + '\n'.join(lines))
+        if strict: raise ValueError(f"{csv_path}: {len(bad)} of {len(df)} rows have problems (row 1 is the header):\n" + '\n'.join(lines) + '\n' + FIX_ROWS)
         warnings.warn(f"{csv_path}: dropped {len(bad)} of {len(df)} rows with problems:\n" + '\n'.join(lines[:20]) + ('\n...' if len(lines) > 20 else ''))
         df = df.drop(index=list(bad))
-    df = df.assign(path=[paths[i] for i in df.index]).reset_index(drop=True)
-    return df
+    return df.assign(path=[paths[i] for i in df.index]).reset_index(drop=True)
 
 # %% ../nbs/01_data.ipynb #cd5d23c3
 def to_rgb(im:Image.Image) -> Image.Image:
@@ -120,7 +198,8 @@ def decode_image(path) -> torch.Tensor:
     "Decode image file `path` with PIL to an RGB uint8 tensor C×H×W."
     try:
         with Image.open(path) as im: a = np.asarray(to_rgb(im))
-    except Exception as e: raise OSError(f"cannot decode image {path}: {type(e).__name__}: {e}") from e
+    except Exception as e: raise OSError(f"cannot decode image {path}: {type(e).__name__}: {e}. Replace the file (load_metadata names every such "
+                                         "file at once), or let the dataset skip it: dataset.bad_images = 'skip'.") from e
     return torch.from_numpy(a.copy()).permute(2, 0, 1).contiguous()
 
 # %% ../nbs/01_data.ipynb #7cc19fec
@@ -263,6 +342,22 @@ class PairwiseDataset(_CachedImages, Dataset):
         label = torch.tensor(1. if self.ranks[i] < self.ranks[j] else -1.)
         return self._tfm(self._image(i)), self._tfm(self._image(j)), label
 
+# %% ../nbs/01_data.ipynb #c0ffee20
+BAD_IMAGES = ('error', 'skip')  # what a dataset does with an image that no longer decodes
+
+def _image_or_skip(self:_CachedImages, i:int):
+    "Image of row `i`; with `bad_images='skip'` an image that no longer decodes is skipped, with a warning naming it, for the next good one of the same tier."
+    if getattr(self, 'bad_images', 'error') == 'error': return self._load_image(self.paths[i])
+    bad, tiers, n = self.__dict__.setdefault('_bad_paths', set()), list(self.metadata.tier), len(self.paths)
+    for j in ((i + k) % n for k in range(n)):
+        if tiers[j] != tiers[i] or self.paths[j] in bad: continue
+        try: return self._load_image(self.paths[j])
+        except OSError as e:
+            bad.add(self.paths[j])
+            warnings.warn(f"skipped image {self.paths[j]}: {e} (bad_images='skip': training goes on without it; replace the file, or set bad_images='error' to stop instead)")
+    raise OSError(f"no image of tier {tiers[i]} decodes any more ({', '.join(map(str, sorted(bad)))} failed): replace these files.")
+_CachedImages._image, _CachedImages.bad_images = _image_or_skip, 'error'
+
 # %% ../nbs/01_data.ipynb #c3d4151f
 CACHE_VERSION = 1  # bump when decode_image or the resize changes: old caches are then rebuilt
 
@@ -286,28 +381,41 @@ class DecodedImageCache:
         stats = _hash([(p.stat().st_size, p.stat().st_mtime_ns) for p in self.paths])
         self.file = self.cache_dir/f'decoded_{size}px_{names}_{stats}.u8'
         self.shape, self._mm, self._pid = (len(self.paths), 3, size, size), None, None
+        if self.cache_dir.is_dir(): remove_stale_temps(self.cache_dir, 'decoded_*.tmp*')   # builds killed halfway
         self.built = not self.file.exists()
         if self.built: self._build(num_threads, progress)
 
 # %% ../nbs/01_data.ipynb #11618f0f
-from concurrent.futures import ThreadPoolExecutor
 from tqdm.auto import tqdm
 
+def _reserve(f, n:int):
+    "Allocate `n` bytes for open file `f` now, so that a full disk fails here (ENOSPC) and not later inside a memory map (SIGBUS)."
+    try: return os.posix_fallocate(f.fileno(), 0, n)
+    except (AttributeError, io.UnsupportedOperation): pass
+    except OSError as e:
+        if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL): raise
+    f.seek(n - 1); f.write(b'\0')
+
+# %% ../nbs/01_data.ipynb #c0ffee22
 def _build(self:DecodedImageCache, num_threads, progress):
     "Decode and resize every image into a temporary file, then rename it into place and drop stale caches."
     self.cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = self.file.with_name(f'{self.file.name}.tmp{os.getpid()}')
+    tmp, need = self.file.with_name(f'{self.file.name}.tmp{os.getpid()}'), int(np.prod(self.shape))
     try:
-        mm = np.memmap(tmp, dtype=np.uint8, mode='w+', shape=self.shape)
+        with _open_out(tmp, 'wb') as f:
+            if need: _reserve(f, need)
+        mm = np.memmap(tmp, dtype=np.uint8, mode='r+', shape=self.shape)
         def put(i): mm[i] = _resized(self.paths[i], self.size).numpy()
         with ThreadPoolExecutor(num_threads or min(8, os.cpu_count() or 1)) as ex:
             list(tqdm(ex.map(put, range(len(self.paths))), total=len(self.paths), disable=not progress,
                       desc=f'caching {len(self.paths)} images at {self.size}px'))
         mm.flush(); del mm
         os.replace(tmp, self.file)
+    except OSError as e:
+        if (err := write_error(e, self.cache_dir, need, f'building the decoded-image cache {self.file.name}')) is None: raise
+        raise err from e
     finally: tmp.unlink(missing_ok=True)
-    stale = self.file.name.rsplit('_', 1)[0] + '_*.u8'
-    for f in self.cache_dir.glob(stale):
+    for f in self.cache_dir.glob(self.file.name.rsplit('_', 1)[0] + '_*.u8'):
         if f != self.file: f.unlink(missing_ok=True)
 DecodedImageCache._build = _build
 
@@ -331,7 +439,7 @@ DecodedImageCache.__getstate__, DecodedImageCache.__len__ = _getstate, _len
 DecodedImageCache.__getitem__, DecodedImageCache.get = _getitem, _get
 
 # %% ../nbs/01_data.ipynb #166fb389
-import errno, shutil, zipfile, tarfile, tempfile, contextlib, zlib, struct
+import zipfile, tarfile, tempfile, contextlib, zlib, struct
 
 DATASETS = {  # name: files to download, each (url, file name, sha256 or None)
     'isbi2015': [('https://figshare.com/ndownloader/articles/3471833?private_link=37ec464af8e81ae6ebbf', '3471833.zip', None)],
@@ -339,31 +447,84 @@ DATASETS = {  # name: files to download, each (url, file name, sha256 or None)
 }
 
 class ResumableHTTP:
-    "pooch downloader: keep the partial download in `<final>.part` and continue it with an HTTP Range request."
-    def __init__(self, final:Path, progress:bool=True, timeout:float=30):
-        self.final, self.progress, self.timeout = Path(final), progress, timeout
-    def __call__(self, url, output_file, pooch_obj=None, check_only=False):
-        import requests
-        part = self.final.with_name(self.final.name + '.part')
-        have = part.stat().st_size if part.exists() else 0
-        with requests.get(url, stream=True, timeout=self.timeout, headers={'Range': f'bytes={have}-'} if have else {}) as r:
-            if have and r.status_code == 416: have = 0; part.unlink()  # range beyond the file: start again
-            else: r.raise_for_status()
-            resumed = have > 0 and r.status_code == 206
-            total = int(r.headers.get('content-length', 0)) + (have if resumed else 0)
-            r.raw.enforce_content_length = False   # keep what did arrive; the length is checked below
-            with open(part, 'ab' if resumed else 'wb') as f, tqdm(total=total or None, initial=have if resumed else 0, unit='B', unit_scale=True,
-                                                                 desc=self.final.name, disable=not self.progress) as bar:
-                for chunk in r.iter_content(2**16): f.write(chunk); bar.update(len(chunk))
-        got = part.stat().st_size
-        if total and got < total: raise requests.ConnectionError(f"transfer ended early, {got} of {total} bytes received (kept in {part.name}; the next call resumes)")
-        os.replace(part, output_file)
+    "pooch downloader: keep the partial download in `<final>.part`, continue it with an HTTP Range request; stop on a stall or past a deadline."
+    def __init__(self, final:Path, progress:bool=True,
+                 known_hash:str|None=None,   # 'algo:hash' of the whole file: how a part is recognised as complete
+                 deadline:float|None=None,   # seconds for the whole transfer; None: no limit
+                 stall_timeout:float=60,     # seconds: fewer than `min_bytes` in this long is a stall
+                 min_bytes:int=1024, connect_timeout:float=30):
+        self.final, self.progress, self.known_hash, self.deadline = Path(final), progress, known_hash, deadline
+        self.stall_timeout, self.min_bytes, self.connect_timeout = stall_timeout, min_bytes, connect_timeout
+        self.part = self.final.with_name(self.final.name + '.part')
+
+# %% ../nbs/01_data.ipynb #c0ffee30
+def _call(self:ResumableHTTP, url, output_file, pooch_obj=None, check_only=False):
+    "Fetch `url` into `output_file` through the part: resume it, never save an error body, finish a complete part on 416."
+    import requests
+    have = self.part.stat().st_size if self.part.exists() else 0
+    with requests.get(url, stream=True, timeout=(self.connect_timeout, self.stall_timeout), headers={'Range': f'bytes={have}-'} if have else {}) as r:
+        if have and r.status_code == 416:                 # nothing after `have`: the whole file, or another one
+            if self._complete(r): return os.replace(self.part, output_file)
+            self.part.unlink(); return self(url, output_file)
+        r.raise_for_status()                              # an error page is never written as data
+        resumed = have > 0 and r.status_code == 206
+        total = int(r.headers.get('content-length', 0)) + (have if resumed else 0)
+        with _open_out(self.part, 'ab' if resumed else 'wb') as f: self._stream(r, f, total, have if resumed else 0)
+    got = self.part.stat().st_size
+    if total and got < total: raise requests.ConnectionError(f"transfer ended early, {got} of {total} bytes received (kept in {self.part.name}; the next call resumes)")
+    os.replace(self.part, output_file)
+ResumableHTTP.__call__ = _call
+
+# %% ../nbs/01_data.ipynb #c0ffee31
+def _complete(self:ResumableHTTP, r) -> bool:
+    "After a 416 to our range request: is the part the whole file? By the expected hash when known, else by the size in `Content-Range: bytes */N`."
+    import pooch
+    if self.known_hash:
+        alg, _, h = self.known_hash.rpartition(':')
+        return pooch.file_hash(str(self.part), alg=alg or 'sha256') == h.lower()
+    m = re.fullmatch(r'bytes \*/(\d+)', r.headers.get('Content-Range', '').strip())
+    return m is not None and int(m.group(1)) == self.part.stat().st_size
+ResumableHTTP._complete = _complete
+
+# %% ../nbs/01_data.ipynb #c0ffee32
+def _stalled(self:ResumableHTTP, n:int, secs:float) -> TimeoutError:
+    return TimeoutError(f"stalled: {n} bytes in the last {secs:.0f} s, fewer than {self.min_bytes} (the bytes received are kept in {self.part}, "
+                        f"so the next call resumes); for a slow but working link raise stall_timeout (--stall-timeout, now {self.stall_timeout:g} s)")
+
+def _pace(self:ResumableHTTP, t0:float, win:list, n:int):
+    "Count `n` more bytes in window `win` = [start, bytes]; TimeoutError past the deadline, or when a window closes with too few bytes."
+    now = time.monotonic(); win[1] += n
+    if self.deadline and now - t0 > self.deadline:
+        raise TimeoutError(f"not finished within the deadline of {self.deadline:g} s (the bytes received are kept in {self.part}, so the next "
+                           "call resumes); for a big file on a slow link raise deadline (--deadline)")
+    if now - win[0] >= self.stall_timeout:
+        if win[1] < self.min_bytes: raise self._stalled(win[1], now - win[0])
+        win[:] = [now, 0]
+ResumableHTTP._stalled, ResumableHTTP._pace = _stalled, _pace
+
+# %% ../nbs/01_data.ipynb #c0ffee33
+def _stream(self:ResumableHTTP, r, f, total:int, start:int):
+    "Write the body to `f` as it arrives, with a progress bar, checking the pace after every read."
+    import urllib3
+    t0 = time.monotonic(); win = [t0, 0]
+    with tqdm(total=total or None, initial=start, unit='B', unit_scale=True, desc=self.final.name, disable=not self.progress) as bar:
+        while True:
+            try: chunk = r.raw.read1(2**16, decode_content=True)   # returns what has arrived, not a full 64 KiB
+            except (urllib3.exceptions.ReadTimeoutError, TimeoutError): raise self._stalled(win[1], time.monotonic() - win[0]) from None
+            except urllib3.exceptions.ProtocolError: break    # connection cut: the size check after says so
+            if not chunk: break
+            try: f.write(chunk)
+            except OSError as e: e.filename = e.filename or str(self.part); raise
+            bar.update(len(chunk)); self._pace(t0, win, len(chunk))
+ResumableHTTP._stream = _stream
 
 # %% ../nbs/01_data.ipynb #4e2ee8ce
 def _reason(e:Exception) -> str:
-    "A short reason for a failed download: 'ConnectionError: Connection refused', 'HTTPError: 404 Not Found'."
-    import re, requests
+    "A short reason for a failed download: 'ConnectionError: Connection refused', 'HTTPError: 404 Not Found', a stall or deadline as said."
+    import requests
+    if isinstance(e, TimeoutError): return str(e)
     if isinstance(e, requests.HTTPError) and e.response is not None: return f"HTTPError: {e.response.status_code} {e.response.reason}"
+    if isinstance(e, ValueError) and 'hash' in str(e).lower(): return 'its checksum does not match'
     m = re.search(r'\[Errno -?\d+\] ([^\'")\]]+)', str(e)) or re.search(r'(Name or service not known|timed out|Temporary failure in name resolution)', str(e))
     return f"{type(e).__name__}: {m.group(1) if m else str(e)[:150]}"
 
@@ -371,49 +532,31 @@ def _place_by_hand(url, target:Path, known_hash) -> str:
     h = f" (its SHA-256 must be {known_hash})" if known_hash else ''
     return f"download {url} in a browser or on another machine and place it at {target}{h}, then run again"
 
+# %% ../nbs/01_data.ipynb #c0ffee34
 def download(url_or_name:str,          # URL, or a name in DATASETS (e.g. 'isbi2015')
              dest,                     # folder to download into
              known_hash:str|None=None, # 'sha256:...' (or another 'algo:hash') to verify; None: no check
              fname:str|None=None,      # file name; default: last part of the URL
-             progress:bool=True) -> Path|list[Path]:
-    "Download a URL (resumable, verified, atomic) into `dest`; a known dataset name downloads all its files."
+             progress:bool=True,
+             deadline:float|None=12*3600,  # seconds for one file's transfer; None: no limit
+             stall_timeout:float=60,   # seconds in which at least 1 KiB must arrive
+            ) -> Path|list[Path]:
+    "Download a URL (resumable, verified, atomic, never hanging) into `dest`; a known dataset name downloads all its files."
     if url_or_name in DATASETS:
-        paths = [download(u, dest, h, f, progress) for u, f, h in DATASETS[url_or_name]]
+        paths = [download(u, dest, h, f, progress, deadline, stall_timeout) for u, f, h in DATASETS[url_or_name]]
         return paths[0] if len(paths) == 1 else paths
     import pooch, requests
     url, dest = url_or_name, Path(dest)
-    fname = fname or url.split('?')[0].rstrip('/').split('/')[-1]
-    target = dest/fname
-    dest.mkdir(parents=True, exist_ok=True)
-    dl = ResumableHTTP(target, progress) if url.startswith(('http://', 'https://')) else None
-    try: return Path(pooch.retrieve(url, known_hash, fname=fname, path=dest, downloader=dl, progressbar=progress and dl is None))
+    target = dest/(fname or url.split('?')[0].rstrip('/').split('/')[-1])
+    dl = ResumableHTTP(target, progress, known_hash, deadline, stall_timeout) if url.startswith(('http://', 'https://')) else None
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        for p in dest.glob('tmp????????'):              # pooch's temporary files that a killed run left, empty
+            if p.is_file() and p.stat().st_size == 0: p.unlink(missing_ok=True)
+        return Path(pooch.retrieve(url, known_hash, fname=target.name, path=dest, downloader=dl, progressbar=progress and dl is None))
     except (requests.RequestException, OSError, ValueError) as e:
-        why = 'its checksum does not match' if isinstance(e, ValueError) and 'hash' in str(e).lower() else _reason(e)
-        raise ConnectionError(f"Could not download {url} ({why}): {_place_by_hand(url, target, known_hash)}.") from e
-
-# %% ../nbs/01_data.ipynb #f8feba25
-@contextlib.contextmanager
-def serve_folder(folder, cut_after:int|None=None):
-    "Serve `folder` over HTTP on 127.0.0.1 (Range supported) for a test; yields (base_url, log of Range headers)."
-    import http.server, threading
-    log, state = [], {'cut': cut_after}
-    class H(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *a): pass
-        def do_GET(self):
-            p = Path(folder)/self.path.lstrip('/').split('?')[0]
-            rng = self.headers.get('Range'); log.append(rng)
-            if not p.is_file(): self.send_error(404); return
-            data = p.read_bytes(); start = int(rng.split('=')[1].split('-')[0]) if rng else 0
-            self.send_response(206 if rng else 200)
-            if rng: self.send_header('Content-Range', f'bytes {start}-{len(data)-1}/{len(data)}')
-            self.send_header('Content-Length', str(len(data)-start)); self.end_headers()
-            body = data[start:]
-            if state['cut'] is not None: body, state['cut'] = body[:state['cut']], None  # drop the connection once
-            self.wfile.write(body)
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
-    t = threading.Thread(target=srv.serve_forever, daemon=True); t.start()
-    try: yield f'http://127.0.0.1:{srv.server_address[1]}', log
-    finally: srv.shutdown(); srv.server_close(); t.join(5)
+        if isinstance(e, OSError) and (err := write_error(e, dest, doing=f'downloading {url}', note=f' A part already received stays in {target.name}.part for the next call.')): raise err from e
+        raise ConnectionError(f"Could not download {url} ({_reason(e)}): {_place_by_hand(url, target, known_hash)}.") from e
 
 # %% ../nbs/01_data.ipynb #362f993d
 RAR_TOOLS = {  # tool name: (rarfile attribute holding the command, tool_setup keyword)
@@ -421,13 +564,16 @@ RAR_TOOLS = {  # tool name: (rarfile attribute holding the command, tool_setup k
     '7zz': ('SEVENZIP2_TOOL', 'sevenzip2'), 'bsdtar': ('BSDTAR_TOOL', 'bsdtar')}
 RAR_INSTALL = ("install a RAR tool and run again: Debian/Ubuntu `sudo apt-get install unar` (or `unrar` from non-free/multiverse); "
                "macOS `brew install unar`; Windows `winget install 7zip.7zip` and add C:\\Program Files\\7-Zip to PATH")
+PROBE_RAR = bytes.fromhex(  # write_stored_rar(path, {'sub/probe.txt': b'mirip_lab rar probe'})
+    '526172211a0700cf907300000d0000000000000059977400802d0013000000130000000265137e750000215a14300d00200000007375625c70726f'
+    '62652e7478746d697269705f6c6162207261722070726f6265c43d7b00400700')
 
 def _tool_reads_rar(name:str) -> bool:
     "Does rarfile, forced through tool `name`, read back a small test archive correctly?"
     import rarfile
     attr, kw = RAR_TOOLS[name]
     with tempfile.TemporaryDirectory() as d, _rarfile_settings(FORCE_TOOL=True):
-        arc = write_stored_rar(Path(d)/'probe.rar', {'sub/probe.txt': b'mirip_lab rar probe'})
+        arc = Path(d)/'probe.rar'; arc.write_bytes(PROBE_RAR)
         try:
             rarfile.tool_setup(force=True, **{k: k == kw for _, k in RAR_TOOLS.values()})
             return rarfile.RarFile(arc).read('sub/probe.txt') == b'mirip_lab rar probe'
@@ -465,25 +611,6 @@ def require_rar_backend(archive=None, path:str|None=None) -> str:
                            f"nothing was extracted). To fix, {RAR_INSTALL}.")
     return name
 
-# %% ../nbs/01_data.ipynb #4db0f843
-def _rar_block(htype:int, flags:int, body:bytes) -> bytes:
-    rest = struct.pack('<BHH', htype, flags, 7 + len(body)) + body
-    return struct.pack('<H', zlib.crc32(rest) & 0xffff) + rest
-
-def write_stored_rar(path, files:dict[str,bytes], dirs=(), method:int=0x30) -> Path:
-    "Write a RAR 4 archive of `files` (name -> bytes) stored uncompressed (`method` 0x30); `dirs` adds folder entries."
-    dostime = (2025-1980) << 25 | 1 << 21 | 1 << 16
-    blocks = [b'Rar!\x1a\x07\x00', _rar_block(0x73, 0, b'\0'*6)]
-    for d in dirs:
-        n = d.replace('/', '\\').encode()
-        blocks.append(_rar_block(0x74, 0x8000 | 0xe0, struct.pack('<IIBIIBBHI', 0, 0, 2, 0, dostime, 20, 0x30, len(n), 0x10) + n))
-    for name, data in files.items():
-        n = name.replace('/', '\\').encode()
-        head = struct.pack('<IIBIIBBHI', len(data), len(data), 2, zlib.crc32(data), dostime, 20, method, len(n), 0x20) + n
-        blocks += [_rar_block(0x74, 0x8000, head), data]
-    Path(path).write_bytes(b''.join(blocks + [_rar_block(0x7b, 0x4000, b'')]))
-    return Path(path)
-
 # %% ../nbs/01_data.ipynb #113427fb
 class UnsafeArchiveError(ValueError): pass
 
@@ -502,24 +629,59 @@ def archive_kind(archive) -> str:
 def _members(archive:Path, kind:str):
     "[(name, is_dir, size, link target or None, info)] from the archive's table of contents."
     import rarfile
-    if kind == 'zip': return [(i.filename, i.is_dir(), i.file_size, None, i) for i in zipfile.ZipFile(archive).infolist()]
-    if kind == 'rar': return [(i.filename, i.is_dir(), i.file_size, None, i) for i in rarfile.RarFile(archive).infolist()]
-    with tarfile.open(archive) as tf:
-        return [(m.name, m.isdir(), m.size, m.linkname if (m.issym() or m.islnk()) else None, m) for m in tf.getmembers()]
+    try:
+        if kind == 'zip': return [(i.filename, i.is_dir(), i.file_size, None, i) for i in zipfile.ZipFile(archive).infolist()]
+        if kind == 'rar': return [(i.filename, i.is_dir(), i.file_size, None, i) for i in rarfile.RarFile(archive).infolist()]
+        with tarfile.open(archive) as tf:
+            return [(m.name, m.isdir(), m.size, m.linkname if (m.issym() or m.islnk()) else None, m) for m in tf.getmembers()]
+    except (zipfile.BadZipFile, tarfile.TarError, rarfile.Error, EOFError, zlib.error, OSError) as e:
+        raise ValueError(f"{archive} is corrupt or truncated ({type(e).__name__}: {e}): delete it and download it again.") from e
 
 # %% ../nbs/01_data.ipynb #464d722b
+def _resolve(path:str, links:dict, depth:int=0) -> str|None:
+    "`path` ('/'-separated, relative to the destination) with the symlinks in `links` (place -> target) followed as the tree stands; None if it leaves."
+    out = []
+    for part in path.split('/'):
+        if part in ('', '.'): continue
+        if part == '..':
+            if not out: return None
+            out.pop(); continue
+        out.append(part)
+        if (t := links.get('/'.join(out))) is not None:
+            r = None if depth > 40 or t.startswith('/') else _resolve('/'.join(out[:-1] + [t]), links, depth + 1)
+            if r is None: return None
+            out = r.split('/') if r else []
+    return '/'.join(out)
+
+# %% ../nbs/01_data.ipynb #c0ffee40
 def _check_members(archive:Path, members) -> None:
-    "Refuse absolute names, `..` escapes and links out of the destination, naming every bad member."
-    bad = []
+    "Refuse members that would land outside the destination, each judged against the tree the members before it made (links followed); name every bad one."
+    bad, links = [], {}
     for name, _, _, link, info in members:
-        parts = Path(name.replace('\\', '/')).parts
-        if name.startswith(('/', '\\')) or (parts and ':' in parts[0]) or '..' in parts: bad.append(name)
-        elif link is not None:
-            base = Path(name).parent if getattr(info, 'issym', lambda: False)() else Path('.')
-            target = os.path.normpath(base/link)
-            if os.path.isabs(link) or target.startswith('..'): bad.append(f"{name} -> {link}")
+        n = name.replace('\\', '/'); parts = n.split('/')
+        parent = _resolve('/'.join(parts[:-1]), links)
+        if n.startswith('/') or ':' in parts[0] or '..' in parts or parent is None or _resolve(n, links) is None: bad.append(name); continue
+        if link is None: continue
+        sym = info.issym()                                 # a symlink's target is relative to its folder, a hard link's to the root
+        target = None if link.startswith('/') else _resolve(f'{parent}/{link}' if sym else link, links)
+        if target is None: bad.append(f"{name} -> {link}")
+        if sym: links[f'{parent}/{parts[-1]}'.lstrip('/')] = link   # kept even when bad: members through it are judged too
     if bad: raise UnsafeArchiveError(f"{archive} has member(s) that would be written outside the destination (path traversal): "
                                      f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}. Nothing was extracted; do not use this archive.")
+
+# %% ../nbs/01_data.ipynb #c0ffee41
+RATIO_FROM = 2**26  # the ratio limit applies from 64 MiB unpacked (small archives of text compress well)
+
+def _check_size(archive:Path, need:int, max_size_gb:float, max_ratio:float) -> None:
+    "Refuse an archive that unpacks to more than `max_size_gb`, or (past 64 MiB) to more than `max_ratio` times its size."
+    have = archive.stat().st_size
+    fix = ("Nothing was extracted. If you trust it, raise the limit: extract(..., max_size_gb=..., max_ratio=...) or "
+           "`mirip-lab extract --max-size-gb N --max-ratio N` (0 turns a limit off).")
+    if max_size_gb and need > max_size_gb * 2**30:
+        raise UnsafeArchiveError(f"{archive} would unpack to {_size(need)}, more than the limit of {max_size_gb:g} GiB. {fix}")
+    if max_ratio and need > RATIO_FROM and need > max_ratio * have:
+        raise UnsafeArchiveError(f"{archive} would unpack to {_size(need)}, {need/max(have, 1):.0f} times its own {_size(have)}: more than "
+                                 f"the limit of {max_ratio:g} times (a decompression bomb?). {fix}")
 
 def _sha256(p:Path) -> str:
     with open(p, 'rb') as f: return hashlib.file_digest(f, 'sha256').hexdigest()
@@ -527,14 +689,20 @@ def _sha256(p:Path) -> str:
 _copy = shutil.copyfileobj  # module-level so a test can simulate a full disk
 
 # %% ../nbs/01_data.ipynb #6dd79bd9
+def _inside(p, root) -> bool:
+    "Is `p`, symlinks resolved as they are on disk now, `root` or under it?"
+    p, root = os.path.realpath(p), os.path.realpath(root)
+    return p == root or p.startswith(root + os.sep)
+
 def _extract_into(archive:Path, kind:str, members, tmp:Path, progress:bool):
-    "Write every member under `tmp` (names already checked)."
+    "Write every member under `tmp` (names already checked), checking on disk before each write that it lands inside `tmp`."
     import rarfile
-    total = sum(m[2] for m in members)
     opener = {'zip': zipfile.ZipFile, 'rar': rarfile.RarFile, 'tar': tarfile.open}[kind]
-    with opener(archive) as a, tqdm(total=total, unit='B', unit_scale=True, desc=f'extracting {archive.name}', disable=not progress) as bar:
+    with opener(archive) as a, tqdm(total=sum(m[2] for m in members), unit='B', unit_scale=True, desc=f'extracting {archive.name}', disable=not progress) as bar:
         for name, is_dir, size, link, info in members:
             out = tmp/name.replace('\\', '/')
+            if not _inside(out, tmp) or (link is not None and not _inside(out.parent/link if info.issym() else tmp/link, tmp)):
+                raise UnsafeArchiveError(f"{archive}: member {name} would be written outside the destination (path traversal). Nothing was extracted; do not use this archive.")
             if is_dir: out.mkdir(parents=True, exist_ok=True); continue
             out.parent.mkdir(parents=True, exist_ok=True)
             if link is not None:
@@ -543,48 +711,65 @@ def _extract_into(archive:Path, kind:str, members, tmp:Path, progress:bool):
                 continue
             if kind == 'tar' and not info.isfile(): continue        # devices, fifos: skipped
             src = a.extractfile(info) if kind == 'tar' else a.open(info)
-            with src, open(out, 'wb') as f: _copy(src, f, 2**20)
+            with src, _open_out(out, 'wb') as f:
+                try: _copy(src, f, 2**20)
+                except OSError as e: e.filename = e.filename or str(out); raise
             bar.update(size)
 
 # %% ../nbs/01_data.ipynb #40260bb6
 def _marker(archive:Path) -> dict: return dict(archive=archive.name, size=archive.stat().st_size, sha256=_sha256(archive))
 MARKER_FILE = '.extracted.json'
 
+def _check_dest(archive:Path, dest:Path) -> None:
+    "Refuse a `dest` under a file or holding something else; remove the folders that killed runs half-extracted beside it."
+    if (f := next((p for p in dest.parents if p.exists() and not p.is_dir()), None)) is not None:
+        raise NotADirectoryError(f"Cannot extract {archive.name} into {dest}: {f} is a file, not a folder. Choose another destination (nothing was extracted).")
+    if dest.parent.is_dir(): remove_stale_temps(dest.parent, f'.{glob.escape(dest.name)}.extracting-*')
+    if dest.exists() and any(dest.iterdir()):
+        raise FileExistsError(f"{dest} exists and is not a complete extraction of {archive.name}: remove it or choose another folder (nothing was extracted).")
+
+def _check_room(archive:Path, kind:str, members, dest:Path, need:int) -> None:
+    "A working RAR tool when a member needs one; free space for `need` bytes."
+    import rarfile
+    if kind == 'rar' and any(i.compress_type != rarfile.RAR_M0 or i.needs_password() for *_, i in members if not i.is_dir()):
+        print(f"extracting {archive.name} with RAR tool: {require_rar_backend(archive)}")
+    if need > (free := _free(dest.parent)):
+        raise OSError(errno.ENOSPC, f"Not enough disk space to extract {archive}: it needs {_size(need)}, {_size(free)} are free at {dest.parent}. "
+                                    "Free space or extract elsewhere (nothing was extracted).")
+
+# %% ../nbs/01_data.ipynb #c0ffee42
+def _extract_error(e:Exception, archive:Path, dest:Path, need:int) -> Exception:
+    "What to raise for `e` while extracting: a full disk or a folder not writable (path, free space, fix), a missing file as it is, else a corrupt archive."
+    note = f" The archive is fine; nothing was extracted (the partial extraction was removed)."
+    if isinstance(e, OSError) and (err := write_error(e, dest.parent, need, f'extracting {archive} into {dest}', note)): return err
+    if isinstance(e, FileNotFoundError): return e
+    return ValueError(f"{archive} is corrupt or truncated ({type(e).__name__}: {e}): delete it and download it again (nothing was extracted).")
+
 def extract(archive,               # zip, tar(.gz/.bz2/.xz) or RAR file
             dest,                  # folder to create with the archive's content
-            progress:bool=True) -> Path:
+            progress:bool=True,
+            max_size_gb:float=100, # refuse an archive that unpacks to more (0: no limit)
+            max_ratio:float=100,   # refuse one that unpacks past 64 MiB to more than this many times its size (0: no limit)
+           ) -> Path:
     "Extract `archive` into the new folder `dest` atomically (temporary folder, then rename); a no-op if already done."
     import rarfile
     archive, dest = Path(archive), Path(dest)
-    kind = archive_kind(archive)
-    mark = _marker(archive)
+    kind, mark = archive_kind(archive), _marker(archive)
     if (dest/MARKER_FILE).exists() and json.loads((dest/MARKER_FILE).read_text()) == mark: return dest
-    if dest.exists() and any(dest.iterdir()):
-        raise FileExistsError(f"{dest} exists and is not a complete extraction of {archive.name}: remove it or choose another folder (nothing was extracted).")
-    try: members = _members(archive, kind)
-    except (zipfile.BadZipFile, tarfile.TarError, rarfile.Error, EOFError, zlib.error, OSError) as e:
-        raise ValueError(f"{archive} is corrupt or truncated ({type(e).__name__}: {e}): delete it and download it again.") from e
-    _check_members(archive, members)
-    if kind == 'rar' and any(i.compress_type != rarfile.RAR_M0 or i.needs_password() for *_, i in members if not i.is_dir()):
-        print(f"extracting {archive.name} with RAR tool: {require_rar_backend(archive)}")
-    need, free = sum(m[2] for m in members), shutil.disk_usage(dest.parent if dest.parent.exists() else Path.cwd()).free
-    if need > free: raise OSError(errno.ENOSPC, f"Not enough disk space to extract {archive}: it needs {need/2**30:.2f} GiB, "
-                                                f"{free/2**30:.2f} GiB are free at {dest.parent}. Free space or extract elsewhere (nothing was extracted).")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    _check_dest(archive, dest)
+    members = _members(archive, kind); need = sum(m[2] for m in members)
+    _check_members(archive, members); _check_size(archive, need, max_size_gb, max_ratio); _check_room(archive, kind, members, dest, need)
     tmp = dest.parent/f'.{dest.name}.extracting-{os.getpid()}'
     try:
-        tmp.mkdir()
+        dest.parent.mkdir(parents=True, exist_ok=True); tmp.mkdir()
         _extract_into(archive, kind, members, tmp, progress)
         (tmp/MARKER_FILE).write_text(json.dumps(mark))
         if dest.exists(): dest.rmdir()                               # empty (checked above)
         os.replace(tmp, dest)
-    except OSError as e:
-        if e.errno == errno.ENOSPC: raise OSError(errno.ENOSPC, f"Disk full while extracting {archive} into {dest}: free at least {need/2**30:.2f} GiB at {dest.parent} "
-                                                  "and run again (the partial extraction was removed).") from e
-        if isinstance(e, (FileNotFoundError, PermissionError)): raise
-        raise ValueError(f"{archive} is corrupt or truncated ({type(e).__name__}: {e}): delete it and download it again (nothing was extracted).") from e
-    except (zipfile.BadZipFile, tarfile.TarError, rarfile.Error, EOFError, zlib.error) as e:
-        raise ValueError(f"{archive} is corrupt or truncated ({type(e).__name__}: {e}): delete it and download it again (nothing was extracted).") from e
+    except UnsafeArchiveError: raise
+    except (OSError, zipfile.BadZipFile, tarfile.TarError, rarfile.Error, EOFError, zlib.error) as e:
+        if (err := _extract_error(e, archive, dest, need)) is e: raise
+        raise err from e
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
@@ -592,18 +777,22 @@ def extract(archive,               # zip, tar(.gz/.bz2/.xz) or RAR file
 def download_cli(source:str,              # URL, or a dataset name: isbi2015 (downloads, extracts and checks it)
                  dest:str,                # folder to download into
                  known_hash:str=None,     # expected 'sha256:...' of the file, checked after download
-                 progress:bool=True):     # progress bar (--no-progress hides it)
-    "Download a URL (resumable, checksummed, atomic) or fetch a named dataset ready to use."
+                 progress:bool=True,      # progress bar (--no-progress hides it)
+                 deadline:float=12*3600,  # seconds one file's transfer may take
+                 stall_timeout:float=60): # seconds in which at least 1 KiB must arrive
+    "Download a URL (resumable, checksummed, atomic, never hanging) or fetch a named dataset ready to use."
     if source == 'isbi2015':
         info = get_isbi2015(dest, progress=progress); print(f"ISBI 2015 ready at {info['root']}: {info['counts']}"); return info
-    p = download(source, dest, known_hash, progress=progress)
+    p = download(source, dest, known_hash, progress=progress, deadline=deadline, stall_timeout=stall_timeout)
     print(f"downloaded {p}"); return p
 
 def extract_cli(archive:str,             # zip, tar(.gz/.bz2/.xz) or RAR file
                 dest:str,                # folder to create with the archive's content
-                progress:bool=True):     # progress bar (--no-progress hides it)
-    "Extract an archive atomically (safe against traversal, corrupt files, full disks); RAR via a detected tool."
-    p = extract(archive, dest, progress); print(f"extracted {archive} to {p}"); return p
+                progress:bool=True,      # progress bar (--no-progress hides it)
+                max_size_gb:float=100,   # refuse an archive that unpacks to more (0: no limit)
+                max_ratio:float=100):    # refuse one that unpacks past 64 MiB to more than this many times its size (0: no limit)
+    "Extract an archive atomically (safe against traversal, link chains, bombs, corrupt files, full disks); RAR via a detected tool."
+    p = extract(archive, dest, progress, max_size_gb, max_ratio); print(f"extracted {archive} to {p}"); return p
 
 # %% ../nbs/01_data.ipynb #120a1e76
 ISBI_SPLITS = {'train': ('TrainingData', 1, 150), 'test1': ('Test1Data', 151, 150), 'test2': ('Test2Data', 301, 100)}  # folder, first id, count
@@ -660,15 +849,22 @@ def make_isbi_like(root,                     # folder to create `ISBI2015/` in
     return isbi
 
 # %% ../nbs/01_data.ipynb #9dc105dd
+def read_isbi_points(path, n:int=ISBI_N_LANDMARKS) -> np.ndarray:
+    "The first `n` landmarks of ISBI annotation file `path` ('x,y' lines, extra lines after them ignored) as float (n, 2) (y, x) pixels, as landmarker gives them."
+    p = Path(path)
+    if not p.is_file(): raise FileNotFoundError(f"missing {p}")
+    lines = [l for l in p.read_text(errors='replace').splitlines() if l.strip()][:n]
+    try: xy = [[float(v) for v in l.split(',')] for l in lines]
+    except ValueError: raise ValueError(f"{p}: cannot read 'x,y' numbers") from None
+    if len(xy) < n or any(len(v) != 2 for v in xy): raise ValueError(f"{p}: expected {n} lines 'x,y'")
+    return np.array(xy, dtype=np.float64)[:, ::-1].copy()
+
 def _annotation_problem(p:Path) -> str|None:
-    if not p.is_file(): return f"missing {p}"
-    try:
-        lines = [l for l in p.read_text(errors='replace').splitlines() if l.strip()][:ISBI_N_LANDMARKS]
-        xy = [tuple(float(v) for v in l.split(',')) for l in lines]
-    except ValueError: return f"{p}: cannot read 'x,y' numbers"
-    if len(xy) < ISBI_N_LANDMARKS or any(len(v) != 2 for v in xy): return f"{p}: expected {ISBI_N_LANDMARKS} lines 'x,y'"
+    try: read_isbi_points(p)
+    except (OSError, ValueError) as e: return str(e)
     return None
 
+# %% ../nbs/01_data.ipynb #c0ffee60
 def check_isbi(root) -> dict:
     "Check an ISBI 2015 tree under `root` (counts, 19 landmarks, image sizes); return a summary or raise listing every problem."
     isbi = Path(root)/'ISBI2015'

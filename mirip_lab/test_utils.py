@@ -12,7 +12,8 @@ from torch.utils.data import Dataset, TensorDataset
 from .registry import register_task
 
 # %% auto #0
-__all__ = ['synth_regression', 'RegModel', 'regression_task', 'OOMModel', 'SlowDataset', 'heavy_mlp', 'mirip_folder']
+__all__ = ['synth_regression', 'RegModel', 'regression_task', 'OOMModel', 'SlowDataset', 'heavy_mlp', 'mirip_folder',
+           'serve_folder', 'write_stored_rar']
 
 # %% ../nbs/97_test_utils.ipynb #b3da4efa
 def synth_regression(n:int=64, n_in:int=4, n_out:int=1, noise:float=0.1, seed:int=0) -> TensorDataset:
@@ -68,4 +69,56 @@ def mirip_folder(path, n_images:int=16, size:int=32, seed:int=0) -> Path:
     "Write a small MIRIP-format folder at `path` and return it."
     from mirip_lab.sample import make_sample_data
     make_sample_data(path, n_images=n_images, size=size, seed=seed)
+    return Path(path)
+
+# %% ../nbs/97_test_utils.ipynb #5e7f0a01
+import contextlib, struct, zlib
+
+@contextlib.contextmanager
+def serve_folder(folder, cut_after:int|None=None, trickle:tuple|None=None):
+    "Serve `folder` on 127.0.0.1 for a test; yields (base_url, log of Range headers). `cut_after`: drop the first transfer after so many bytes; `trickle=(n, s)`: n bytes every s seconds."
+    import http.server, threading
+    log, state = [], {'cut': cut_after}
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a): pass
+        def do_GET(self):
+            p = Path(folder)/self.path.lstrip('/').split('?')[0]
+            rng = self.headers.get('Range'); log.append(rng)
+            if not p.is_file(): self.send_error(404); return
+            data = p.read_bytes(); start = int(rng.split('=')[1].split('-')[0]) if rng else 0
+            if rng and start >= len(data):
+                body = b'416 Requested Range Not Satisfiable'
+                self.send_response(416); self.send_header('Content-Range', f'bytes */{len(data)}')
+                self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body); return
+            self.send_response(206 if rng else 200)
+            if rng: self.send_header('Content-Range', f'bytes {start}-{len(data)-1}/{len(data)}')
+            self.send_header('Content-Length', str(len(data)-start)); self.end_headers()
+            body = data[start:]
+            if state['cut'] is not None: body, state['cut'] = body[:state['cut']], None  # drop the connection once
+            n, s = trickle or (len(body) or 1, 0)
+            try:
+                for k in range(0, len(body), n): time.sleep(s); self.wfile.write(body[k:k+n])
+            except OSError: pass                                                    # the client gave up
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H); srv.daemon_threads = True
+    t = threading.Thread(target=srv.serve_forever, daemon=True); t.start()
+    try: yield f'http://127.0.0.1:{srv.server_address[1]}', log
+    finally: srv.shutdown(); srv.server_close(); t.join(5)
+
+# %% ../nbs/97_test_utils.ipynb #5e7f0a02
+def _rar_block(htype:int, flags:int, body:bytes) -> bytes:
+    rest = struct.pack('<BHH', htype, flags, 7 + len(body)) + body
+    return struct.pack('<H', zlib.crc32(rest) & 0xffff) + rest
+
+def write_stored_rar(path, files:dict[str,bytes], dirs=(), method:int=0x30) -> Path:
+    "Write a RAR 4 archive of `files` (name -> bytes) stored uncompressed (`method` 0x30); `dirs` adds folder entries."
+    dostime = (2025-1980) << 25 | 1 << 21 | 1 << 16
+    blocks = [b'Rar!\x1a\x07\x00', _rar_block(0x73, 0, b'\0'*6)]
+    for d in dirs:
+        n = d.replace('/', '\\').encode()
+        blocks.append(_rar_block(0x74, 0x8000 | 0xe0, struct.pack('<IIBIIBBHI', 0, 0, 2, 0, dostime, 20, 0x30, len(n), 0x10) + n))
+    for name, data in files.items():
+        n = name.replace('/', '\\').encode()
+        head = struct.pack('<IIBIIBBHI', len(data), len(data), 2, zlib.crc32(data), dostime, 20, method, len(n), 0x20) + n
+        blocks += [_rar_block(0x74, 0x8000, head), data]
+    Path(path).write_bytes(b''.join(blocks + [_rar_block(0x7b, 0x4000, b'')]))
     return Path(path)
