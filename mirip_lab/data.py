@@ -46,11 +46,11 @@ def _alive(pid:int) -> bool:
     return True
 
 def remove_stale_temps(folder, pattern:str) -> list[Path]:
-    "Delete what killed runs left in `folder`: files or folders matching glob `pattern` whose name ends in the id of a process that no longer runs."
+    "Delete what killed runs left in `folder`: files or folders matching glob `pattern` whose name's last number is the id of a process that no longer runs."
     gone = []
     for p in sorted(Path(folder).glob(pattern)):
-        m = re.search(r'(\d+)$', p.name)
-        if m is None or _alive(int(m.group(1))): continue
+        pid = re.findall(r'\d+', p.name)[-1:]
+        if not pid or _alive(int(pid[0])): continue
         if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
         else: p.unlink(missing_ok=True)
         gone.append(p)
