@@ -16,15 +16,15 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 from PIL import Image
 from .data import to_rgb
-from .utils import usable_cores, md_table, default_device, to_device
+from .utils import usable_cores, md_table, default_device, to_device, DemoContext
 
 # %% auto #0
 __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN', 'SWEEP_MIN_GAIN', 'COLORS', 'MODELS',
            'batch_len', 'make_step', 'NVMLSampler', 'Profile', 'profile_training', 'bound', 'profile_verdict',
-           'loader_ceiling', 'model_ceiling', 'decode_rgb', 'StageTimes', 'sample_stages', 'ImageFiles',
-           'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name', 'Sweep', 'measure', 'sweep_loader',
-           'Diagnosis', 'diagnose', 'plot_sweep', 'plot_timeline', 'find_isbi', 'folder_dataset', 'TinyCNN',
-           'make_model', 'diagnose_cli', 'stage_diagnose']
+           'loader_ceiling', 'model_ceiling', 'loop_ceilings', 'decode_rgb', 'StageTimes', 'sample_stages',
+           'ImageFiles', 'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name', 'Sweep', 'measure',
+           'sweep_loader', 'Diagnosis', 'diagnose', 'plot_sweep', 'plot_timeline', 'find_isbi', 'folder_dataset',
+           'TinyCNN', 'make_model', 'diagnose_cli', 'stage_diagnose']
 
 # %% ../nbs/02_loader_doctor.ipynb #36cd8c53
 def batch_len(batch) -> int:
@@ -177,6 +177,15 @@ def model_ceiling(step_fn, batch, device=None, reps:int=5, warmup:int=2) -> floa
     for _ in range(reps): step_fn(xb)
     _sync(device)
     return reps * batch_len(batch) / (time.perf_counter() - t0)
+
+# %% ../nbs/02_loader_doctor.ipynb #b4a6c8d0
+def loop_ceilings(base:Profile, loader_sps:float, model_sps:float) -> dict:
+    "Ceilings that cannot contradict the loop `base`: each at least what the loop itself achieved; `max_gain` from its compute share."
+    model_loop = base.n_samples / max(float(base.steps.compute_s.sum()), 1e-12)
+    adjusted = [k for k, sep, loop in (('model', model_sps, model_loop), ('loader', loader_sps, base.samples_per_s)) if loop > sep]
+    return dict(loader_sps=max(loader_sps, base.samples_per_s), model_sps=max(model_sps, model_loop), loop_sps=base.samples_per_s,
+                max_gain=1/max(base.fractions['compute'], 1e-9), adjusted=adjusted)
+
 
 # %% ../nbs/02_loader_doctor.ipynb #7ed2dac3
 def decode_rgb(data:bytes) -> torch.Tensor:
@@ -388,7 +397,9 @@ def _ceiling_text(c:dict) -> str:
     l, m = c['loader_sps'], c['model_sps']
     who = (f"the loader is the ceiling: it must get {m/l:.1f}× faster to keep the model busy" if l < m else
            f"the loader keeps up ({l/m:.1f}× the model's rate) provided it overlaps with the step")
-    return (f"The loader alone delivers {l:.1f} samples/s and the model alone consumes {m:.1f} samples/s: {who}. "
+    adj = (f" ({' and '.join(c['adjusted'])} alone raised to what the loop itself showed: measured apart, under a passing load, it read lower)"
+           if c.get('adjusted') else '')
+    return (f"The loader alone delivers {l:.1f} samples/s and the model alone consumes {m:.1f} samples/s{adj}: {who}. "
             f"The loop runs at {c['loop_sps']:.1f} samples/s and computes {100/c['max_gain']:.0f} % of the time, "
             f"so loader tuning can gain at most {c['max_gain']:.2f}×.")
 
@@ -420,7 +431,7 @@ def diagnose(ds,                       # the training dataset
         loader_sps = loader_ceiling(dl, steps=min(len(dl), 4)); _shutdown(dl)
         if steps == 'auto': steps = _auto_steps(len(dl), batch_size, loader_sps, model_sps, left(), len(cands) + 3, epochs)
         base = measure(ds, step_fn, batch_size, baseline, epochs, steps, device, loader_kwargs)
-        ceil = dict(loader_sps=loader_sps, model_sps=model_sps, loop_sps=base.samples_per_s, max_gain=1/max(base.fractions['compute'], 1e-9))
+        ceil = loop_ceilings(base, loader_sps, model_sps)
         if ceil['max_gain'] < SWEEP_MIN_GAIN:
             cands = []; notes.append(f"sweep skipped: computing takes {_pct(base.fractions['compute'])} of the step time, so no loader setting can gain more than {ceil['max_gain']:.2f}×.")
         sw = sweep_loader(ds, step_fn, batch_size, cands, baseline, left() - 2*base.wall_s, epochs, steps, device, loader_kwargs,
@@ -627,15 +638,15 @@ def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + ima
     return d
 
 # %% ../nbs/02_loader_doctor.ipynb #4c83e92e
-def stage_diagnose(ctx:dict) -> str:
-    "Demo stage: diagnose the loader on ctx['data'], write figures/JSON to out/diagnose, set ctx['loader_kwargs']."
+def stage_diagnose(ctx:DemoContext) -> str:
+    "Demo stage: diagnose the loader on ctx.data, write figures/JSON to out/diagnose, set ctx.loader_kwargs and ctx.diagnosis."
     import matplotlib; matplotlib.use('Agg')
-    ds, n_out = folder_dataset(ctx['data'], ctx.get('size', 64))
-    device = default_device(ctx.get('device'))
+    ds, n_out = folder_dataset(ctx.data, ctx.size)
+    device = default_device(ctx.device)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(ctx.get('seed', 0)); model = make_model(ctx.get('diagnose_model', 'tiny-cnn'), n_out)
-    d = diagnose(ds, make_step(model, device), ctx.get('batch_size', 16), device, ctx.get('diagnose_budget_s', 25), progress=False)
-    out = Path(ctx['out'])/'diagnose'
+        torch.manual_seed(ctx.seed); model = make_model(ctx.diagnose_model, n_out)
+    d = diagnose(ds, make_step(model, device), ctx.diagnose_batch_size, device, ctx.diagnose_budget_s, progress=False)
+    out = ctx.out/'diagnose'
     paths = d.save(out)
-    ctx.update(loader_kwargs=d.recommended, diagnosis=d)
-    return d.report({k: Path(paths[k]).relative_to(ctx['out']).as_posix() for k in ('sweep', 'timeline')})
+    ctx.loader_kwargs, ctx.diagnosis = d.recommended, d
+    return d.report({k: Path(paths[k]).relative_to(ctx.out).as_posix() for k in ('sweep', 'timeline')})
