@@ -21,9 +21,10 @@ from .registry import TASKS, TASK_MODULES, register_task, find_task  # the one t
 from .callbacks import Callback, EpochFunc, default_callbacks, history_frame, metrics_frame, plot_history, CSV_COLUMNS
 
 # %% auto #0
-__all__ = ['MIXED_PRECISION', 'ALIASES', 'TrainingConfig', 'split_batch', 'TrainModule', 'accuracy_sum', 'SupervisedModule',
-           'warmup_cosine', 'rng_state', 'set_rng_state', 'seed_everything', 'rng_guard', 'atomic_save',
-           'load_checkpoint_file', 'Trainer', 'MicroBatchWarning', 'memory_text', 'train_model']
+__all__ = ['MIXED_PRECISION', 'ALIASES', 'set_seed', 'TrainingConfig', 'split_batch', 'TrainModule', 'accuracy_sum',
+           'SupervisedModule', 'PairLossModule', 'as_train_module', 'warmup_cosine', 'rng_state', 'set_rng_state',
+           'seed_everything', 'rng_guard', 'atomic_save', 'load_checkpoint_file', 'Trainer', 'MicroBatchWarning',
+           'memory_text', 'train_model']
 
 # %% ../nbs/04_trainer.ipynb #453e16da
 MIXED_PRECISION = ('no', 'bf16', 'fp16')
@@ -182,6 +183,21 @@ class SupervisedModule(TrainModule):
     def metrics(self, batch, output): return {k: f(output, batch[1]) for k, f in self.metric_fns.items()}
     def weights(self): return self.model
 
+# %% ../nbs/04_trainer.ipynb #cacfaa48
+class PairLossModule(TrainModule):
+    "A model with the MIRIP guide's protocol, `model(img1, img2) -> (s1, s2)` and `model.compute_loss(s1, s2, labels)`, on `(img1, img2, label)` batches."
+    def __init__(self, model:nn.Module): super().__init__(); self.model = model
+    def forward(self, batch): return self.model(batch[0], batch[1])
+    def loss(self, batch, out): return self.model.compute_loss(out[0], out[1], batch[2])
+    def metrics(self, batch, out): return {'accuracy': accuracy_sum(out[0] - out[1], batch[2])}
+    def weights(self): return self.model
+
+def as_train_module(model:nn.Module, loss_func=None, metrics:dict|None=None) -> TrainModule:
+    "A `TrainModule` as is; a model with `compute_loss` in `PairLossModule`; any other in `SupervisedModule`."
+    if isinstance(model, TrainModule): return model
+    if hasattr(model, 'compute_loss') and loss_func is None: return PairLossModule(model)
+    return SupervisedModule(model, loss_func, metrics)
+
 # %% ../nbs/04_trainer.ipynb #958eccef
 def warmup_cosine(step:int, warmup:int, t_max:int, eta_ratio:float=0.) -> float:
     "Learning-rate multiplier at optimizer step `step`: linear warmup to 1, then cosine down to `eta_ratio`."
@@ -209,6 +225,8 @@ def set_rng_state(s:dict, generator:torch.Generator|None=None):
 def seed_everything(seed:int):
     "Seed Python, NumPy and torch (all devices)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+
+set_seed = seed_everything  # the MIRIP guide's name
 
 @contextmanager
 def rng_guard():
@@ -252,12 +270,13 @@ class Trainer:
     "Train any `TrainModule` (or a plain model): the loop and its events; `callbacks` log, save, stop and report."
     def __init__(self, model:nn.Module, config:TrainingConfig|None=None, loss_func=None, metrics:dict|None=None, callbacks=()):
         self.config = c = config or TrainingConfig()
-        self.raw = model if isinstance(model, TrainModule) else SupervisedModule(model, loss_func, metrics)
+        self.raw = as_train_module(model, loss_func, metrics)
+        if isinstance(self.raw, PairLossModule) and c.monitor == 'val/loss': self.config = c = replace(c, monitor='val/accuracy')  # the guide's best model
         self.world, self.rank, local = _dist_env()
         self.device = pick_device(c.device, local)
         self._setup_model()
         self.sched = self.train_dl = self.val_dl = None
-        self.epoch, self.step, self.best, self.best_epoch, self.bad_epochs = 0, 0, None, 0, 0
+        self.epoch, self.step, self.best, self.best_epoch, self.bad_epochs, self.best_accuracy = 0, 0, None, 0, 0, None
         self.history, self._pending, self.last_lr, self.stop, self.improved = [], None, c.learning_rate, False, False
         self.microbatch_events, self.eval_micro_batch_size, self._in_epoch = [], None, False  # out-of-memory recovery
         self._mb = dict(configured=c.micro_batch_size or c.batch_size, last_oom_epoch=0, grow_tried=False, bn_warned=False)
@@ -588,7 +607,7 @@ def checkpoint(self:Trainer) -> dict:
     return dict(epoch=self.epoch, model_state_dict=self.raw.weights().state_dict(),
                 optimizer_state_dict=self.opt.state_dict(),
                 scheduler_state_dict=self.sched.state_dict() if self.sched is not None else None,
-                best_accuracy=self.best, monitor=self.config.monitor, best_epoch=self.best_epoch, bad_epochs=self.bad_epochs,
+                best_accuracy=self.best_accuracy, best_metric=self.best, monitor=self.config.monitor, best_epoch=self.best_epoch, bad_epochs=self.bad_epochs,
                 config=asdict(self.config), scaler_state_dict=self.scaler.state_dict(), rng=rng_state(gen),
                 step=self.step, history=self.history, world_size=self.world, torch_version=str(torch.__version__),
                 microbatch=dict(micro_batch_size=self.config.micro_batch_size, eval_micro_batch_size=self.eval_micro_batch_size,
@@ -614,7 +633,8 @@ def load_checkpoint(self:Trainer, path, restore_rng:bool=True) -> dict:
     self.opt.load_state_dict(ck['optimizer_state_dict'])
     if ck.get('scaler_state_dict'): self.scaler.load_state_dict(ck['scaler_state_dict'])
     self.epoch, self.step = ck['epoch'], ck.get('step', 0)
-    self.best, self.best_epoch, self.bad_epochs = ck.get('best_accuracy'), ck.get('best_epoch', 0), ck.get('bad_epochs', 0)
+    self.best, self.best_epoch, self.bad_epochs = ck.get('best_metric', ck.get('best_accuracy')), ck.get('best_epoch', 0), ck.get('bad_epochs', 0)
+    self.best_accuracy = ck.get('best_accuracy') if 'best_metric' in ck or ck.get('monitor') == 'val/accuracy' else None  # older files: the monitored best
     self.history = list(ck.get('history', []))
     self._load_microbatch(ck.get('microbatch'))
     self._pending = dict(sched=ck.get('scheduler_state_dict'), rng=ck.get('rng') if restore_rng else None)
@@ -639,7 +659,9 @@ def _apply_pending(self:Trainer):
     "Restore scheduler and RNG state once the scheduler and loaders exist (load_checkpoint may come before fit)."
     if not self._pending: return
     p = self._pending
-    if p['sched'] is not None and self.sched is not None: self.sched.load_state_dict(p['sched']); p['sched'] = None
+    if p['sched'] is not None and self.sched is not None:   # a scheduler made after the optimizer was loaded has reset its lr: set it back
+        self.sched.load_state_dict(p['sched']); p['sched'] = None
+        for g, lr in zip(self.opt.param_groups, self.sched.get_last_lr()): g['lr'] = lr
     if p['rng'] is not None and self.train_dl is not None:
         set_rng_state({**p['rng'], 'cuda': [s.cpu() for s in p['rng']['cuda']]}, self.train_dl.generator); p['rng'] = None
     if p['sched'] is None and p['rng'] is None: self._pending = None
@@ -647,7 +669,7 @@ def _apply_pending(self:Trainer):
 # %% ../nbs/04_trainer.ipynb #548673c8
 @patch
 def _improved(self:Trainer, row:dict) -> bool:
-    "Update best / patience counters from this epoch's row; True if the monitored metric improved."
+    "Update best / patience counters (and the best val/accuracy) from this epoch's row; True if the monitored metric improved."
     c = self.config
     key = c.monitor if c.monitor in row or self.val_dl is not None else c.monitor.replace('val/', 'train/')
     if key not in row:
@@ -657,6 +679,8 @@ def _improved(self:Trainer, row:dict) -> bool:
     better = not math.isnan(v) and (self.best is None or (v < self.best if mode == 'min' else v > self.best))
     if better: self.best, self.best_epoch, self.bad_epochs = v, row['epoch'], 0
     else: self.bad_epochs += 1
+    acc = row.get('val/accuracy', float('nan'))
+    if not math.isnan(acc) and (self.best_accuracy is None or acc > self.best_accuracy): self.best_accuracy = acc
     return better
 
 # %% ../nbs/04_trainer.ipynb #ef08b66f
