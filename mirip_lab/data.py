@@ -59,7 +59,9 @@ def remove_stale_temps(folder, pattern:str) -> list[Path]:
 # %% ../nbs/01_data.ipynb #c0ffee03
 _open_out = open  # every file this module writes is opened through this name, so a test can hand in a full or read-only disk
 
-def _size(n:float) -> str: return f"{n/2**30:.2f} GiB" if n >= 2**30 else f"{n/2**20:.1f} MiB" if n >= 2**20 else f"{n:.0f} bytes"
+def _size(n:float) -> str:
+    "`n` bytes in GiB, MiB, KiB or bytes."
+    return next((f"{n/2**k:.{2 if k == 30 else 1}f} {u}" for k, u in [(30, 'GiB'), (20, 'MiB'), (10, 'KiB')] if n >= 2**k), f"{n:.0f} bytes")
 
 def _free(path) -> int:
     "Free bytes on the disk holding `path` (its nearest existing folder)."
@@ -568,6 +570,7 @@ PROBE_RAR = bytes.fromhex(  # write_stored_rar(path, {'sub/probe.txt': b'mirip_l
     '526172211a0700cf907300000d0000000000000059977400802d0013000000130000000265137e750000215a14300d00200000007375625c70726f'
     '62652e7478746d697269705f6c6162207261722070726f6265c43d7b00400700')
 
+# %% ../nbs/01_data.ipynb #707b4a26
 def _tool_reads_rar(name:str) -> bool:
     "Does rarfile, forced through tool `name`, read back a small test archive correctly?"
     import rarfile
@@ -626,6 +629,7 @@ def archive_kind(archive) -> str:
     except Exception: pass
     raise ValueError(f"{p} is not a readable zip, tar or RAR archive (corrupt or truncated?): delete it and download it again.")
 
+# %% ../nbs/01_data.ipynb #b79a684f
 def _members(archive:Path, kind:str):
     "[(name, is_dir, size, link target or None, info)] from the archive's table of contents."
     import rarfile
@@ -694,6 +698,7 @@ def _inside(p, root) -> bool:
     p, root = os.path.realpath(p), os.path.realpath(root)
     return p == root or p.startswith(root + os.sep)
 
+# %% ../nbs/01_data.ipynb #d72470f1
 def _extract_into(archive:Path, kind:str, members, tmp:Path, progress:bool):
     "Write every member under `tmp` (names already checked), checking on disk before each write that it lands inside `tmp`."
     import rarfile
@@ -745,6 +750,7 @@ def _extract_error(e:Exception, archive:Path, dest:Path, need:int) -> Exception:
     if isinstance(e, FileNotFoundError): return e
     return ValueError(f"{archive} is corrupt or truncated ({type(e).__name__}: {e}): delete it and download it again (nothing was extracted).")
 
+# %% ../nbs/01_data.ipynb #5c7ac3ba
 def extract(archive,               # zip, tar(.gz/.bz2/.xz) or RAR file
             dest,                  # folder to create with the archive's content
             progress:bool=True,
