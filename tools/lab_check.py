@@ -7,7 +7,10 @@ chromedriver with Selenium:
 2. opens a generated notebook that trains a small model for one epoch with the Trainer, a slow dataset (so that the
    epoch lasts a few seconds) and the TrainingDashboard callback, runs all cells, and asserts from the DOM that a widget
    progress bar (tqdm.auto -> ipywidgets) and the dashboard (its figure and stats table) rendered, with no error output;
-3. saves screenshots: runs/lab-check-progress.png (during the epoch) and runs/lab-check.png (at the end).
+3. shows the ranker's error browser and the loader sweep view on generated data, picks another tier pair in the
+   browser's Dropdown and checks that the pairs shown change (the kernel answered the widget);
+4. saves screenshots: runs/lab-check-progress.png (during the epoch), runs/lab-check.png (the dashboard at the end),
+   runs/lab-check-views.png (the two other views).
 
 Needs: `apt-get install -y chromium chromium-driver` (Debian). Exit status 0 when every check held.
 Options: --out runs/lab-check.png, --timeout 240 (seconds for the training notebook), --keep (keep the generated notebook).
@@ -26,12 +29,24 @@ TRAIN_CELLS = [
     "from mirip_lab.test_utils import RegModel, SlowDataset, synth_regression\n"
     "from mirip_lab.dashboard import TrainingDashboard",
     "# one epoch of a linear model; each sample takes 25 ms to 'load', so the epoch lasts ~6 s and the bar is seen moving\n"
-    "out = tempfile.mkdtemp(prefix='lab_check_')\n"
+    "out = tempfile.mkdtemp(prefix='run_', dir='.')  # inside nbs/tmp_lab_check/, which lab_check removes at the end\n"
     "cfg = TrainingConfig(max_epochs=1, batch_size=8, log_every_steps=1, checkpoint_dir=out, print_every=0, plot=False)\n"
     "dash = TrainingDashboard()\n"
     "trainer = Trainer(SupervisedModule(RegModel()), cfg, callbacks=[dash])\n"
     "hist = trainer.fit(SlowDataset(synth_regression(256), delay=0.025), synth_regression(64))",
-    "import shutil; shutil.rmtree(out, ignore_errors=True)\n"
+    "# the other two views on generated data: the ranker's error browser and the loader sweep\n"
+    "import numpy as np, pandas as pd\n"
+    "from mirip_lab.test_utils import mirip_folder\n"
+    "from mirip_lab.data import PairwiseDataset, load_metadata\n"
+    "from mirip_lab.diagnose import Sweep\n"
+    "from mirip_lab.dashboard import ErrorBrowser, SweepView, pair_errors\n"
+    "folder = mirip_folder(f'{out}/mirip', n_images=16, size=96)\n"
+    "test_ds = PairwiseDataset(load_metadata(folder/'metadata.csv'), folder/'images')\n"
+    "rng = np.random.default_rng(0); s1, s2 = rng.normal(size=len(test_ds)), rng.normal(size=len(test_ds))\n"
+    "browser = ErrorBrowser(pair_errors(test_ds, s1, s2), n=2, thumb=96); browser",
+    "tab = pd.DataFrame(dict(setting=['w2 persist', 'w1 persist', 'w0'], samples_per_s=[900., 700., 300.], speedup=[3., 7/3, 1.],\n"
+    "                        wait_frac=[0.05, 0.3, 0.7], copy_frac=[0.05, 0.05, 0.05], compute_frac=[0.9, 0.65, 0.25], epoch_start_s=[0.4, 0.3, 0.]))\n"
+    "SweepView(Sweep(tab, {}, [], {'w2 persist': dict(num_workers=2, persistent_workers=True), 'w1 persist': dict(num_workers=1, persistent_workers=True), 'w0': dict(num_workers=0)}))",
     "print('LAB-CHECK', 'widget' if dash.widget else 'text', len(dash.rows), 'epoch(s)')",
 ]
 
@@ -98,6 +113,11 @@ return {
   errors: q('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]').length,
   stderr: q('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').map(e => e.textContent).join(' ').slice(0, 2000),
   text: q('.jp-OutputArea-output').map(e => e.textContent).join(' ').slice(-4000),
+  browser_imgs: q('.mirip-error-browser img').filter(i => i.complete && i.naturalWidth > 0).length,
+  browser_pair: q('.mirip-error-browser select').map(e => e.value).join(','),
+  browser_text: q('.mirip-error-browser').map(e => e.textContent).join(' ').slice(0, 1000),
+  sweep_imgs: q('.mirip-sweep img').filter(i => i.complete && i.naturalWidth > 0).length,
+  sweep_rows: q('.mirip-sweep table tbody tr').length,
   dirty: document.querySelectorAll('.lm-TabBar-tab.jp-mod-dirty').length,
   status: status.slice(0, 500),
 };"""
@@ -135,6 +155,23 @@ def check_opens_clean(d, base, token) -> list[str]:
         p.write_bytes(before)
     return fails
 
+def check_views(d, s, out) -> list[str]:
+    "The error browser and the sweep view rendered; picking another tier pair in the browser's Dropdown redraws its pairs."
+    from selenium.webdriver.support.ui import Select
+    fails = []
+    if s['browser_imgs'] < 2: fails.append(f"the error browser shows {s['browser_imgs']} loaded images (want 2 per pair)")
+    if s['sweep_imgs'] < 1 or s['sweep_rows'] != 3: fails.append(f"the sweep view: {s['sweep_imgs']} figure(s), {s['sweep_rows']} table rows (want 1 and 3)")
+    sel = d.find_elements('css selector', '.jp-NotebookPanel:not(.lm-mod-hidden) .mirip-error-browser select')
+    if not sel: return fails + ["no Dropdown (<select>) in the error browser"]
+    d.execute_script("arguments[0].scrollIntoView({block: 'start'})", sel[0])
+    before, opts = s['browser_text'], Select(sel[0]).options
+    Select(sel[0]).select_by_index(len(opts) - 1)          # the worst tiers, e.g. B–C
+    try: wait(lambda: state(d)['browser_text'] != before and state(d)['browser_imgs'] >= 2, 20, "the error browser to show the picked tier pair")
+    except TimeoutError as e: fails.append(str(e))
+    time.sleep(0.5); d.save_screenshot(str(out.with_name(out.stem + '-views.png')))
+    print(f"views: error browser {s['browser_imgs']} images, picked {opts[-1].text!r}; sweep view {s['sweep_rows']} rows", flush=True)
+    return fails
+
 def main(argv=None) -> int:
     a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     a.add_argument('--out', default=str(ROOT/'runs'/'lab-check.png'))
@@ -168,6 +205,9 @@ def main(argv=None) -> int:
                 time.sleep(0.25)
             time.sleep(1.5)  # let the last images load
             s = state(d)
+            fails += check_views(d, s, out)
+            d.execute_script("document.querySelector('.mirip-dashboard').scrollIntoView({block: 'center'})")
+            time.sleep(0.5)
             d.save_screenshot(str(out))
             print(f"training notebook: {json.dumps({k: s[k] for k in ('progress', 'dashboard', 'dashboard_img', 'errors')})}; "
                   f"progress widget seen during the epoch: {seen_progress}", flush=True)
@@ -191,7 +231,7 @@ def main(argv=None) -> int:
             log.seek(0); lab_log = log.read(); log.close()
             if not a.keep: shutil.rmtree(nb_path.parent, ignore_errors=True)
             if not had_ckpt: shutil.rmtree(ckpt, ignore_errors=True)
-    print(f"screenshots: {out} and {out.with_name(out.stem + '-progress.png')}")
+    print(f"screenshots: {out}, {out.with_name(out.stem + '-progress.png')}, {out.with_name(out.stem + '-views.png')}")
     if fails:
         print('lab-check FAILED:\n  ' + '\n  '.join(fails) + '\n--- jupyter log (tail) ---\n' + lab_log[-3000:], file=sys.stderr)
         return 1
