@@ -2,7 +2,9 @@
 
 1. training pairs/s end to end (frozen backbone, both images through the backbone every step) vs on cached features (projector only),
 2. evaluation pairs/s of the naive loop (two images per pair through the model) vs score-once (each distinct image once),
-3. with --arch-sweep: the real `facebook/dinov2-*` architectures with random weights (no download) at 224 and 518 px,
+3. loading pairs for the MIRIP guide's classic PIL pipeline (Resize, ToTensor, Normalize), with and without the guide's dict cache
+   (a PairwiseDataset subclass memoising `_load_image`), vs the lab's v2 `make_transforms` + `DecodedImageCache` (pairs/s of the 2nd pass),
+4. with --arch-sweep: the real `facebook/dinov2-*` architectures with random weights (no download) at 224 and 518 px,
    inference ms/pair and peak GB at batch 32 (PerformanceBenchmarks), against the < 100 ms/pair and < 12 GB requirements.
 
     python bench/pairwise.py                                  # tiny backbone on CPU, sample data at 64 px
@@ -48,6 +50,38 @@ def eval_speed(model, md, size, dev, bs):
         res[name] = (time.perf_counter() - t0, acc)
     return len(pds), res
 
+class GuideCachedPairs(PairwiseDataset):
+    "The MIRIP guide's caching recipe: a dict of loaded images in `self.cache`, `_load_image` memoised."
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cache = {}
+    def _load_image(self, path):
+        if path not in self.cache: self.cache[path] = super()._load_image(path)
+        return self.cache[path]
+
+def load_speed(md, work, size, n_pairs, bs):
+    "Pairs/s of a second pass over `n_pairs` pairs (the first pass fills the caches): guide PIL pipeline, + dict cache, v2 + DecodedImageCache."
+    import warnings
+    from torchvision import transforms as T
+    from torch.utils.data import DataLoader, Subset
+    from mirip_lab.data import IMAGENET_MEAN, IMAGENET_STD, SlowPathNote
+    pil = T.Compose([T.Resize((size, size)), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', SlowPathNote)
+        sets = {'guide: PIL pipeline, no cache': PairwiseDataset(md, transform=pil),
+                'guide: PIL pipeline + dict cache': GuideCachedPairs(md, transform=pil),
+                'lab: v2 make_transforms + DecodedImageCache': PairwiseDataset(md, transform=make_transforms(size),
+                                                                  cache=DecodedImageCache(list(md.path), size, work/'decoded_load', progress=False))}
+    res = {}
+    for name, ds in sets.items():
+        sub = Subset(ds, range(min(n_pairs, len(ds))))
+        for _ in range(2):
+            t0 = time.perf_counter()
+            for _b in DataLoader(sub, batch_size=bs): pass
+            t = time.perf_counter() - t0
+        res[name] = len(sub) / t
+    return res
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -58,6 +92,8 @@ def main():
     p.add_argument('--pairs-per-image', type=int, default=16)
     p.add_argument('--batch-size', type=int, default=32)
     p.add_argument('--mixed-precision', default='no', choices=['no', 'bf16', 'fp16'])
+    p.add_argument('--load-image-size', type=int, default=512, help='side of the sample images for the loading comparison (artwork photos are large)')
+    p.add_argument('--load-pairs', type=int, default=512, help='pairs per pass in the loading comparison')
     p.add_argument('--arch-sweep', action='store_true', help='PerformanceBenchmarks of dinov2-small/base/large/giant at 224 and 518 px, batch 32')
     p.add_argument('--sweep-sizes', default='224,518')
     p.add_argument('--sweep-archs', default=','.join(DINOV2_SIZES))
@@ -82,6 +118,11 @@ def main():
         print(f"[eval] naive loop (2 images per pair): {n_pairs / t_naive:10.1f} pairs/s  ({t_naive:.2f} s)")
         print(f"[eval] score once, compare many:       {n_pairs / t_once:10.1f} pairs/s  ({t_once:.2f} s)   ratio {t_naive / t_once:.1f}x; "
               f"accuracy identical: {acc_once == acc_naive} ({acc_once:.4f})")
+        make_sample_data(work/'big', n_images=32, size=a.load_image_size, seed=0)
+        r = load_speed(load_metadata(work/'big'/'metadata.csv'), work, 224, a.load_pairs, a.batch_size)
+        base = r['guide: PIL pipeline, no cache']
+        print(f"\n[load] pairs/s of a second pass over {a.load_pairs} pairs, {a.load_image_size} px JPEGs resized to 224, batch {a.batch_size}, main process")
+        for name, v in r.items(): print(f"[load] {name:46} {v:10.1f} pairs/s   ratio {v / base:.1f}x")
     if a.arch_sweep:
         print(f"\n[arch] random-weight DINOv2 architectures, batch 32 pairs, PerformanceBenchmarks on {dev}")
         print(f"{'architecture':24} {'px':>4} {'ms/pair':>9} {'pairs/s':>9} {'infer GB':>9} {'train GB':>9}  meets(<100ms, <12GB)")
