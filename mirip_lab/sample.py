@@ -4,7 +4,7 @@
 
 # %% ../nbs/00b_sample_data.ipynb #4d63b15a
 from __future__ import annotations
-import io, json, shutil
+import io, os, json, shutil
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -63,8 +63,9 @@ def make_sample_data(out_dir,           # folder to write `images/` and `metadat
         if not (out/MARKER).exists():
             raise FileExistsError(f"{out} is not empty and is not a mirip_lab sample set: "
                                   "choose an empty or new folder (nothing was written).")
-        shutil.rmtree(out/'images', ignore_errors=True)
+        shutil.rmtree(out/'images', ignore_errors=True); (out/'metadata.csv').unlink(missing_ok=True)
     (out/'images').mkdir(parents=True, exist_ok=True)
+    (out/MARKER).write_text(json.dumps(dict(n_images=n_images, size=size, seed=seed)))   # ours from now on: a killed run's folder is rewritten
     rng = np.random.default_rng(seed)
     srcs = [Image.open(p).convert('RGB') for p in source_photos()]
     rows = []
@@ -75,8 +76,7 @@ def make_sample_data(out_dir,           # folder to write `images/` and `metadat
         img.save(out/'images'/fn, quality=95)
         rows.append(dict(image_id=f'art_{i:04d}', filename=fn, tier=tier))
     df = pd.DataFrame(rows)
-    df.to_csv(out/'metadata.csv', index=False)
-    (out/MARKER).write_text(json.dumps(dict(n_images=n_images, size=size, seed=seed)))
+    df.to_csv(out/'metadata.csv.tmp', index=False); os.replace(out/'metadata.csv.tmp', out/'metadata.csv')   # last: complete
     return df
 
 # %% ../nbs/00b_sample_data.ipynb #ed156a5d
