@@ -15,7 +15,7 @@ from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import Dataset, DataLoader
 from tqdm.auto import tqdm
-from .utils import md_table, default_device
+from .utils import md_table, default_device, DemoContext
 
 # %% auto #0
 __all__ = ['DINOV2_SIZES', 'TINY_BACKBONES', 'STANDIN_CONFIG', 'POOLINGS', 'POOL_WIDTH', 'LOSSES', 'IMAGE_EXTS', 'MODEL_CARD',
@@ -76,12 +76,24 @@ def random_backbone(name:str, seed:int=0) -> nn.Module:
         torch.manual_seed(seed)
         return Dinov2Model(Dinov2Config(**kw))
 
+@contextmanager
+def _no_hf_bars():
+    "transformers' per-shard progress bars off inside the block (they print a bar per load), restored after."
+    from transformers.utils import logging as hf_logging
+    was = hf_logging.is_progress_bar_enabled(); hf_logging.disable_progress_bar()
+    try: yield
+    finally:
+        if was: hf_logging.enable_progress_bar()
+
 def load_backbone(name:str='facebook/dinov2-large', # Hub name, local folder, or 'dinov2-tiny'
                   random_init:bool=False,          # build the named architecture with random weights (no download)
                   seed:int=0,                      # seed of random weights
                  ) -> nn.Module:
     "A DINOv2 backbone from a local folder, the local Hugging Face cache, the Hub, or a named random architecture."
     if name in TINY_BACKBONES or random_init: return random_backbone(name, seed)
+    with _no_hf_bars(): return _load_pretrained(name)
+
+def _load_pretrained(name:str) -> nn.Module:
     from transformers import AutoModel
     if Path(name).expanduser().is_dir():
         try: return AutoModel.from_pretrained(Path(name).expanduser())
@@ -119,7 +131,8 @@ def write_hub_standin(hf_home,                              # the HF_HOME to wri
     repo = Path(hf_home)/'hub'/f"models--{name.replace('/', '--')}"
     snap = repo/'snapshots'/revision
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed); Dinov2Model(Dinov2Config(**STANDIN_CONFIG)).save_pretrained(snap)
+        torch.manual_seed(seed); m = Dinov2Model(Dinov2Config(**STANDIN_CONFIG))
+    with _no_hf_bars(): m.save_pretrained(snap)
     (repo/'refs').mkdir(parents=True, exist_ok=True); (repo/'refs'/'main').write_text(revision)
     return snap
 
@@ -814,47 +827,47 @@ def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metada
     return r
 
 # %% ../nbs/05_pairwise.ipynb #26eb6e1b
-def pairwise_batch_size_inputs(ctx:dict) -> dict:
-    "`model_factory`, `make_batch(bs)` (bs pairs of images at ctx['size'] with labels) and `step` for the batch-size stage."
-    size = ctx.get('size', 64)
-    e2e = ctx.get('train_mode', 'end-to-end') == 'end-to-end'  # size the model the way the training stage will train it
-    def model_factory(): return PairwiseRankingModel('dinov2-tiny', projector_output_dim=64, pooling=ctx.get('pooling', 'meanstd'),
-                                                     freeze_backbone=not e2e, seed=ctx.get('seed', 0))
+def pairwise_batch_size_inputs(ctx:DemoContext) -> dict:
+    "`model_factory`, `make_batch(bs)` (bs pairs of images at ctx.size with labels) and `step` for the batch-size stage."
+    size = ctx.size
+    e2e = ctx.train_mode == 'end-to-end'  # size the model the way the training stage will train it
+    def model_factory(): return PairwiseRankingModel('dinov2-tiny', projector_output_dim=64, pooling=ctx.pooling,
+                                                     freeze_backbone=not e2e, seed=ctx.seed)
     def make_batch(bs): return torch.randn(bs, 3, size, size), torch.randn(bs, 3, size, size), torch.where(torch.rand(bs) < 0.5, 1., -1.)
     def step(model, batch): x1, x2, y = batch; return model.compute_loss(*model(x1, x2), y)
     return dict(model_factory=model_factory, make_batch=make_batch, step=step)
 
 # %% ../nbs/05_pairwise.ipynb #3e95d35d
-def stage_train_eval(ctx:dict) -> str:
-    "Demo stage: train the pairwise ranker on ctx['metadata'] (tiny DINOv2, end to end or on cached features), evaluate on a held-out split, report."
-    out, seed, size = Path(ctx['out']), ctx.get('seed', 0), ctx.get('size', 64)
-    e2e = ctx.get('train_mode', 'end-to-end') == 'end-to-end'
-    aug = ctx.get('augment', QUALITY_AUGMENT) if e2e else False  # make_transforms arguments, or True for a horizontal flip
-    ppi = ctx.get('pairs_per_image', 8)
-    md = ctx['metadata'] if 'path' in ctx.get('metadata', pd.DataFrame()) else load_metadata(Path(ctx['data'])/'metadata.csv')
+def stage_train_eval(ctx:DemoContext) -> str:
+    "Demo stage: train the pairwise ranker on ctx.metadata (tiny DINOv2, end to end or on cached features), evaluate on a held-out split, report."
+    out, seed, size = ctx.out, ctx.seed, ctx.size
+    e2e = ctx.train_mode == 'end-to-end'
+    aug = (QUALITY_AUGMENT if ctx.augment is None else ctx.augment) if e2e else False  # make_transforms arguments, or True for a horizontal flip
+    ppi = ctx.pairs_per_image
+    md = ctx.metadata if ctx.metadata is not None and 'path' in ctx.metadata else load_metadata(Path(ctx.data)/'metadata.csv')
     tr, va, te = DataSplitter(0.6, 0.2, 0.2, seed).split(md)
-    cfg = TrainingConfig(max_epochs=ctx.get('epochs', 25), learning_rate=1e-3 if e2e else 3e-3, warmup_steps=20 if e2e else 0,
-                         batch_size=ctx.get('batch_size') or 32, gradient_accumulation_steps=ctx.get('grad_accum') or 1,
-                         mixed_precision=ctx.get('mixed_precision') or 'no', monitor='val/accuracy', seed=seed,
-                         progress=ctx.get('progress', True), print_every=ctx.get('print_every', 5))  # a bar per epoch, a line every 5
-    r = train_pairwise(md, cfg, out/'train', backbone='dinov2-tiny', size=size, splits=(tr, va), loader_kwargs=ctx.get('loader_kwargs'),
-                       pairs_per_image=ppi, seed=seed, pooling=ctx.get('pooling', 'meanstd'),
-                       projector_output_dim=64, loss=ctx.get('loss', 'margin'),
-                       use_feature_cache=not e2e, freeze_backbone=not e2e, augment=aug, augment_on=ctx.get('augment_on', 'device'))
+    cfg = TrainingConfig(max_epochs=ctx.max_epochs, learning_rate=1e-3 if e2e else 3e-3, warmup_steps=20 if e2e else 0,
+                         batch_size=ctx.batch_size or 32, gradient_accumulation_steps=ctx.gradient_accumulation_steps or 1,
+                         mixed_precision=ctx.mixed_precision or 'no', monitor='val/accuracy', seed=seed,
+                         progress=ctx.progress, print_every=ctx.print_every)  # a bar per epoch, a line every 5
+    r = train_pairwise(md, cfg, out/'train', backbone='dinov2-tiny', size=size, splits=(tr, va), loader_kwargs=ctx.loader_kwargs,
+                       pairs_per_image=ppi, seed=seed, pooling=ctx.pooling,
+                       projector_output_dim=64, loss=ctx.loss,
+                       use_feature_cache=not e2e, freeze_backbone=not e2e, augment=aug, augment_on=ctx.augment_on)
     m, tf = r['model'], make_transforms(size)
     ev = Evaluator(m, default_device(), batch_size=64)
     pds_ = {name: PairwiseDataset(d, transform=tf) for name, d in (('train', tr), ('val', va), ('test', te))}
     acc = {name: ev.evaluate(pds_[name]) for name in ('train', 'val')}
     res = ev.evaluate_detailed(pds_['test'], out_dir=out/'eval')
-    ctx.update(pairwise=dict(train_accuracy=acc['train'], val_accuracy=acc['val'], test_accuracy=res['accuracy'],
+    ctx.pairwise = (dict(train_accuracy=acc['train'], val_accuracy=acc['val'], test_accuracy=res['accuracy'],
                              kendall_tau=res['kendall_tau'], spearman=res['spearman'], checkpoint=str(r['checkpoint']), mode=r['mode']))
     h = r['history']; best = int(h['val/accuracy'].idxmax())
     summary = pd.DataFrame([dict(split=k, images=len(pds_[k].paths), pairs=len(pds_[k]), accuracy=v) for k, v in
                             (('train', acc['train']), ('val', acc['val']), ('test', res['accuracy']))])
     augs = ("quality-safe augmentation (flips, quarter turns, channel permutation)" if aug == QUALITY_AUGMENT else
             "horizontal-flip augmentation" if aug is True else f"augmentation {aug}")
-    where = 'on the training device, per batch' if ctx.get('augment_on', 'device') == 'device' else 'per sample in the loader'
-    how = (f"trained end to end from random weights on decoded-once images with {augs} ({where}), DataLoader {ctx.get('loader_kwargs') or {}}"
+    where = 'on the training device, per batch' if ctx.augment_on == 'device' else 'per sample in the loader'
+    how = (f"trained end to end from random weights on decoded-once images with {augs} ({where}), DataLoader {ctx.loader_kwargs or {}}"
            if e2e else "frozen: each image's features were computed once (cached features), then only the projector trained")
     return '\n\n'.join([
         f"A `PairwiseRankingModel` with a tiny DINOv2 backbone (`dinov2-tiny`, `{m.pooling}` pooling) at {size} px, {how}, for {len(h)} epochs "
