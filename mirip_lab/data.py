@@ -83,11 +83,22 @@ def write_error(e:OSError, where, need:int|None=None, doing:str='writing', note:
     return None
 
 # %% ../nbs/01_data.ipynb #5d5cfa96
+def _text(csv_path) -> str:
+    "The text of `csv_path` (UTF-8 with or without BOM, or UTF-16 with BOM as Excel's 'Unicode Text'); an error naming the file otherwise."
+    data = Path(csv_path).read_bytes()
+    if data[:2] in (b'\xff\xfe', b'\xfe\xff'): return data.decode('utf-16')
+    if b'\0' in data[:4096]: raise ValueError(f"{csv_path} is not a CSV file: it holds binary data (a spreadsheet .xlsx?). In Excel: Save As 'CSV UTF-8'.")
+    try: raw = data.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{csv_path} is not UTF-8 text (byte {e.start} is {data[e.start:e.start+1]!r}, a legacy encoding such as Windows-1252?). "
+                         "In Excel: Save As 'CSV UTF-8'.") from None
+    if not raw.strip(): raise ValueError(f"{csv_path} is empty: it needs a header line and a row per image.")
+    return raw
+
 def read_table(csv_path) -> pd.DataFrame:
     "Read a CSV as text columns, whatever the separator (`,` `;` tab), BOM or line ends Excel saved it with."
-    raw = Path(csv_path).read_bytes().decode('utf-8-sig')
-    header = raw.splitlines()[0] if raw.strip() else ''
-    sep = max([',', ';', '\t'], key=lambda s: len(next(csv.reader([header], delimiter=s), [])))
+    raw = _text(csv_path)
+    sep = max([',', ';', '\t'], key=lambda s: len(next(csv.reader([raw.splitlines()[0]], delimiter=s), [])))
     df = pd.read_csv(io.StringIO(raw), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
     df.columns = [c.strip() for c in df.columns]
     return df.apply(lambda c: c.str.strip())
