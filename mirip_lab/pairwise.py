@@ -814,7 +814,7 @@ def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metada
     if src is None: raise ValueError("give the labelled images to evaluate on: a MIRIP folder or CSV (`mirip-lab evaluate FOLDER`), "
                                      "or the guide's `--test-data data/test_metadata.csv --image-dir data/images`.")
     m, size = load_pairwise(path, device or default_device(), image_size)
-    md = load_metadata(src, image_dir=image_dir) if image_dir is not None or Path(src).is_file() else _metadata(src)
+    md = load_metadata(Path(src)/'metadata.csv' if Path(src).is_dir() else src, image_dir=image_dir)
     ds = PairwiseDataset(md, transform=make_transforms(size))
     r = Evaluator(m, device or default_device(), batch_size=batch_size).evaluate_detailed(ds, out_dir=out_dir)
     r['seen_in_training'] = training_overlap(model_card(path), ds.paths)
