@@ -475,7 +475,9 @@ def _call(self:ResumableHTTP, url, output_file, pooch_obj=None, check_only=False
     "Fetch `url` into `output_file` through the part: resume it, never save an error body, finish a complete part on 416."
     import requests
     have = self.part.stat().st_size if self.part.exists() else 0
-    with requests.get(url, stream=True, timeout=(self.connect_timeout, self.stall_timeout), headers={'Range': f'bytes={have}-'} if have else {}) as r:
+    try: r = requests.get(url, stream=True, timeout=(self.connect_timeout, self.stall_timeout), headers={'Range': f'bytes={have}-'} if have else {})
+    except requests.exceptions.ReadTimeout: raise self._stalled(0, self.stall_timeout) from None     # no answer at all
+    with r:
         if have and r.status_code == 416:                 # nothing after `have`: the whole file, or another one
             if self._complete(r): return os.replace(self.part, output_file)
             self.part.unlink(); return self(url, output_file)
