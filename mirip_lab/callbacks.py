@@ -7,6 +7,7 @@ from __future__ import annotations
 import os, math, time, importlib, importlib.util
 from dataclasses import asdict
 from pathlib import Path
+from fastcore.basics import patch
 import numpy as np
 import pandas as pd
 import torch
@@ -14,7 +15,7 @@ import torch
 # %% auto #0
 __all__ = ['EVENTS', 'CSV_COLUMNS', 'Callback', 'EpochFunc', 'history_frame', 'metrics_frame', 'CSVLogger', 'ProgressBar',
            'EpochPrinter', 'TensorBoardLogger', 'WandbLogger', 'SaveCheckpoints', 'EarlyStopping', 'plot_history',
-           'PlotCurves', 'AutoMicrobatch', 'default_callbacks', 'BatchMemory']
+           'PlotCurves', 'AutoMicrobatch', 'StopOnNonFinite', 'default_callbacks', 'BatchMemory']
 
 # %% ../nbs/04b_callbacks.ipynb #9a741782
 EVENTS = ('before_fit', 'before_epoch', 'before_batch', 'after_loss', 'before_step', 'after_batch',
@@ -181,10 +182,39 @@ class AutoMicrobatch(Callback):
         t = self.trainer
         if t.is_main and t.microbatch_events: print(t.microbatch_summary(), flush=True)
 
+# %% ../nbs/04b_callbacks.ipynb #e87ad7b3
+class StopOnNonFinite(Callback):
+    "Stop with `FloatingPointError` (epoch, step, likely fix) when the loss or gradient norm is not finite; fp16's scaler-skipped steps are allowed."
+    order, bad_at = -5, None
+    def before_epoch(self): self.bad_at = None
+    def before_step(self):
+        t = self.trainer
+        if t.scaler.is_enabled(): return
+        bad = ~torch.isfinite(t.loss.detach())
+        if t.grad_norm is not None: bad = bad | ~torch.isfinite(t.grad_norm)
+        self.bad_at = torch.where(bad, t.step + 1, -1) if self.bad_at is None else torch.where(bad & (self.bad_at < 0), t.step + 1, self.bad_at)
+    def after_batch(self):
+        t, s = self.trainer, self.trainer.iter + 1
+        if self.bad_at is not None and (s % t.config.log_every_steps == 0 or s == t.n_iter) and int(self.bad_at) > 0: self._stop(f"optimizer step {int(self.bad_at)}")
+    def after_validate(self):
+        row = self.trainer.row
+        v = row.get('val/loss', math.nan if self.trainer.scaler.is_enabled() else row['train/loss'])
+        if math.isinf(v) or (math.isnan(v) and ('val/loss' in row or not self.trainer.scaler.is_enabled())): self._stop("the end of the epoch (validation)")
+
+# %% ../nbs/04b_callbacks.ipynb #7aace616
+@patch
+def _stop(self:StopOnNonFinite, where:str):
+    t, c = self.trainer, self.trainer.config
+    gn = f", gradient norm {t.grad_norm.item():.4g}" if t.grad_norm is not None else ''
+    kept = f"the last good checkpoint, {t.out/c.model_path} (epoch {t.epoch}), is untouched" if t.epoch and c.save_model else "no checkpoint of this run was written"
+    raise FloatingPointError(f"non-finite loss or gradient norm at {where} in epoch {t.epoch + 1} (last loss {t.loss.item():.4g}{gn}): training stopped; {kept}. "
+                             f"Likely fix: a lower learning_rate (now {c.learning_rate:g}) or more warmup_steps, gradient clipping (gradient_clip_norm, now {c.gradient_clip_norm}), "
+                             f"mixed_precision='bf16' instead of 'fp16', or look for NaN/inf values in the data.")
+
 # %% ../nbs/04b_callbacks.ipynb #61570759
 def default_callbacks(c) -> list[Callback]:
     "The callbacks a `TrainingConfig` asks for."
-    on = [(True, AutoMicrobatch), (c.progress, ProgressBar), (c.print_every or c.print_batch_every, EpochPrinter), (True, CSVLogger),
+    on = [(True, AutoMicrobatch), (True, StopOnNonFinite), (c.progress, ProgressBar), (c.print_every or c.print_batch_every, EpochPrinter), (True, CSVLogger),
           (c.tensorboard, TensorBoardLogger), (c.wandb_enabled, WandbLogger), (c.save_model or c.save_best_model or c.save_every_n_epochs, SaveCheckpoints),
           (c.early_stopping_patience, EarlyStopping), (c.plot, PlotCurves)]
     return [cls() for want, cls in on if want]

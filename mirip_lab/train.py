@@ -21,7 +21,7 @@ from .registry import TASKS, TASK_MODULES, register_task, find_task  # the one t
 from .callbacks import Callback, EpochFunc, default_callbacks, history_frame, metrics_frame, plot_history, CSV_COLUMNS
 
 # %% auto #0
-__all__ = ['MIXED_PRECISION', 'ALIASES', 'set_seed', 'TrainingConfig', 'split_batch', 'TrainModule', 'accuracy_sum',
+__all__ = ['MIXED_PRECISION', 'ALIASES', 'set_seed', 'ROW_KEYS', 'TrainingConfig', 'split_batch', 'TrainModule', 'accuracy_sum',
            'SupervisedModule', 'PairLossModule', 'as_train_module', 'warmup_cosine', 'rng_state', 'set_rng_state',
            'seed_everything', 'rng_guard', 'atomic_save', 'load_checkpoint_file', 'Trainer', 'MicroBatchWarning',
            'memory_text', 'train_model']
@@ -102,6 +102,7 @@ def _validate(c:TrainingConfig):
             raise TypeError(f"TrainingConfig.{f.name} must be {hints[f.name]}, got {v!r} ({type(v).__name__})")
         if isinstance(v, int) and not isinstance(v, bool) and float in (typing.get_args(hints[f.name]) or (hints[f.name],)):
             setattr(c, f.name, float(v))
+        if isinstance(v, float) and not math.isfinite(v): raise ValueError(f"TrainingConfig: {f.name} must be a finite number, got {v}")
     def need(ok, msg):
         if not ok: raise ValueError(f"TrainingConfig: {msg}")
     need(c.learning_rate > 0, f"learning_rate must be > 0, got {c.learning_rate}")
@@ -693,6 +694,29 @@ def _make_scheduler(self:Trainer):
     ratio = c.scheduler_eta_min / c.learning_rate
     return torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: warmup_cosine(s, c.warmup_steps, t_max, ratio))
 
+# %% ../nbs/04_trainer.ipynb #2ff7dd1c
+ROW_KEYS = ('train/loss', 'learning_rate', 'samples_per_s', 'data_wait_frac', 'train_time_s', 'epoch_time_s', 'peak_gpu_mem_gb', 'micro_batch_size', 'micro_steps')
+
+@patch
+def _check_monitor(self:Trainer):
+    "Fail before training when `config.monitor` will not be in the epoch's row."
+    c, val = self.config, self.val_dl is not None
+    key = c.monitor if val else c.monitor.replace('val/', 'train/')
+    if key in ROW_KEYS or key == 'val/loss' and val or (names := self._metric_names()) is None: return
+    logged = [*ROW_KEYS, *(f'train/{n}' for n in names), *((f'val/{n}' for n in ['loss', *names]) if val else ())]
+    if key not in logged: raise ValueError(f"monitor={c.monitor!r} is not a logged metric; choose one of {sorted(k for k in logged if '/' in k)} (checked before training)")
+
+@patch
+def _metric_names(self:Trainer) -> list|None:
+    "The names `raw.metrics` reports, from one sample in eval mode; None when that sample cannot be had."
+    dl, was = self.val_dl if self.val_dl is not None else self.train_dl, self.raw.training
+    try:
+        with rng_guard(), torch.no_grad():
+            b = to_device(dl.collate_fn([dl.dataset[0]]), self.device); self.raw.eval()
+            with self.autocast(): return list(self.raw.metrics(b, self.raw(b)))
+    except Exception: return None
+    finally: self.raw.train(was)
+
 # %% ../nbs/04_trainer.ipynb #850d09cd
 @patch
 def _before_fit(self:Trainer, train_data, val_data, resume):
@@ -704,6 +728,7 @@ def _before_fit(self:Trainer, train_data, val_data, resume):
     elif self.epoch == 0 and self._pending is None: seed_everything(self.config.seed)
     self._apply_pending()
     self.stop = False
+    self._check_monitor()
     if self.is_main: self.out.mkdir(parents=True, exist_ok=True)
 
 # %% ../nbs/04_trainer.ipynb #4c91f712
