@@ -6,6 +6,7 @@ earlier stages' choices) and prints train/val/test accuracy, Kendall tau and the
 
     python bench/demo_accuracy.py                                          # the demo's settings, seeds 0 1 2
     python bench/demo_accuracy.py --n-images 96 --epochs 30 --pairs-per-image 16 --augment flip   # the demo before #5 closed
+    python bench/demo_accuracy.py --augment-on loader                      # augmentation per sample in the loader (the old path)
 """
 import argparse, tempfile, time
 from pathlib import Path
@@ -13,9 +14,14 @@ import pandas as pd
 from mirip_lab.data import QUALITY_AUGMENT, load_metadata
 from mirip_lab.pairwise import stage_train_eval
 from mirip_lab.sample import make_sample_data
-from mirip_lab.utils import md_table
+from mirip_lab.utils import md_table, DemoContext
 
 AUGMENT = {'quality': QUALITY_AUGMENT, 'flip': True}
+
+def _throughput(out:Path) -> dict:
+    "Median pairs/s and data-wait share of the stage's epochs after the first (from the Trainer's metrics.csv)."
+    h = pd.read_csv(out/'train'/'metrics.csv').iloc[1:]
+    return dict(pairs_per_s=round(h.samples_per_s.median()), data_wait=round(h.data_wait_frac.median(), 3))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -24,6 +30,8 @@ def main():
     p.add_argument('--epochs', type=int, default=25)
     p.add_argument('--pairs-per-image', type=int, default=8, help='partners drawn per training image each epoch')
     p.add_argument('--augment', choices=list(AUGMENT), default='quality', help="'quality': QUALITY_AUGMENT; 'flip': horizontal flip only")
+    p.add_argument('--augment-on', choices=['device', 'loader'], default='device',
+                   help="'device': uint8 batches augmented on the training device (the demo's default); 'loader': per sample in the loader")
     p.add_argument('--batch-size', type=int, default=32)
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     a = p.parse_args()
@@ -31,15 +39,19 @@ def main():
     for seed in a.seeds:
         with tempfile.TemporaryDirectory() as d:
             out = Path(d); make_sample_data(out/'data', a.n_images, a.size, seed)
-            ctx = dict(out=out, seed=seed, size=a.size, epochs=a.epochs, pairs_per_image=a.pairs_per_image, batch_size=a.batch_size,
-                       augment=AUGMENT[a.augment], metadata=load_metadata(out/'data'/'metadata.csv'), loader_kwargs={})
+            ctx = DemoContext(out, seed=seed, size=a.size, max_epochs=a.epochs, pairs_per_image=a.pairs_per_image, batch_size=a.batch_size,
+                       augment=AUGMENT[a.augment], metadata=load_metadata(out/'data'/'metadata.csv'), loader_kwargs={},
+                       augment_on=a.augment_on)
             t0 = time.perf_counter(); stage_train_eval(ctx); dt = time.perf_counter() - t0
-        r = ctx['pairwise']
+            speed = _throughput(out)
+        r = ctx.pairwise
         rows.append(dict(seed=seed, train=r['train_accuracy'], val=r['val_accuracy'], test=r['test_accuracy'],
-                         kendall_tau=r['kendall_tau'], seconds=round(dt)))
-        print(f"seed {seed}: test pairwise accuracy {r['test_accuracy']:.3f} (Kendall tau {r['kendall_tau']:.3f}), {dt:.0f} s", flush=True)
+                         kendall_tau=r['kendall_tau'], seconds=round(dt), **speed))
+        print(f"seed {seed}: test pairwise accuracy {r['test_accuracy']:.3f} (Kendall tau {r['kendall_tau']:.3f}), {dt:.0f} s, "
+              f"{speed['pairs_per_s']} pairs/s, data-wait {speed['data_wait']:.1%}", flush=True)
     df = pd.DataFrame(rows)
-    print(f"\n{a.n_images} images at {a.size} px, {a.epochs} epochs x {a.pairs_per_image} pairs/image, augment {a.augment}, batch {a.batch_size}:\n")
+    print(f"\n{a.n_images} images at {a.size} px, {a.epochs} epochs x {a.pairs_per_image} pairs/image, augment {a.augment} on the {a.augment_on}, "
+          f"batch {a.batch_size}:\n")
     print(md_table(df, '{:.3f}'))
     print(f"\ntest accuracy: mean {df.test.mean():.3f}, min {df.test.min():.3f}")
 

@@ -5,7 +5,9 @@ landmarker SpatialConfigurationNet of `mirip_lab.landmarks` trained through `mir
 
 - naive: batch 1, num_workers=0, every image decoded and resized from the BMP on every access, fp32 (the seed day log);
 - tuned: the recipe (batch 8, images decoded once into memory, 4 workers for the augmentation, pinned memory,
-  persistent workers, bf16 autocast on a GPU that supports it).
+  persistent workers, bf16 autocast on a GPU that supports it), augmenting per sample in the loader workers;
+- device: the same recipe with the augmentation on the training device (`mirip_lab.augment.LandmarkBatchAugment`): the
+  loader delivers uint8 images and the module moves images and landmarks per batch (`augment_on='device'`).
 
 Each configuration trains `--epochs` epochs (default 2); the last epoch's time is reported (the first includes worker
 start-up and cuDNN autotuning). The Trainer synchronises CUDA at the end of each epoch, so epoch times are honest.
@@ -13,7 +15,7 @@ start-up and cuDNN autotuning). The Trainer synchronises CUDA at the end of each
     .venv/bin/python bench/landmarks.py --quick                    # CPU, small images, one minute or so
     .venv/bin/python bench/landmarks.py --device cuda              # lent GPU: 1935x2400 images, 512 px input
 """
-import argparse, tempfile, time
+import argparse, os, tempfile, time
 from pathlib import Path
 import torch
 from mirip_lab.data import make_isbi_like
@@ -21,13 +23,13 @@ from mirip_lab.landmarks import build_landmark_run, LandmarkDataset
 from mirip_lab.train import TrainingConfig, train_model, rng_guard
 
 
-def run(root, name, size, preset, bs, workers, store, amp, epochs, device, seed=0):
+def run(root, name, size, preset, bs, workers, store, amp, epochs, device, seed=0, augment_on='loader'):
     "Train `epochs` epochs with one loader setting; return the history's last row and the decode-once time."
     with rng_guard():
         t0 = time.perf_counter()
         module, tr, va, _ = build_landmark_run(root, size=size, annotation='senior', val_fraction=0.2,
-                                               preset=preset, augment=True, seed=seed)
-        if not store: tr = LandmarkDataset(tr.paths, tr.landmarks.numpy(), size=size, augment=tr.augment, store=False)
+                                               preset=preset, augment=True, seed=seed, augment_on=augment_on)
+        if not store: tr = LandmarkDataset(tr.paths, tr.landmarks.numpy(), size=size, augment=tr.augment, store=False, uint8=tr.uint8)
         prep = time.perf_counter() - t0
         with tempfile.TemporaryDirectory() as d:
             cfg = TrainingConfig(max_epochs=epochs, batch_size=bs, num_workers=workers, mixed_precision=amp, device=device,
@@ -35,7 +37,7 @@ def run(root, name, size, preset, bs, workers, store, amp, epochs, device, seed=
                                  save_best_model=False, seed=seed, persistent_workers=True)
             _, hist = train_model(module, tr, None, cfg)
     row = hist.iloc[-1]
-    print(f"{name:>6}: bs {bs:<3} workers {workers} store {str(store):<5} amp {amp:<4} | last epoch {row['epoch_time_s']:.2f} s, "
+    print(f"{name:>6}: bs {bs:<3} workers {workers} store {str(store):<5} amp {amp:<4} augment on {augment_on:<6} | last epoch {row['epoch_time_s']:.2f} s, "
           f"{row['samples_per_s']:.1f} img/s, data-wait {row['data_wait_frac']:.0%} | decode-once {prep:.1f} s", flush=True)
     return row, prep
 
@@ -64,8 +66,11 @@ def main():
         print(f"wrote the synthetic tree in {time.perf_counter() - t0:.1f} s")
         naive, _ = run(root, 'naive', a.size, preset, 1, 0, False, 'no', a.epochs, a.device)
         tuned, prep = run(root, 'tuned', a.size, preset, a.batch_size, a.num_workers, True, amp, a.epochs, a.device)
+        ondev, _ = run(root, 'device', a.size, preset, a.batch_size, a.num_workers, True, amp, a.epochs, a.device, augment_on='device')
     print(f"epoch time naive / tuned = {naive['epoch_time_s'] / tuned['epoch_time_s']:.2f}x "
           f"(tuned pays {prep:.1f} s once to decode and resize the images)")
+    print(f"images/s on-device / per-sample augmentation (both tuned) = {ondev['samples_per_s'] / tuned['samples_per_s']:.2f}x; "
+          f"data-wait {tuned['data_wait_frac']:.0%} -> {ondev['data_wait_frac']:.0%}; load {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == '__main__':

@@ -15,9 +15,11 @@ from torchvision import tv_tensors
 from torchvision.transforms import v2
 from PIL import Image
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 from .train import TrainModule, TrainingConfig, load_checkpoint_file
 from .utils import md_table, pick_device
 from .registry import TASKS, MODELS
+from .data import isbi_splits, read_isbi_points
 from .augment import LandmarkBatchAugment, to_float
 
 # %% auto #0
@@ -72,23 +74,19 @@ def check_spacing(spacing:float, allow_other_spacing:bool=False, dataset:str='IS
                          f"Results in mm would not be comparable. Pass allow_other_spacing=True (--allow-other-spacing) only if you mean it.")
     return float(spacing)
 
-def _read_points(p:Path) -> np.ndarray:
-    return pd.read_csv(p, sep=',', header=None)[:19].to_numpy(dtype=np.float64)[:, ::-1]
-
 def load_isbi(root,                            # folder holding ISBI2015/
               annotation:str='mean',           # 'senior', 'junior' or 'mean' (of both; landmarker's default)
               spacing:float=ISBI_SPACING_MM,   # mm per pixel
               allow_other_spacing:bool=False,  # accept a spacing other than 0.1 mm on purpose
              ) -> dict:
     "{split: (image paths, landmarks (N,19,2) (y,x) px, spacing (N,2) mm)} for train, test1, test2 with the chosen annotation."
-    from mirip_lab.data import isbi_splits
     if annotation not in ANNOTATIONS: raise ValueError(f"annotation must be one of {', '.join(ANNOTATIONS)}, got {annotation!r}")
     check_spacing(spacing, allow_other_spacing)
     splits = isbi_splits(root, junior=annotation == 'junior')
     out = {}
     for k, (paths, lms, _) in splits.items():
         if annotation == 'senior':
-            lms = np.stack([_read_points(Path(root)/'ISBI2015'/'400_senior'/f'{Path(p).stem}.txt') for p in paths]) if paths else lms
+            lms = np.stack([read_isbi_points(Path(root)/'ISBI2015'/'400_senior'/f'{Path(p).stem}.txt') for p in paths]) if paths else lms
         out[k] = (list(paths), np.ascontiguousarray(lms, dtype=np.float64), np.full((len(paths), 2), spacing))
     return out
 
@@ -103,6 +101,7 @@ def train_val_split(n:int, val_fraction:float=0.2, seed:int=0) -> tuple[np.ndarr
 def _ids(paths) -> list[int]: return [int(Path(p).stem) for p in paths]
 def _take(split, idx): return ([split[0][i] for i in idx], split[1][idx], split[2][idx])
 
+# %% ../nbs/07_landmarks.ipynb #3d61c8a1
 def isbi_protocol(root, annotation:str='mean', val_fraction:float=0.2, seed:int=0, protocol:str='isbi', fold:int=1,
                   spacing:float=ISBI_SPACING_MM, allow_other_spacing:bool=False) -> dict:
     "Splits {'train','val', 'test1','test2' | 'test'} of (paths, landmarks, spacing) plus 'meta' describing them."
@@ -196,23 +195,38 @@ class HeatmapModule(TrainModule):
         if self.augment is None or not self.training: return self.net(to_float(batch[0]))
         x, lm = self.augment(batch[0], batch[1])
         return self.net(x), lm
-    def _split(self, batch, output): return output if isinstance(output, tuple) else (output, batch[1])
-    def target(self, lm):
-        # in float32 even inside an autocast region: landmarker inverts the Gaussians' covariance, which bf16/fp16 cannot
-        with torch.autocast(lm.device.type, enabled=False): h = self.gen(lm.float())
-        return h / h.sum((-2, -1), keepdim=True).clamp_min(1e-12)
-    def loss(self, batch, output):
-        h, lm = self._split(batch, output)
-        return self.nll(h.float(), self.target(lm))
-    def decode(self, output) -> torch.Tensor:
-        "(y,x) input-pixel coordinates (B,L,2) from heatmaps."
-        from landmarker.heatmap import heatmap_to_coord
-        h = output[0] if isinstance(output, tuple) else output
-        return heatmap_to_coord(h.float(), method=self.decode_method).float()
-    def metrics(self, batch, output):
-        h, lm = self._split(batch, output)
-        return {'mre_px': radial_errors(self.decode(h), lm).mean(-1).sum()}
     def weights(self): return self.net
+
+# %% ../nbs/07_landmarks.ipynb #6d1f2a90
+@patch
+def _split(self:HeatmapModule, batch, output):
+    "(heatmaps, the landmarks they should show): the moved ones when `forward` augmented, else the batch's."
+    return output if isinstance(output, tuple) else (output, batch[1])
+
+@patch
+def target(self:HeatmapModule, lm):
+    "Gaussian heatmaps of landmarks `lm` (B,L,2), each summing to 1."
+    # in float32 even inside an autocast region: landmarker inverts the Gaussians' covariance, which bf16/fp16 cannot
+    with torch.autocast(lm.device.type, enabled=False): h = self.gen(lm.float())
+    return h / h.sum((-2, -1), keepdim=True).clamp_min(1e-12)
+
+# %% ../nbs/07_landmarks.ipynb #a7c3e215
+@patch
+def loss(self:HeatmapModule, batch, output):
+    h, lm = self._split(batch, output)
+    return self.nll(h.float(), self.target(lm))
+
+@patch
+def decode(self:HeatmapModule, output) -> torch.Tensor:
+    "(y,x) input-pixel coordinates (B,L,2) from heatmaps."
+    from landmarker.heatmap import heatmap_to_coord
+    h = output[0] if isinstance(output, tuple) else output
+    return heatmap_to_coord(h.float(), method=self.decode_method).float()
+
+@patch
+def metrics(self:HeatmapModule, batch, output):
+    h, lm = self._split(batch, output)
+    return {'mre_px': radial_errors(self.decode(h), lm).mean(-1).sum()}
 
 # %% ../nbs/07_landmarks.ipynb #b500861b
 @torch.no_grad()
@@ -310,6 +324,7 @@ def _task_settings(data, overrides) -> dict:
     if unknown: raise ValueError(f"--task-args: unknown landmark setting(s) {', '.join(sorted(unknown))}; known: {', '.join(s)}")
     return {**s, **{k: v for k, v in overrides.items() if v is not None}}
 
+# %% ../nbs/07_landmarks.ipynb #ce1ec0d8
 def build_landmark_run(root, size:int=512, annotation:str='mean', val_fraction:float=0.2, preset:str='gpu', sigma:float=2.0,
                        augment:bool=True, protocol:str='isbi', fold:int=1, seed:int=0, cache=None, progress:bool=False,
                        augment_on:str='device'):  # 'device': uint8 batches augmented on the training device; 'loader': per sample
@@ -326,6 +341,7 @@ def build_landmark_run(root, size:int=512, annotation:str='mean', val_fraction:f
                     protocol=protocol, fold=fold, seed=seed, root=str(Path(root).absolute()), meta=pr['meta'])
     return module, tr, va, settings
 
+# %% ../nbs/07_landmarks.ipynb #fa31cb39
 @TASKS.register('landmarks')
 def landmarks_task(config:TrainingConfig, data=None, **overrides):
     "ISBI 2015 landmarks from `data` (a folder holding ISBI2015/); None: a small synthetic ISBI-layout tree in the checkpoint folder."
@@ -356,6 +372,7 @@ def evaluate_landmarks(module:HeatmapModule, root, settings:dict, out_dir, annot
     summary, per = results_tables(errors)
     return dict(summary=summary, per_landmark=per, errors=errors, preds=preds, paths=paths, meta=pr['meta'])
 
+# %% ../nbs/07_landmarks.ipynb #19bad72c
 def evaluate_landmarks_cli(checkpoint:str,                   # best_model.pt / last_model.pt written by `mirip-lab train --task landmarks`
                            data:str=None,                    # folder holding ISBI2015/ (default: the one trained on)
                            out:str=None,                     # folder for results.csv/.md, per_landmark.csv, landmarks.png (default: <checkpoint folder>/eval)

@@ -1,0 +1,112 @@
+"""On-device batch augmentation vs per-sample augmentation in the loader, measured in one run.
+
+Default: the demo's training stage (`mirip_lab.pairwise.stage_train_eval`: tiny DINOv2 end to end on the sample set, decoded-image
+cache, QUALITY_AUGMENT, batch 32, num_workers=0 as on 2 cores) trained `--epochs` epochs with each path on the same data. It prints
+pairs/s and the data-wait share of the Trainer's epochs (the first epoch, which builds the cache, is left out) and their ratio.
+
+`--ops`: milliseconds per batch of the augmentation alone: torchvision v2 per sample (the loader path), plain torch on the batch
+(`mirip_lab.augment`, the one used) and Kornia 0.9 on the batch (the alternative measured for the choice).
+
+    nice .venv/bin/python bench/augment.py                                # demo stage, 2 epochs per path, minutes on 2 cores
+    .venv/bin/python bench/augment.py --ops                               # augmentation alone, ms per batch
+"""
+import argparse, itertools, os, tempfile, time
+from pathlib import Path
+import pandas as pd
+import torch
+
+
+def _ms(f, n:int, warm:int=3) -> float:
+    "Fastest of `n` calls of `f()` after `warm` calls, in ms (the minimum: other processes on a shared machine only add time)."
+    for _ in range(warm): f()
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+    return min(ts) * 1e3
+
+
+def _noisy(x, lm, noise:float=0.03):
+    "LandmarkAugment's intensity noise, for the Kornia variant (which has no such op)."
+    return x + torch.randn_like(x) * (noise * torch.rand(len(x), 1, 1, 1)), lm
+
+
+def ops(n:int=30):
+    "ms per batch: per-sample torchvision v2 vs batched plain torch vs batched Kornia."
+    import kornia.augmentation as K
+    from mirip_lab.data import make_transforms, QUALITY_AUGMENT, IMAGENET_MEAN, IMAGENET_STD
+    from mirip_lab.augment import BatchAugment, LandmarkBatchAugment
+    from mirip_lab.landmarks import LandmarkAugment
+    rows = []
+    x8 = torch.randint(0, 256, (32, 3, 64, 64), dtype=torch.uint8)
+    tv = make_transforms(64, train=True, **QUALITY_AUGMENT)
+    ours = BatchAugment(**QUALITY_AUGMENT, mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    mean, std = torch.tensor(IMAGENET_MEAN).view(-1, 1, 1), torch.tensor(IMAGENET_STD).view(-1, 1, 1)
+    ko = K.AugmentationSequential(K.RandomHorizontalFlip(), K.RandomVerticalFlip(), K.RandomRotation90(times=(0, 3), p=1.),
+                                  K.RandomChannelShuffle(p=1.))
+    rows.append(dict(task='ranker QUALITY_AUGMENT', batch='32×3×64×64 uint8',
+                     per_sample_tv=_ms(lambda: torch.stack([tv(x) for x in x8]), n),
+                     batch_plain_torch=_ms(lambda: ours(x8), n),
+                     batch_kornia=_ms(lambda: (ko(x8.float() / 255) - mean) / std, n)))
+    for B, S, k in ((8, 96, n), (8, 512, max(3, n // 6))):
+        x, lm = torch.rand(B, 1, S, S), torch.rand(B, 19, 2) * S
+        per = LandmarkAugment()
+        kl = K.AugmentationSequential(K.RandomAffine(degrees=10, translate=(0.05, 0.05), scale=(0.95, 1.05), resample='nearest'),
+                                      data_keys=['input', 'keypoints'])
+        la = LandmarkBatchAugment()
+        rows.append(dict(task='landmarks affine + noise', batch=f'{B}×1×{S}×{S} + 19 points',
+                         per_sample_tv=_ms(lambda: [per(x[i], lm[i]) for i in range(B)], k),
+                         batch_plain_torch=_ms(lambda: la(x, lm), k),
+                         batch_kornia=_ms(lambda: _noisy(*kl(x, lm.flip(-1))), k)))
+    df = pd.DataFrame(rows)
+    print(f"ms per batch, fastest of {n} calls, {torch.get_num_threads()} torch threads, load {os.getloadavg()[0]:.2f}")
+    print(df.round(2).to_string(index=False))
+
+
+def stage(mode:str, d:Path, md, epochs:int, seed:int, ppi:int) -> pd.DataFrame:
+    "The demo's training stage with augmentation on `mode` ('loader' or 'device'); the Trainer's per-epoch rows."
+    from mirip_lab.pairwise import stage_train_eval
+    from mirip_lab.utils import DemoContext
+    ctx = DemoContext(d/mode, seed=seed, size=64, max_epochs=epochs, pairs_per_image=ppi, batch_size=32, metadata=md,
+               loader_kwargs={}, augment_on=mode, progress=False, print_every=0)
+    t0 = time.perf_counter(); stage_train_eval(ctx); wall = time.perf_counter() - t0
+    h = pd.read_csv(d/mode/'train'/'metrics.csv')
+    print(f"{mode:>6}: stage {wall:.0f} s; test pairwise accuracy {ctx.pairwise['test_accuracy']:.3f} after {epochs} epochs", flush=True)
+    return h
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--ops', action='store_true', help='time the augmentation alone (ms per batch) instead of the training stage')
+    p.add_argument('--epochs', type=int, default=2, help='epochs per path (the first, which builds the cache, is not counted)')
+    p.add_argument('--rounds', type=int, default=1, help='loader/device alternations (more: a load change hits both paths alike)')
+    p.add_argument('--n-images', type=int, default=None, help='sample images (default: the demo\'s)')
+    p.add_argument('--pairs-per-image', type=int, default=8)
+    p.add_argument('--seed', type=int, default=0)
+    a = p.parse_args()
+    if a.ops: return ops()
+    from mirip_lab.sample import make_sample_data, SAMPLE_N_IMAGES
+    from mirip_lab.data import load_metadata
+    n = a.n_images or SAMPLE_N_IMAGES
+    print(f"demo training stage: {n} sample images at 64 px, {a.epochs} epochs × {a.pairs_per_image} pairs/image per path, batch 32, "
+          f"num_workers 0; {torch.get_num_threads()} torch threads, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}", flush=True)
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d); make_sample_data(d/'data', n, 64, a.seed)
+        md = load_metadata(d/'data'/'metadata.csv')
+        res = {}
+        for mode in ('loader', 'device') * a.rounds:                  # alternated: a load change hits both paths
+            h = stage(mode, d/f'run{len(res)}', md, a.epochs, a.seed, a.pairs_per_image).iloc[1:]
+            res.setdefault(mode, []).append(h)
+    rows = []
+    for mode, hs in res.items():
+        h = pd.concat(hs)
+        rows.append(dict(augmentation=mode, pairs_per_s=h.samples_per_s.median(), data_wait_share=h.data_wait_frac.median(),
+                         epoch_s=h.epoch_time_s.median() if 'epoch_time_s' in h else float('nan')))
+    df = pd.DataFrame(rows).set_index('augmentation')
+    print('\nmedian over the counted epochs:\n' + df.round(3).to_string())
+    print(f"\npairs/s device / loader = {df.pairs_per_s['device'] / df.pairs_per_s['loader']:.2f}x; "
+          f"data-wait share {df.data_wait_share['loader']:.1%} (loader) -> {df.data_wait_share['device']:.1%} (device); "
+          f"load {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == '__main__':
+    main()
