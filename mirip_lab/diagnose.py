@@ -4,7 +4,8 @@
 
 # %% ../nbs/02_loader_doctor.ipynb #d8a78bad
 from __future__ import annotations
-import io, os, sys, gc, json, math, time, pickle, threading, itertools, warnings
+import io, os, sys, gc, json, math, time, pickle, inspect, threading, itertools, warnings
+from dataclasses import replace
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -16,15 +17,17 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 from PIL import Image
 from .data import to_rgb
+from .registry import MODELS
+from .train import Trainer, TrainingConfig, TrainModule
 from .utils import usable_cores, md_table, default_device, to_device, DemoContext
 
 # %% auto #0
-__all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN', 'SWEEP_MIN_GAIN', 'COLORS', 'MODELS',
-           'batch_len', 'make_step', 'NVMLSampler', 'Profile', 'profile_training', 'bound', 'profile_verdict',
+__all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN', 'SWEEP_MIN_GAIN', 'COLORS', 'batch_len',
+           'BatchLossModule', 'make_step', 'NVMLSampler', 'Profile', 'profile_training', 'bound', 'profile_verdict',
            'loader_ceiling', 'model_ceiling', 'loop_ceilings', 'decode_rgb', 'StageTimes', 'sample_stages',
            'ImageFiles', 'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name', 'Sweep', 'measure',
            'sweep_loader', 'Diagnosis', 'diagnose', 'plot_sweep', 'plot_timeline', 'find_isbi', 'folder_dataset',
-           'TinyCNN', 'make_model', 'diagnose_cli', 'stage_diagnose']
+           'make_model', 'diagnose_cli', 'stage_diagnose']
 
 # %% ../nbs/02_loader_doctor.ipynb #36cd8c53
 def batch_len(batch) -> int:
@@ -37,21 +40,29 @@ def _sync(device:torch.device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
 
 # %% ../nbs/02_loader_doctor.ipynb #be53c35e
-def make_step(model:nn.Module, device=None, lr:float=1e-3):
-    "A real training step `step(batch) -> loss`: forward, loss (by batch kind), backward, AdamW step."
-    device = default_device(device)
-    model.to(device).train()
-    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+class BatchLossModule(TrainModule):
+    "`model` with the loss its batch implies: `(x, y)` cross-entropy (integer `y`) or MSE (float `y`), `(x1, x2, y)` margin ranking."
+    def __init__(self, model:nn.Module): super().__init__(); self.model = model
+    def forward(self, batch): return [self.model(x) for x in batch[:-1]]
+    def loss(self, batch, out):
+        y = batch[-1]
+        if len(out) == 2: return nn.functional.margin_ranking_loss(out[0].reshape(-1), out[1].reshape(-1), y.float(), margin=0.1)
+        if y.is_floating_point(): return nn.functional.mse_loss(out[0].reshape(y.shape), y)
+        return nn.functional.cross_entropy(out[0], y)
+    def weights(self): return self.model
+
+def make_step(model:nn.Module, device=None, lr:float=1e-3, config:TrainingConfig|None=None):
+    "A real training step `step(batch) -> mean loss`: the Trainer's `train_step` on `BatchLossModule(model)`; `step.trainer` is the Trainer."
+    c = replace(config or TrainingConfig(), device=str(default_device(device)), learning_rate=lr, auto_microbatch=False, progress=False, print_every=0)
+    t = Trainer(BatchLossModule(model), c)
+    t.cbs = []   # steps outside `fit`: the loop's callbacks (logging, checkpoints) have nothing to do
+    model.train()
     def step(batch):
-        *xs, y = batch
-        if len(xs) == 2:
-            loss = nn.functional.margin_ranking_loss(model(xs[0]).reshape(-1), model(xs[1]).reshape(-1), y.float(), margin=0.1)
-        elif y.is_floating_point():
-            out = model(xs[0]); loss = nn.functional.mse_loss(out.reshape(y.shape), y)
-        else: loss = nn.functional.cross_entropy(model(xs[0]), y)
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-        return loss.detach()
+        loss, n, _ = t.train_step([batch])
+        return (loss / n).detach()
+    step.trainer = t
     return step
+
 
 # %% ../nbs/02_loader_doctor.ipynb #29ce5b4d
 class NVMLSampler:
@@ -225,6 +236,8 @@ def sample_stages(ds, n:int=8) -> StageTimes:
     paths, tf, cache = _image_paths(ds), getattr(ds, 'transform', None), getattr(ds, 'image_cache', getattr(ds, 'cache', None))
     m = len(paths) if paths else len(ds)
     tfm = tf if tf is not None else (lambda t: t.float()/255)
+    from mirip_lab.data import takes_pil; from torchvision.transforms.v2.functional import to_pil_image
+    pil = takes_pil(tf)   # a classic PIL pipeline (the MIRIP guide's) is handed PIL images, as the dataset does
     times = {}
     for i in np.linspace(0, m-1, min(n, m)).astype(int).tolist():
         t0 = time.perf_counter()
@@ -233,7 +246,7 @@ def sample_stages(ds, n:int=8) -> StageTimes:
             got = {'cache read': t1-t0, 'transform': t2-t1}
         elif paths:
             b = Path(paths[i]).read_bytes(); t1 = time.perf_counter()
-            img = decode_rgb(b); t2 = time.perf_counter(); tfm(img); t3 = time.perf_counter()
+            img = decode_rgb(b); img = to_pil_image(img) if pil else img; t2 = time.perf_counter(); tfm(img); t3 = time.perf_counter()
             got = {'read': t1-t0, 'decode': t2-t1, 'transform': t3-t2}
         else: ds[i]; got = {'getitem': time.perf_counter()-t0}
         for k,v in got.items(): times.setdefault(k, []).append(v)
@@ -589,26 +602,17 @@ def _write_isbi_stub(root, n:int=3, hw=(60, 48)):
     return root
 
 # %% ../nbs/02_loader_doctor.ipynb #4f3be613
-def _block(ci, co): return nn.Sequential(nn.Conv2d(ci, co, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(co), nn.ReLU(inplace=True))
-
-class TinyCNN(nn.Module):
-    "Three strided conv blocks, global average pool, linear head: a cheap image model for CPU tests and demos."
-    def __init__(self, n_out:int=4, width:int=16):
-        super().__init__()
-        self.features = nn.Sequential(_block(3, width), _block(width, 2*width), _block(2*width, 4*width), nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.head = nn.Linear(4*width, n_out)
-    def forward(self, x): return self.head(self.features(x))
-
-def _resnet18(n_out:int):
-    from torchvision.models import resnet18
-    return resnet18(weights=None, num_classes=n_out)
-
-MODELS = {'tiny-cnn': TinyCNN, 'resnet18': _resnet18}  # preset name -> factory(n_out) -> nn.Module (random weights)
+def _preset_names() -> list[str]:
+    names = MODELS.names()
+    return [n for n in ('tiny-cnn', 'resnet18') if n in names] + [n for n in names if n not in ('tiny-cnn', 'resnet18')]
 
 def make_model(name:str, n_out:int) -> nn.Module:
-    "Model preset `name` with `n_out` outputs."
-    if name not in MODELS: raise ValueError(f"unknown model preset {name!r}: choose one of {', '.join(MODELS)}.")
-    return MODELS[name](n_out)
+    "Registered model preset `name` (`mirip_lab.registry.MODELS`) with `n_out` outputs."
+    if name not in MODELS: raise ValueError(f"unknown model preset {name!r}: choose one of {', '.join(_preset_names())}.")
+    f = MODELS[name]
+    m = f(n_out=n_out) if 'n_out' in inspect.signature(f).parameters else f()
+    return m[0] if isinstance(m, tuple) else m
+
 
 # %% ../nbs/02_loader_doctor.ipynb #b7ff3659
 def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + images/) or ISBI 2015 layout
