@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from .utils import md_table
+from .utils import md_table, DemoContext
 
 GB = 2**30  # bytes
 
@@ -590,21 +590,21 @@ def batch_size_cli(config:str='configs/train.yaml',  # YAML training config whos
     return r
 
 # %% ../nbs/03_batch_size.ipynb #45d3b5c6
-def stage_batch_size(ctx:dict) -> str:
+def stage_batch_size(ctx:DemoContext) -> str:
     "Demo stage: find the batch size (real GPU, or a simulated small card on CPU), plan accumulation, update `train.yaml`."
-    size = ctx.get('size', 64)
-    if ctx.get('model_factory'): model, make_batch, step = ctx['model_factory'](), ctx['make_batch'], ctx.get('step')
+    size = ctx.size
+    if ctx.model_factory: model, make_batch, step = ctx.model_factory(), ctx.make_batch, ctx.step
     else: model, make_batch, step = tiny_cnn(), image_batch(size), None
     cuda = torch.cuda.is_available()
     device = torch.device('cuda' if cuda else 'cpu'); model.to(device)
     probe = CudaMemory(device) if cuda else simulated_card(model, make_batch, holds=20, margin=0.2, name='Simulated small card (CPU demo)', step=step)
-    res = find_batch_size(model, make_batch, step, device=device, probe=probe, max_batch=ctx.get('max_batch', 256),
+    res = find_batch_size(model, make_batch, step, device=device, probe=probe, max_batch=ctx.max_batch,
                           margin=None if cuda else 0.2, multiple=None if cuda else 4)
-    plan = plan_accumulation(ctx.get('target_effective', 32), res.batch_size)
-    ctx.update(batch_size=plan.batch_size, grad_accum=plan.accum, mixed_precision=res.mixed_precision, batch_size_result=res)
-    d = Path(ctx['out'])/'batch_size'; d.mkdir(parents=True, exist_ok=True)
+    plan = plan_accumulation(ctx.target_effective, res.batch_size)
+    ctx.batch_size, ctx.gradient_accumulation_steps, ctx.mixed_precision, ctx.batch_size_result = plan.batch_size, plan.accum, res.mixed_precision, res
+    d = ctx.out/'batch_size'; d.mkdir(parents=True, exist_ok=True)
     res.table().to_csv(d/'probes.csv', index=False)
-    cfg = write_default_config(Path(ctx['out'])/'train.yaml')
+    cfg = write_default_config(ctx.out/'train.yaml')
     update_train_config(cfg, batch_size=plan.batch_size, gradient_accumulation_steps=plan.accum, mixed_precision=res.mixed_precision)
     where = 'a real GPU' if cuda else 'a simulated small card (CPU: the size is a rehearsal, not a measurement)'
     return (f"Sized on {where}.\n\n{res._repr_markdown_()}\n\nTraining uses batch_size={plan.batch_size} × "

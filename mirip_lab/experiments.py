@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 from fastcore.script import Param
-from .utils import md_table, is_oom, metric_mode
+from .utils import md_table, is_oom, metric_mode, DemoContext
 from .registry import TASKS
 from .train import TrainingConfig, Trainer, TrainModule, rng_guard
 from .callbacks import Callback
@@ -582,17 +582,17 @@ def experiment_cli(action:Param("run: train each config; analyze: collect run fo
     raise ValueError(f"unknown action {action!r}: use 'run' or 'analyze'")
 
 # %% ../nbs/06_experiments.ipynb #685a6a5b
-def stage_experiments(ctx:dict, epochs:int=2, configs=None, overrides:dict|None=None) -> str:
-    "Demo stage: the three shipped batch × accumulation configs on `ctx['data']`, then the analysis; returns markdown."
+def stage_experiments(ctx:DemoContext, epochs:int=2, configs=None, overrides:dict|None=None) -> str:
+    "Demo stage: the three shipped batch × accumulation configs on `ctx.data`, then the analysis; returns markdown."
     import mirip_lab
     roots = [Path('configs/experiments'), Path(mirip_lab.__file__).resolve().parent.parent/'configs'/'experiments']
     configs = configs or next((sorted(r.glob('05*.yaml')) for r in roots if list(r.glob('05*.yaml'))), [])
     if not configs: return f"No experiment configs found in {' or '.join(map(str, roots))}: skipped."
-    ov = {**dict(max_epochs=epochs, progress=False, print_every=0, data=str(ctx['data']), seed=ctx.get('seed', 0)), **(overrides or {})}
-    out = Path(ctx['out'])/'batch_optimization'
+    ov = {**dict(max_epochs=epochs, progress=False, print_every=0, data=str(ctx.data), seed=ctx.seed), **(overrides or {})}
+    out = ctx.out/'batch_optimization'
     run_experiments(configs, out/'runs', overrides=ov)
     res = analyze(out/'runs', out)
-    ctx['experiments'] = res
+    ctx.experiments = res
     rec = res['recommendation']
     head = f"Recommended: **{rec['name']}** ({rec['shape']}): {rec['why']}" if rec else 'No run finished.'
     return f"{head}\n\n{summary_markdown(res['results'])}\n\nReport and figures: `batch_optimization/`."

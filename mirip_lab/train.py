@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_trainer.ipynb #3b8a06e5
 from __future__ import annotations
-import os, sys, gc, math, time, random, difflib, typing, warnings, itertools
+import os, sys, gc, math, time, random, difflib, typing, warnings, itertools, hashlib, pickle
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, fields, asdict, replace
 from pathlib import Path
@@ -23,8 +23,8 @@ from .callbacks import Callback, EpochFunc, default_callbacks, history_frame, me
 # %% auto #0
 __all__ = ['MIXED_PRECISION', 'ALIASES', 'set_seed', 'ROW_KEYS', 'TrainingConfig', 'split_batch', 'TrainModule', 'accuracy_sum',
            'SupervisedModule', 'PairLossModule', 'as_train_module', 'warmup_cosine', 'rng_state', 'set_rng_state',
-           'seed_everything', 'rng_guard', 'atomic_save', 'load_checkpoint_file', 'Trainer', 'MicroBatchWarning',
-           'memory_text', 'train_model']
+           'seed_everything', 'rng_guard', 'atomic_save', 'CheckpointError', 'payload_digest', 'load_checkpoint_file',
+           'Trainer', 'MicroBatchWarning', 'memory_text', 'train_model']
 
 # %% ../nbs/04_trainer.ipynb #453e16da
 MIXED_PRECISION = ('no', 'bf16', 'fp16')
@@ -252,11 +252,47 @@ def atomic_save(obj, path) -> Path:
     except OSError: pass
     return path
 
+
+# %% ../nbs/04_trainer.ipynb #4040ada5
+class CheckpointError(ValueError):
+    "A checkpoint file that cannot be used; the message names the file and what is wrong with it."
+
+def _first_line(e:BaseException) -> str: return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+
+def payload_digest(obj) -> str:
+    "SHA-256 of a checkpoint's contents: tensors by dtype, shape and bytes, other values by `repr`; the same before saving and after loading."
+    h = hashlib.sha256()
+    def walk(o):
+        if isinstance(o, torch.Tensor):
+            t = o.detach().cpu().contiguous()
+            h.update(f'T{t.dtype}{tuple(t.shape)}'.encode()); h.update(t.reshape(-1).view(torch.uint8).numpy())
+        elif isinstance(o, dict):
+            for key in sorted(o, key=repr): h.update(repr(key).encode()); walk(o[key])
+        elif isinstance(o, (list, tuple)):
+            h.update(f'{type(o).__name__}{len(o)}'.encode())
+            for x in o: walk(x)
+        else: h.update(repr(o).encode())
+    walk(obj)
+    return h.hexdigest()
+
+# %% ../nbs/04_trainer.ipynb #22ad6cc7
 def load_checkpoint_file(path, map_location='cpu') -> dict:
-    "Load a checkpoint written by `Trainer` (safe `weights_only` unpickling)."
+    "Load a checkpoint (safe `weights_only` unpickling) and verify its checksum; errors name the file and what is wrong."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"checkpoint {path} not found")
-    return torch.load(path, map_location=map_location, weights_only=True)
+    with open(path, 'rb') as f: head = f.read(64)
+    if not head: raise CheckpointError(f"checkpoint {path} is empty (0 bytes): its write never finished. Delete it; --resume auto continues from the newest intact checkpoint.")
+    if not (head.startswith(b'PK\x03\x04') or head[:1] == b'\x80'):
+        kind = 'a text file' if all(32 <= b < 127 or b in b'\t\r\n' for b in head) else 'another kind of file'
+        raise CheckpointError(f"{path} is not a PyTorch checkpoint: it is {kind} (it starts with {head[:16]!r}).")
+    try: ck = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise CheckpointError(f"checkpoint {path} was refused: it holds objects that safe loading (weights_only) does not allow, possibly code ({_first_line(e)}). Load only checkpoints you trust.") from None
+    except Exception as e:
+        raise CheckpointError(f"checkpoint {path} is truncated or damaged ({type(e).__name__}: {_first_line(e)}); its write was probably interrupted. --resume auto continues from the newest intact checkpoint.") from None
+    if isinstance(ck, dict) and 'checksum' in ck and payload_digest({k: v for k, v in ck.items() if k != 'checksum'}) != ck['checksum']:
+        raise CheckpointError(f"checkpoint {path} fails its checksum: its contents changed after it was written (damaged on disk or in a copy). Do not resume from it; --resume auto falls back to the newest intact checkpoint.")
+    return ck
 
 # %% ../nbs/04_trainer.ipynb #534975a1
 def _dist_env() -> tuple[int, int, int]:
@@ -621,16 +657,20 @@ def _path(self:Trainer, p) -> Path:
 
 @patch
 def save_checkpoint(self:Trainer, path) -> Path|None:
-    "Write `checkpoint()` atomically to `path` (relative to checkpoint_dir); only rank 0 writes."
+    "Write `checkpoint()` and its checksum atomically to `path` (relative to checkpoint_dir); only rank 0 writes."
     if not self.is_main: return None
-    return atomic_save(self.checkpoint(), self._path(path))
+    ck = self.checkpoint()
+    return atomic_save({**ck, 'checksum': payload_digest(ck)}, self._path(path))
 
 # %% ../nbs/04_trainer.ipynb #1739cbd7
 @patch
 def load_checkpoint(self:Trainer, path, restore_rng:bool=True) -> dict:
     "Load weights, optimizer, scheduler, scaler, counters and (if `restore_rng`) RNG states from `path`; returns the checkpoint."
     ck = load_checkpoint_file(path, map_location=self.device)
-    self.raw.weights().load_state_dict(ck['model_state_dict'])
+    missing = [k for k in ('epoch', 'model_state_dict', 'optimizer_state_dict') if not isinstance(ck, dict) or k not in ck]
+    if missing: raise CheckpointError(f"{path} is not a Trainer checkpoint: it has no {', '.join(missing)} (its keys: {', '.join(map(str, ck)) if isinstance(ck, dict) else type(ck).__name__})")
+    try: self.raw.weights().load_state_dict(ck['model_state_dict'])
+    except RuntimeError as e: raise CheckpointError(f"{path} holds another model's weights, not this {type(self.raw.weights()).__name__}'s: {_first_line(e)}") from None
     self.opt.load_state_dict(ck['optimizer_state_dict'])
     if ck.get('scaler_state_dict'): self.scaler.load_state_dict(ck['scaler_state_dict'])
     self.epoch, self.step = ck['epoch'], ck.get('step', 0)
@@ -666,6 +706,24 @@ def _apply_pending(self:Trainer):
     if p['rng'] is not None and self.train_dl is not None:
         set_rng_state({**p['rng'], 'cuda': [s.cpu() for s in p['rng']['cuda']]}, self.train_dl.generator); p['rng'] = None
     if p['sched'] is None and p['rng'] is None: self._pending = None
+
+# %% ../nbs/04_trainer.ipynb #6975b05e
+@patch
+def _auto_resume(self:Trainer) -> Path|None:
+    "`last_model.pt` if intact, else the newest intact checkpoint in checkpoint_dir (said); None when the folder has none."
+    last = self._path(self.config.model_path)
+    others = [p for p in [*self.out.glob('checkpoint_epoch_*.pt'), self._path(self.config.best_model_path)] if p.exists() and p != last]
+    good, bad = [], []
+    for p in ([last] if last.exists() else []) + others:
+        try: good.append((load_checkpoint_file(p)['epoch'], p == last, p))
+        except (CheckpointError, KeyError, TypeError) as e: bad.append(str(e))
+        if good and good[0][1]: break                     # last_model.pt is intact: nothing else to read
+    if not good:
+        if bad: raise CheckpointError(f"resume='auto': no intact checkpoint in {self.out}: " + ' | '.join(bad))
+        return None
+    epoch, _, p = max(good)
+    if p != last and self.is_main: print(f"resume auto: {bad[0] if bad else f'{last} not found'}; continuing from {p} (epoch {epoch}), the newest intact checkpoint", flush=True)
+    return p
 
 # %% ../nbs/04_trainer.ipynb #548673c8
 @patch
@@ -724,6 +782,7 @@ def _before_fit(self:Trainer, train_data, val_data, resume):
     self.train_dl = self.make_loader(train_data, train=True)
     self.val_dl = None if val_data is None else self.make_loader(val_data, train=False)
     if self.sched is None: self.sched = self._make_scheduler()
+    if resume == 'auto': resume = self._auto_resume()
     if resume is not None: self.load_checkpoint(resume)
     elif self.epoch == 0 and self._pending is None: seed_everything(self.config.seed)
     self._apply_pending()
@@ -756,7 +815,7 @@ def _fit_epoch(self:Trainer, epoch:int):
 # %% ../nbs/04_trainer.ipynb #931f9c0d
 @patch
 def fit(self:Trainer, train_data, val_data=None, resume=None) -> pd.DataFrame:
-    "Train for `config.max_epochs` (continuing `resume`, a checkpoint path, if given); returns the per-epoch history."
+    "Train for `config.max_epochs` (continuing `resume`: a checkpoint path, or 'auto'); returns the per-epoch history."
     self._before_fit(train_data, val_data, resume)
     try:
         self('before_fit')
