@@ -9,39 +9,40 @@ from pathlib import Path
 from .env import env_report
 from .sample import make_sample_data, MARKER, SAMPLE_N_IMAGES
 from .data import load_metadata
+from .utils import DemoContext
 
 # %% auto #0
 __all__ = ['STAGES', 'stage_env', 'stage_data', 'stage_diagnose', 'stage_batch_size', 'stage_train_eval', 'run_demo', 'demo_cli']
 
 # %% ../nbs/98_demo.ipynb #10be1969
-def stage_env(ctx:dict) -> str:
+def stage_env(ctx:DemoContext) -> str:
     "Record the environment report, so the results below can be read against the machine."
-    r = env_report(); ctx['env'] = r
-    (ctx['out']/'env.json').write_text(r.to_json(indent=2))
+    ctx.env = r = env_report()
+    (ctx.out/'env.json').write_text(r.to_json(indent=2))
     return r._repr_markdown_()
 
-def stage_data(ctx:dict) -> str:
+def stage_data(ctx:DemoContext) -> str:
     "Write the MIRIP-format sample set (real photographs, tiers by graded degradation)."
-    make_sample_data(ctx['out']/'data', n_images=ctx['n_images'], size=ctx['size'], seed=ctx['seed'])
-    ctx['data'] = ctx['out']/'data'
-    ctx['metadata'] = df = load_metadata(ctx['data']/'metadata.csv')  # validated, with each image's path
+    ctx.data = ctx.out/'data'
+    make_sample_data(ctx.data, n_images=ctx.n_images or SAMPLE_N_IMAGES, size=ctx.size, seed=ctx.seed)
+    ctx.metadata = df = load_metadata(ctx.data/'metadata.csv')  # validated, with each image's path
     counts = ', '.join(f'{t}: {n}' for t,n in df.tier.value_counts().sort_index().items())
-    return f"{len(df)} images of {ctx['size']}×{ctx['size']} px in `data/` ({counts})."
+    return f"{len(df)} images of {ctx.size}×{ctx.size} px in `data/` ({counts})."
 
 # %% ../nbs/98_demo.ipynb #3df8d541
-def stage_diagnose(ctx:dict) -> str:
-    "Loader doctor on the sample data: verdict, sweep, proven recommendation -> ctx['loader_kwargs']."
+def stage_diagnose(ctx:DemoContext) -> str:
+    "Loader doctor on the sample data: verdict, sweep, proven recommendation -> ctx.loader_kwargs."
     from mirip_lab.diagnose import stage_diagnose as _stage
     return _stage(ctx)
 
-def stage_batch_size(ctx:dict) -> str:
-    "Batch-size finder on the pairwise model -> ctx['batch_size'], ctx['grad_accum'], ctx['mixed_precision']."
+def stage_batch_size(ctx:DemoContext) -> str:
+    "Batch-size finder on the pairwise model -> ctx.batch_size, ctx.gradient_accumulation_steps, ctx.mixed_precision."
     from mirip_lab.pairwise import pairwise_batch_size_inputs
     from mirip_lab.batch_size import stage_batch_size as _stage
-    ctx.update(pairwise_batch_size_inputs(ctx))
+    for k, v in pairwise_batch_size_inputs(ctx).items(): setattr(ctx, k, v)  # model_factory, make_batch, step
     return _stage(ctx)
 
-def stage_train_eval(ctx:dict) -> str:
+def stage_train_eval(ctx:DemoContext) -> str:
     "Train the pairwise ranker with the chosen settings, evaluate on the held-out split."
     from mirip_lab.pairwise import stage_train_eval as _stage
     return _stage(ctx)
@@ -50,20 +51,20 @@ def stage_train_eval(ctx:dict) -> str:
 STAGES = [('Environment', stage_env), ('Sample data', stage_data), ('Loader doctor', stage_diagnose),
           ('Batch size', stage_batch_size), ('Training and evaluation', stage_train_eval)]
 
-def run_demo(out_dir='runs/demo', n_images:int=SAMPLE_N_IMAGES, size:int=64, seed:int=0, stages=None, **settings) -> dict:
-    "Run every stage into `out_dir`, write `report.md` and `summary.json`, return the context (`settings` go into it, e.g. `epochs`)."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    ctx = dict(out=out, n_images=n_images, size=size, seed=seed, timings={}, **settings)
-    sections = ['# mirip_lab demo report', f'Run folder `{out}`, seed {seed}.']
+def run_demo(out_dir='runs/demo', n_images:int=SAMPLE_N_IMAGES, size:int=64, seed:int=0, stages=None, **settings) -> DemoContext:
+    "Run every stage into `out_dir`, write `report.md` and `summary.json`, return the context (`settings`: DemoContext fields, e.g. `max_epochs`)."
+    ctx = DemoContext(Path(out_dir), n_images=n_images, size=size, seed=seed, **settings)
+    ctx.out.mkdir(parents=True, exist_ok=True)
+    sections = ['# mirip_lab demo report', f'Run folder `{ctx.out}`, seed {seed}.']
     for title, stage in (stages or STAGES):
         t0 = time.perf_counter()
         print(f'[demo] {title} ...', flush=True)
         md = stage(ctx)
-        ctx['timings'][title] = round(time.perf_counter() - t0, 2)
-        sections.append(f"## {title}\n\n{md}\n\n_{ctx['timings'][title]} s_")
-    (out/'report.md').write_text('\n\n'.join(sections) + '\n', encoding='utf-8')
-    (out/'summary.json').write_text(json.dumps(dict(timings=ctx['timings'], n_images=n_images, size=size, seed=seed), indent=2))
-    print(f"[demo] report: {out/'report.md'}")
+        ctx.timings[title] = round(time.perf_counter() - t0, 2)
+        sections.append(f"## {title}\n\n{md}\n\n_{ctx.timings[title]} s_")
+    (ctx.out/'report.md').write_text('\n\n'.join(sections) + '\n', encoding='utf-8')
+    (ctx.out/'summary.json').write_text(json.dumps(dict(timings=ctx.timings, n_images=n_images, size=size, seed=seed), indent=2))
+    print(f"[demo] report: {ctx.out/'report.md'}")
     return ctx
 
 # %% ../nbs/98_demo.ipynb #44b3487b
@@ -74,4 +75,4 @@ def demo_cli(out_dir:str='runs/demo',  # where the data, figures, checkpoints an
              epochs:int=25,            # training epochs (early stopping may end sooner)
              budget_s:float=25):       # time budget of the loader doctor's sweep, seconds
     "Run the whole pipeline on the embedded sample data: diagnose, batch size, train, evaluate, report."
-    return run_demo(out_dir, n_images, size, seed, epochs=epochs, diagnose_budget_s=budget_s)
+    return run_demo(out_dir, n_images, size, seed, max_epochs=epochs, diagnose_budget_s=budget_s)
