@@ -4,25 +4,28 @@
 
 # %% ../nbs/03_batch_size.ipynb #f4a5818b
 from __future__ import annotations
-import gc, math, random, re, time, shutil, contextlib, datetime
+import gc, math, random, re, time, shutil, inspect, contextlib, datetime
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from .registry import MODELS
+from .models import tiny_cnn  # the one tiny CNN, preset 'tiny-cnn'
+from .train import Trainer, TrainingConfig, TrainModule, split_batch
 from .utils import md_table, DemoContext
 
 GB = 2**30  # bytes
 
 # %% auto #0
 __all__ = ['GB', 'GPU_TABLE', 'TIER_POLICY', 'CURVES', 'CARDS', 'TIERS_TRIED', 'STAIRCASES', 'ALL_CURVES', 'TRAIN_KEYS',
-           'DEFAULT_TRAIN_YAML', 'TEAM_HEADER', 'MODEL_PRESETS', 'mixed_precision_for', 'tier_by_memory', 'GpuPolicy',
-           'gpu_policy', 'CudaMemory', 'SimulatedGPU', 'Probe', 'default_step', 'run_probe', 'preserved', 'tiny_cnn',
-           'next_batch', 'BatchSizeResult', 'find_batch_size', 'true_batch_size', 'simulated_cases', 'AccumPlan',
-           'plan_accumulation', 'read_train_config', 'write_default_config', 'update_train_config', 'team_lookup',
-           'team_record', 'image_batch', 'load_preset', 'estimate_memory', 'simulated_card', 'size_batch',
-           'batch_size_cli', 'stage_batch_size']
+           'DEFAULT_TRAIN_YAML', 'TEAM_HEADER', 'mixed_precision_for', 'tier_by_memory', 'GpuPolicy', 'gpu_policy',
+           'CudaMemory', 'SimulatedGPU', 'Probe', 'default_step', 'StepModule', 'probe_trainer', 'run_probe',
+           'preserved', 'next_batch', 'BatchSizeResult', 'find_batch_size', 'true_batch_size', 'simulated_cases',
+           'AccumPlan', 'plan_accumulation', 'read_train_config', 'write_default_config', 'update_train_config',
+           'team_lookup', 'team_record', 'image_batch', 'preset_names', 'load_preset', 'estimate_memory',
+           'simulated_card', 'size_batch', 'batch_size_cli', 'stage_batch_size']
 
 # %% ../nbs/03_batch_size.ipynb #6e635b98
 GPU_TABLE = {  # name pattern (lower case): (tier, memory GB, compute capability)
@@ -136,35 +139,51 @@ def default_step(model:nn.Module, batch) -> torch.Tensor:
     if isinstance(out, (tuple, list)): out = out[0]
     return out.float().mean()
 
-def _to(b, device):
-    if isinstance(b, torch.Tensor): return b.to(device, non_blocking=True)
-    if isinstance(b, (tuple, list)): return type(b)(_to(x, device) for x in b)
-    if isinstance(b, dict): return {k: _to(v, device) for k,v in b.items()}
-    return b
+
+# %% ../nbs/03_batch_size.ipynb #e1f3a5c7
+def _len(b) -> int: return len(b) if isinstance(b, torch.Tensor) else _len(next(iter(b.values())) if isinstance(b, dict) else b[0])
+
+class StepModule(TrainModule):
+    "`step(model, batch) -> loss` as the `TrainModule` a `Trainer` trains: a probe is then the Trainer's own step."
+    def __init__(self, model:nn.Module, step=None): super().__init__(); self.model, self.step_fn = model, step or default_step
+    def forward(self, batch): return self.step_fn(self.model, batch)
+    def loss(self, batch, out): return out
+    def batch_len(self, batch) -> int: return _len(batch)
+    def split(self, batch, size:int) -> list: return [batch] if size >= _len(batch) else split_batch(batch, size)
+    def weights(self): return self.model
+
+def probe_trainer(model:nn.Module, step=None, device=None, mixed_precision:str='no', optimizer_factory=None, config=None) -> Trainer:
+    "A fresh `Trainer` for one probe: `config`'s step (clipping, channels_last, ...) at `mixed_precision`, no out-of-memory recovery, no output."
+    from dataclasses import replace
+    c = replace(config or TrainingConfig(), device=str(device or next(model.parameters()).device), mixed_precision=mixed_precision,
+                auto_microbatch=False, micro_batch_size=None, compile=False, progress=False, print_every=0, print_batch_every=0,
+                plot=False, save_model=False, save_best_model=False, tensorboard=False, wandb_enabled=False)
+    t = Trainer(StepModule(model, step), c)
+    t.cbs = []   # one step outside `fit`: the loop's callbacks (logging, checkpoints, recovery) have nothing to do
+    if optimizer_factory is not None: t.opt = optimizer_factory([p for p in model.parameters() if p.requires_grad])
+    return t
+
 
 # %% ../nbs/03_batch_size.ipynb #e206acf4
+_MP = {torch.bfloat16: 'bf16', torch.float16: 'fp16', None: 'no'}
+
 def run_probe(model:nn.Module, make_batch, bs:int, mem, budget:float, step=None, optimizer_factory=None,
-              device=None, amp_dtype=None) -> Probe:
-    "One real forward, backward and optimizer step at batch `bs`, measured by `mem`; out-of-memory is caught."
-    device = torch.device(device or next(model.parameters()).device)
-    opt = (optimizer_factory or (lambda ps: torch.optim.AdamW(ps, lr=1e-4)))([p for p in model.parameters() if p.requires_grad])
+              device=None, amp_dtype=None, config=None) -> Probe:
+    "One real Trainer step (forward, backward, optimizer) at batch `bs`, measured by `mem`; out-of-memory is caught."
+    t = probe_trainer(model, step, device, _MP[amp_dtype], optimizer_factory, config)
     t0, peak, oom = time.perf_counter(), None, False
     try:
         mem.start(bs)
-        batch = _to(make_batch(bs), device)
-        with torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None):
-            loss = (step or default_step)(model, batch)
-        loss.backward(); opt.step()
-        del batch, loss
-        opt.zero_grad(set_to_none=True)
+        t.train_step([make_batch(bs)])
         peak = mem.stop(bs)
     except Exception as e:
         if not is_oom(e): raise
         oom = True
     if oom:
-        opt.zero_grad(set_to_none=True); del opt
+        t.opt.zero_grad(set_to_none=True); del t
         mem.free()
     return Probe(bs, peak, (not oom) and peak <= budget, oom, round(time.perf_counter()-t0, 4))
+
 
 # %% ../nbs/03_batch_size.ipynb #bdbae0e7
 @contextlib.contextmanager
@@ -181,13 +200,6 @@ def preserved(model:nn.Module):
         model.load_state_dict(state)
         for n,p in model.named_parameters(): p.grad = grads[n]
         model.train(training)
-
-# %% ../nbs/03_batch_size.ipynb #eceab31a
-def tiny_cnn(n_out:int=1, width:int=16) -> nn.Module:
-    "A small CNN with BatchNorm (its running statistics must survive the search too)."
-    return nn.Sequential(nn.Conv2d(3, width, 3, stride=2, padding=1), nn.BatchNorm2d(width), nn.ReLU(),
-                         nn.Conv2d(width, 2*width, 3, stride=2, padding=1), nn.BatchNorm2d(2*width), nn.ReLU(),
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.1), nn.Linear(2*width, n_out))
 
 # %% ../nbs/03_batch_size.ipynb #1456f5e9
 def _fit_line(pts):
@@ -483,34 +495,19 @@ def image_batch(size:int, n_out:int=1):
     "`make_batch(bs)` of random images `bs×3×size×size`."
     return lambda bs: torch.randn(bs, 3, size, size)
 
-def _resnet18(size):
-    import torchvision
-    return torchvision.models.resnet18(weights=None, num_classes=1), image_batch(size)
-
-def _pairwise(backbone:str, freeze:bool):
-    "Preset for the pairwise ranker with `backbone`'s architecture (random weights): pairs of images, margin loss."
-    def factory(size):
-        from mirip_lab.pairwise import PairwiseRankingModel  # imported here: pairwise itself builds on this module's neighbours
-        m = PairwiseRankingModel(backbone, freeze_backbone=freeze, random_init=True)
-        def make_batch(bs): return torch.randn(bs, 3, size, size), torch.randn(bs, 3, size, size), torch.where(torch.rand(bs) < .5, 1., -1.)
-        def step(model, batch): x1, x2, y = batch; return model.compute_loss(*model(x1, x2), y)
-        return m, make_batch, step
-    return factory
-
-MODEL_PRESETS = {  # name: factory(size) -> (model, make_batch[, step])
-    'tiny-cnn': lambda size: (tiny_cnn(), image_batch(size)),
-    'resnet18': _resnet18,  # random weights: memory does not depend on their values
-    # the MIRIP ranker, images through the backbone every step (augmentation on): frozen backbone, or fine-tuned end to end
-    'pairwise-dinov2-large': _pairwise('facebook/dinov2-large', freeze=True),
-    'pairwise-dinov2-large-e2e': _pairwise('facebook/dinov2-large', freeze=False),
-    'pairwise-tiny': _pairwise('dinov2-tiny', freeze=False),
-}
+def preset_names() -> list[str]:
+    "Every registered model preset, the lab's image models first."
+    names = MODELS.names()
+    return [n for n in ('tiny-cnn', 'resnet18') if n in names] + [n for n in names if n not in ('tiny-cnn', 'resnet18')]
 
 def load_preset(name:str, size:int):
-    "(model, make_batch, step) of preset `name` at image side `size`."
-    if name not in MODEL_PRESETS: raise ValueError(f"Unknown model preset {name!r}: use one of {', '.join(MODEL_PRESETS)}.")
-    r = MODEL_PRESETS[name](size)
+    "(model, make_batch, step) of registered preset `name` at image side `size`."
+    if name not in MODELS: raise ValueError(f"Unknown model preset {name!r}: use one of {', '.join(preset_names())}.")
+    f = MODELS[name]
+    r = f(size=size) if 'size' in inspect.signature(f).parameters else f()
+    if isinstance(r, nn.Module): return r, image_batch(size), None
     return (*r, None) if len(r) == 2 else tuple(r)
+
 
 # %% ../nbs/03_batch_size.ipynb #620d5f4f
 def estimate_memory(model:nn.Module, make_batch, step=None) -> tuple[int,int]:

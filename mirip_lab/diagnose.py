@@ -101,7 +101,16 @@ class Profile:
     @property
     def n_samples(self) -> int: return int(self.steps.n.sum())
     @property
-    def samples_per_s(self) -> float: return self.n_samples / self.wall_s
+    def steady(self) -> pd.DataFrame:
+        "The steps after the first epoch (all steps with one epoch): the first epoch's one-off start-up is not a per-epoch cost."
+        st = self.steps
+        return st[st.epoch > st.epoch.min()] if st.epoch.nunique() > 1 else st
+    @property
+    def samples_per_s(self) -> float:
+        "Steady throughput: samples over time of the epochs after the first (the clock runs on across boundaries), or of the whole run."
+        st = self.steady
+        if len(st) == len(self.steps): return self.n_samples / self.wall_s
+        return float(st.n.sum() / st[['wait_s', 'copy_s', 'compute_s']].to_numpy().sum())
     @property
     def fractions(self) -> dict:
         "Share of the measured step time spent waiting for data, copying and computing."
@@ -192,7 +201,8 @@ def model_ceiling(step_fn, batch, device=None, reps:int=5, warmup:int=2) -> floa
 # %% ../nbs/02_loader_doctor.ipynb #b4a6c8d0
 def loop_ceilings(base:Profile, loader_sps:float, model_sps:float) -> dict:
     "Ceilings that cannot contradict the loop `base`: each at least what the loop itself achieved; `max_gain` from its compute share."
-    model_loop = base.n_samples / max(float(base.steps.compute_s.sum()), 1e-12)
+    st = base.steady   # the same steps as the loop's rate
+    model_loop = float(st.n.sum()) / max(float(st.compute_s.sum()), 1e-12)
     adjusted = [k for k, sep, loop in (('model', model_sps, model_loop), ('loader', loader_sps, base.samples_per_s)) if loop > sep]
     return dict(loader_sps=max(loader_sps, base.samples_per_s), model_sps=max(model_sps, model_loop), loop_sps=base.samples_per_s,
                 max_gain=1/max(base.fractions['compute'], 1e-9), adjusted=adjusted)
