@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_batch_size.ipynb #f4a5818b
 from __future__ import annotations
-import gc, math, random, re, time, shutil, inspect, contextlib, datetime
+import gc, math, random, re, time, shutil, difflib, inspect, argparse, contextlib, datetime
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -14,7 +14,7 @@ from torch import nn
 from .registry import MODELS
 from .models import tiny_cnn  # the one tiny CNN, preset 'tiny-cnn'
 from .train import Trainer, TrainingConfig, TrainModule, split_batch
-from .utils import md_table, DemoContext
+from .utils import md_table, DemoContext, load_yaml, pick_device
 
 GB = 2**30  # bytes
 
@@ -444,7 +444,8 @@ def read_train_config(path) -> dict:
     if not path.exists():
         raise FileNotFoundError(f"No training config at {path}: pass --config with the right path, or create one with "
                                 f"mirip_lab.batch_size.write_default_config('{path}').")
-    return _yaml().load(path.read_text(encoding='utf-8')) or {}
+    load_yaml(path)   # the one YAML loader: a syntax error names the file and the line
+    return _yaml().load(path.read_text(encoding='utf-8')) or {}   # round trip: comments and order kept for writing back
 
 def write_default_config(path) -> Path:
     "Write the default training config template to `path` (not overwriting)."
@@ -473,7 +474,7 @@ def team_lookup(path, gpu:str, model:str, size:int) -> dict|None:
     "The recorded entry for (`gpu`, `model`, `size`) in the team file, or None."
     path = Path(path)
     if not path.exists(): return None
-    for e in (_yaml().load(path.read_text(encoding='utf-8')) or {}).get('entries') or []:
+    for e in (load_yaml(path) or {}).get('entries') or []:
         if e.get('gpu') == gpu and e.get('model') == model and int(e.get('size', -1)) == int(size): return dict(e)
     return None
 
@@ -502,7 +503,9 @@ def preset_names() -> list[str]:
 
 def load_preset(name:str, size:int):
     "(model, make_batch, step) of registered preset `name` at image side `size`."
-    if name not in MODELS: raise ValueError(f"Unknown model preset {name!r}: use one of {', '.join(preset_names())}.")
+    if name not in MODELS:
+        close = difflib.get_close_matches(name, MODELS.names(), n=1)
+        raise ValueError(f"Unknown model preset {name!r}{f' (did you mean {close[0]!r}?)' if close else ''}: use one of {', '.join(preset_names())}.")
     f = MODELS[name]
     r = f(size=size) if 'size' in inspect.signature(f).parameters else f()
     if isinstance(r, nn.Module): return r, image_batch(size), None
@@ -542,7 +545,7 @@ def size_batch(model_name:str, size:int, config=None, target_effective:int|None=
     configured = int(cfg.get('batch_size', 32))
     target = int(target_effective or configured*int(cfg.get('gradient_accumulation_steps', 1)))
     model, make_batch, step = load_preset(model_name, size)
-    device = torch.device(device or ('cuda' if torch.cuda.is_available() and not simulate_gb else 'cpu'))
+    device = pick_device(device or ('cpu' if simulate_gb else 'auto'))
     probe = simulated_card(model, make_batch, total_gb=simulate_gb, step=step) if simulate_gb else CudaMemory(device) if device.type == 'cuda' else None
     model.to(device)
     hit = team_lookup(team_file, probe.name, model_name, size) if (probe is not None and team_file) else None
@@ -563,8 +566,8 @@ def size_batch(model_name:str, size:int, config=None, target_effective:int|None=
 
 # %% ../nbs/03_batch_size.ipynb #7a45405a
 def batch_size_cli(config:str='configs/train.yaml',  # YAML training config whose batch_size, gradient_accumulation_steps, mixed_precision are updated
-                   model:str='tiny-cnn',              # model preset to size: tiny-cnn, resnet18 (see MODEL_PRESETS)
-                   size:int=224,                      # image side in pixels
+                   model:str='tiny-cnn',              # model preset to size (listed below; mirip_lab.registry.MODELS)
+                   size:int=224,                      # image side in pixels (alias --img-size)
                    target_effective:int=None,         # effective batch (batch × accumulation) to keep; default: the config's current one
                    simulate_gb:float=None,            # rehearse on a simulated card of this many GB (memory estimated from the model)
                    max_batch:int=1024,                # never try more than this
@@ -572,7 +575,7 @@ def batch_size_cli(config:str='configs/train.yaml',  # YAML training config whos
                    multiple:int=None,                 # round the batch down to a multiple of this (default: by tier, 4 or 8)
                    mixed_precision:str=None,          # bf16, fp16 or no (default: what the card supports)
                    team_file:str='configs/team_batch_sizes.yaml',  # shared answers per GPU, model and size ('' for none)
-                   test_only:bool=False,              # find and print only; change no file
+                   test_only:bool=False,              # find and report the fit only; write nothing (config, backup, team file)
                    device:str=None):                  # cuda or cpu (default: cuda if available)
     "Find the largest batch that fits this GPU, plan accumulation for the effective batch, write both into the config."
     r = size_batch(model, size, config, target_effective, simulate_gb, max_batch, margin, multiple, mixed_precision,
@@ -585,6 +588,21 @@ def batch_size_cli(config:str='configs/train.yaml',  # YAML training config whos
     elif test_only: print(f"--test-only: {config} unchanged; it would change {r['changes'] or 'nothing'}.")
     else: print(f"{config}: {r['changes'] or 'already up to date'}" + (f" (backup {config}.bak)" if r['changes'] else ''))
     return r
+
+# %% ../nbs/03_batch_size.ipynb #a9b1c3d5
+def _batch_size_parser() -> argparse.ArgumentParser:
+    "`mirip-lab batch-size`'s parser: every option as --dashed-name and --underscored_name, --img-size for --size, the presets listed."
+    from fastcore.script import anno_parser
+    p = anno_parser(batch_size_cli, prog='mirip-lab batch-size')
+    p.formatter_class = type('Formatter', (argparse.RawDescriptionHelpFormatter, p.formatter_class), {})   # the epilog's lines as written
+    p.epilog = f"model presets (--model):\n{MODELS.describe()}"
+    for a in p._actions:
+        extra = [o.replace('_', '-') for o in a.option_strings if o.startswith('--') and '_' in o] + (['--img-size', '--img_size'] if a.dest == 'size' else [])
+        for o in extra: a.option_strings.insert(0, o); p._option_string_actions[o] = a
+    return p
+
+batch_size_cli.make_parser = _batch_size_parser
+
 
 # %% ../nbs/03_batch_size.ipynb #45d3b5c6
 def stage_batch_size(ctx:DemoContext) -> str:
