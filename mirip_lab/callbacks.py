@@ -13,9 +13,10 @@ import pandas as pd
 import torch
 
 # %% auto #0
-__all__ = ['EVENTS', 'CSV_COLUMNS', 'Callback', 'EpochFunc', 'history_frame', 'metrics_frame', 'CSVLogger', 'ProgressBar',
-           'EpochPrinter', 'TensorBoardLogger', 'WandbLogger', 'SaveCheckpoints', 'EarlyStopping', 'plot_history',
-           'PlotCurves', 'AutoMicrobatch', 'StopOnNonFinite', 'default_callbacks', 'BatchMemory']
+__all__ = ['EVENTS', 'CSV_COLUMNS', 'LOCK', 'Callback', 'EpochFunc', 'history_frame', 'metrics_frame', 'CSVLogger', 'ProgressBar',
+           'EpochPrinter', 'TensorBoardLogger', 'WandbLogger', 'SaveCheckpoints', 'run_files', 'RunFolder',
+           'EarlyStopping', 'plot_history', 'PlotCurves', 'AutoMicrobatch', 'StopOnNonFinite', 'default_callbacks',
+           'BatchMemory']
 
 # %% ../nbs/04b_callbacks.ipynb #9a741782
 EVENTS = ('before_fit', 'before_epoch', 'before_batch', 'after_loss', 'before_step', 'after_batch',
@@ -138,6 +139,61 @@ class SaveCheckpoints(Callback):
         if c.save_every_n_epochs and t.epoch % c.save_every_n_epochs == 0: t.save_checkpoint(f'checkpoint_epoch_{t.epoch}.pt')
         if c.save_model: t.save_checkpoint(c.model_path)
 
+# %% ../nbs/04b_callbacks.ipynb #07100793
+LOCK = '.mirip_lab.lock'
+
+def _alive(pid:int) -> bool:
+    "Is process `pid` running (on this machine)?"
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def run_files(folder) -> list[Path]:
+    "The files in `folder` that belong to a training run: checkpoints and metrics.csv."
+    f = Path(folder)
+    return sorted(p for pat in ('last_model.pt', 'best_model.pt', 'checkpoint_epoch_*.pt', 'metrics.csv', 'training_curves.png') for p in f.glob(pat))
+
+# %% ../nbs/04b_callbacks.ipynb #73dcb3c6
+class RunFolder(Callback):
+    "One run per checkpoint folder: take its lock, remove killed runs' `.tmp` files, refuse to start afresh over another run's files unless `overwrite`."
+    order, main_only, lock = -30, True, None
+    def before_fit(self):
+        t = self.trainer
+        self.take_lock(t.out/LOCK)
+        for p in t.out.glob('.*.pt.*.tmp'): p.unlink(missing_ok=True); print(f"removed {p}: a temporary file left by a killed run", flush=True)
+        if t.epoch or getattr(t, 'resume_auto', False) or not (old := run_files(t.out)): return
+        if not t.config.overwrite:
+            raise FileExistsError(f"{t.out} holds another run's files ({', '.join(p.name for p in old[:4])}{', ...' if len(old) > 4 else ''}): continue that run with --resume auto "
+                                  f"(fit(resume='auto')), replace it with --overwrite (overwrite: true; its files are deleted), or choose another checkpoint_dir")
+        for p in old: p.unlink()
+        print(f"overwrite: deleted {len(old)} file(s) of the earlier run in {t.out}", flush=True)
+    def after_fit(self): self.release()
+    def on_exception(self, exc): self.release()
+
+# %% ../nbs/04b_callbacks.ipynb #066df4ee
+@patch
+def take_lock(self:RunFolder, path:Path):
+    "Create lock file `path` holding this process id; refuse when a live process holds it, take it over from a dead one."
+    for _ in range(3):
+        try: fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try: pid = int(path.read_text().split()[0])
+            except (OSError, ValueError, IndexError): pid = None
+            if pid and pid != os.getpid() and _alive(pid):
+                raise RuntimeError(f"{path.parent} is in use by another training run, process {pid} (lock file {path}): wait for it to end, stop it (kill {pid}), or train into another checkpoint_dir") from None
+            if pid != os.getpid(): print(f"taking over {path}: process {pid}, which held it, is no longer running", flush=True)
+            path.unlink(missing_ok=True); continue
+        os.write(fd, f"{os.getpid()}\n".encode()); os.close(fd); self.lock = path
+        return
+    raise RuntimeError(f"could not take the lock {path}: another process keeps creating it")
+
+@patch
+def release(self:RunFolder):
+    "Remove the lock if this process holds it."
+    if self.lock is not None and self.lock.exists() and self.lock.read_text().split()[:1] == [str(os.getpid())]: self.lock.unlink()
+    self.lock = None
+
 # %% ../nbs/04b_callbacks.ipynb #de7f0666
 class EarlyStopping(Callback):
     "Stop the run after `patience` epochs (default: `config.early_stopping_patience`) without improvement of the monitored metric."
@@ -214,7 +270,7 @@ def _stop(self:StopOnNonFinite, where:str):
 # %% ../nbs/04b_callbacks.ipynb #61570759
 def default_callbacks(c) -> list[Callback]:
     "The callbacks a `TrainingConfig` asks for."
-    on = [(True, AutoMicrobatch), (True, StopOnNonFinite), (c.progress, ProgressBar), (c.print_every or c.print_batch_every, EpochPrinter), (True, CSVLogger),
+    on = [(True, RunFolder), (True, AutoMicrobatch), (True, StopOnNonFinite), (c.progress, ProgressBar), (c.print_every or c.print_batch_every, EpochPrinter), (True, CSVLogger),
           (c.tensorboard, TensorBoardLogger), (c.wandb_enabled, WandbLogger), (c.save_model or c.save_best_model or c.save_every_n_epochs, SaveCheckpoints),
           (c.early_stopping_patience, EarlyStopping), (c.plot, PlotCurves)]
     return [cls() for want, cls in on if want]

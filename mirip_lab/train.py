@@ -71,6 +71,7 @@ class TrainingConfig:
     model_path: str = 'last_model.pt'          # relative to checkpoint_dir unless absolute
     best_model_path: str = 'best_model.pt'     # relative to checkpoint_dir unless absolute
     save_every_n_epochs: int = 0               # also keep checkpoint_epoch_N.pt every N epochs; 0: off
+    overwrite: bool = False                    # start afresh in a checkpoint_dir that holds another run's files (they are deleted); else refuse
     # --- feedback ---
     print_every: int = 1                       # print an epoch summary every N epochs; 0: never
     print_batch_every: int = 0                 # print the running loss every N optimizer steps; 0: never
@@ -782,6 +783,7 @@ def _before_fit(self:Trainer, train_data, val_data, resume):
     self.train_dl = self.make_loader(train_data, train=True)
     self.val_dl = None if val_data is None else self.make_loader(val_data, train=False)
     if self.sched is None: self.sched = self._make_scheduler()
+    self.resume_auto = resume == 'auto'          # a fresh start may then replace what is there
     if resume == 'auto': resume = self._auto_resume()
     if resume is not None: self.load_checkpoint(resume)
     elif self.epoch == 0 and self._pending is None: seed_everything(self.config.seed)
