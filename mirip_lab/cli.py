@@ -32,13 +32,14 @@ COMMANDS = {  # subcommand: 'module:function'
     'demo':        'mirip_lab.demo:demo_cli',
 }
 
-# %% ../nbs/99_cli.ipynb #a107a3fd
+# %% ../nbs/99_cli.ipynb #03774f4a
 def _spec(name:str, task:str|None=None) -> str:
     spec = COMMANDS[name]
     if isinstance(spec, str): return spec
     if task is None: return next(iter(spec.values()))
-    if task not in spec: raise ValueError(f"mirip-lab {name}: unknown --task {task!r}; choose one of: {', '.join(spec)}")
-    return spec[task]
+    key = task if task in spec else next((k for k in spec if task.startswith(k + '-')), None)  # pairwise-tiny -> pairwise
+    if key is None: raise ValueError(f"mirip-lab {name}: unknown --task {task!r}; choose one of: {', '.join(spec)}")
+    return spec[key]
 
 def load_command(name:str, task:str|None=None):
     "The function behind subcommand `name` (for `task`, where it has several), or None if its module is not available."
@@ -46,6 +47,7 @@ def load_command(name:str, task:str|None=None):
     if importlib.util.find_spec(mod) is None: return None
     return getattr(importlib.import_module(mod), fn, None)
 
+# %% ../nbs/99_cli.ipynb #f4e52430
 def _docline(spec:str) -> str|None:
     "First docstring line of `module:function`, read from source without importing it (None if absent)."
     import ast
@@ -177,7 +179,6 @@ def train_cli(config:str=None,        # YAML file of TrainingConfig keys (exampl
     cfg = train_config(config, MIRIP_GUIDE if guide else None, **overrides)
     factory = TASKS[task]
     targs = {**parse_task_args(task_args), **{k: v for k, v in dict(data_dir=data_dir, metadata=metadata, val_metadata=val_metadata).items() if v is not None}}
-    if resume == 'auto': resume = p if (p := Path(cfg.checkpoint_dir)/cfg.model_path).exists() else None
     module, train_ds, val_ds = factory(cfg, data, **targs)
     trainer = Trainer(module, cfg)
     try: df = trainer.fit(train_ds, val_ds, resume=resume)
@@ -203,7 +204,7 @@ def train_parser() -> argparse.ArgumentParser:
 
 train_cli.make_parser = train_parser
 
-# %% ../nbs/99_cli.ipynb #a2ca4807
+# %% ../nbs/99_cli.ipynb #538a8371
 def _usage(cmds):
     w = max(map(len, cmds))
     lines = [f"  {k:<{w}}  {v}" for k,v in cmds.items()]
@@ -221,6 +222,7 @@ def command_parser(name:str, func):
                 dash = o.replace('_', '-'); a.option_strings.insert(0, dash); p._option_string_actions[dash] = a
     return p
 
+# %% ../nbs/99_cli.ipynb #cc8fee44
 def _take_task(rest:list[str]):
     "(--task value or None, the other arguments)."
     for i, a in enumerate(rest):
@@ -232,13 +234,10 @@ def main(argv:list[str]|None=None):
     "Entry point of the `mirip-lab` console script."
     argv = sys.argv[1:] if argv is None else list(argv)
     cmds = available_commands()
-    if not argv or argv[0] in ('-h', '--help', 'help'):
-        print(_usage(cmds)); return 0
-    if argv[0] in ('-V', '--version'):
-        from mirip_lab import __version__; print(__version__); return 0
+    if not argv or argv[0] in ('-h', '--help', 'help'): print(_usage(cmds)); return 0
+    if argv[0] in ('-V', '--version'): from mirip_lab import __version__; print(__version__); return 0
     name, rest = argv[0], argv[1:]
-    if name not in cmds:
-        print(f"mirip-lab: unknown command {name!r}.\n\n{_usage(cmds)}", file=sys.stderr); return 2
+    if name not in cmds: print(f"mirip-lab: unknown command {name!r}.\n\n{_usage(cmds)}", file=sys.stderr); return 2
     task, several = None, not isinstance(COMMANDS[name], str)
     if several: task, rest = _take_task(rest)  # several tasks: --task picks the function
     try: func = load_command(name, task)
