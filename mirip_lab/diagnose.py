@@ -128,6 +128,7 @@ def _shutdown(loader):
     if it is not None and hasattr(it, '_shutdown_workers'): it._shutdown_workers()
     loader._iterator = None
 
+# %% ../nbs/02_loader_doctor.ipynb #881264dc
 def profile_training(loader:DataLoader,  # the loader to measure (a fresh iterator per epoch)
                      step_fn,            # `step_fn(batch)`: one real training step on a batch already on `device`
                      steps:int|None=None,  # at most this many steps per epoch (None: whole epochs)
@@ -241,6 +242,7 @@ def _stage_advice(dom:str, ms:dict, ds) -> str:
     if dom == 'cache read': return f"reading the decoded-image cache dominates ({per}): the cache is on a slow disk; put cache_dir on a local SSD."
     return f"`ds[i]` takes {ms[dom]:.1f} ms; no image paths to split it into stages (give the dataset `.paths` and `.transform`)."
 
+# %% ../nbs/02_loader_doctor.ipynb #e09ab9a7
 def sample_stages(ds, n:int=8) -> StageTimes:
     "Time read / decode / transform (or the whole `ds[i]`) for `n` samples of `ds` and name the dominant stage."
     paths, tf, cache = _image_paths(ds), getattr(ds, 'transform', None), getattr(ds, 'image_cache', getattr(ds, 'cache', None))
@@ -361,6 +363,7 @@ def measure(ds, step_fn, batch_size:int, kwargs:dict, epochs:int=2, steps:int|No
     try: return profile_training(dl, step_fn, epochs=epochs, device=device)
     finally: _shutdown(dl); del dl
 
+# %% ../nbs/02_loader_doctor.ipynb #72b5c091
 def sweep_loader(ds, step_fn, batch_size:int,
                  candidates:list[dict]|None=None,  # settings to try (default: `candidate_grid`)
                  baseline:dict|None=None,          # the current settings, measured first (default: num_workers=0)
@@ -504,6 +507,7 @@ def _finish(d:Diagnosis) -> Diagnosis:
     d.verdict = ' '.join(lines)
     return d
 
+# %% ../nbs/02_loader_doctor.ipynb #39cb7c04
 @patch
 def report(self:Diagnosis, figures:dict|None=None) -> str:
     "Markdown: verdict, before/after, the sweep table, warnings, notes and figure links."
@@ -520,6 +524,7 @@ def report(self:Diagnosis, figures:dict|None=None) -> str:
 @patch
 def _repr_markdown_(self:Diagnosis): return self.report()
 
+# %% ../nbs/02_loader_doctor.ipynb #9a10253b
 @patch
 def to_dict(self:Diagnosis) -> dict:
     "JSON-ready summary (tables as lists of records)."
@@ -547,6 +552,7 @@ def plot_sweep(table:pd.DataFrame, title:str='Mean step time per loader setting'
     ax.set_title(title); ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=8, title='per step'); fig.tight_layout()
     return fig
 
+# %% ../nbs/02_loader_doctor.ipynb #04119aca
 def plot_timeline(profiles:dict, title:str='Per-step timeline'):
     "One panel per run: stacked wait/copy/compute bars for every step across epochs; dashed lines at epoch starts."
     import matplotlib.pyplot as plt
@@ -616,9 +622,12 @@ def _preset_names() -> list[str]:
     names = MODELS.names()
     return [n for n in ('tiny-cnn', 'resnet18') if n in names] + [n for n in names if n not in ('tiny-cnn', 'resnet18')]
 
+def _require_preset(name:str):
+    if name not in MODELS: raise ValueError(f"unknown model preset {name!r}: choose one of {', '.join(_preset_names())}.")
+
 def make_model(name:str, n_out:int) -> nn.Module:
     "Registered model preset `name` (`mirip_lab.registry.MODELS`) with `n_out` outputs."
-    if name not in MODELS: raise ValueError(f"unknown model preset {name!r}: choose one of {', '.join(_preset_names())}.")
+    _require_preset(name)
     f = MODELS[name]
     m = f(n_out=n_out) if 'n_out' in inspect.signature(f).parameters else f()
     return m[0] if isinstance(m, tuple) else m
@@ -626,7 +635,7 @@ def make_model(name:str, n_out:int) -> nn.Module:
 
 # %% ../nbs/02_loader_doctor.ipynb #b7ff3659
 def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + images/) or ISBI 2015 layout
-                 model:str='tiny-cnn',        # model preset (see MODELS): tiny-cnn, resnet18, ...
+                 model:str='tiny-cnn',        # model preset (listed below; mirip_lab.registry.MODELS)
                  size:int=224,                # side of the images the model sees, in pixels
                  batch_size:int=16,           # batch size of the training step
                  budget_s:float=120,          # time budget of the whole diagnosis, in seconds
@@ -634,10 +643,11 @@ def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + ima
                  out_dir:str='runs/diagnose', # where sweep.png, timeline.png and diagnosis.json go
                  device:str=None,             # cuda or cpu (default: cuda if available)
                  pairwise:bool=False,         # MIRIP only: time pairs of images (PairwiseDataset) instead of single images
-                 progress:bool=True,          # show a progress bar over the settings (--no-progress hides it)
+                 progress:bool=True,          # a progress bar over the settings; --no-progress hides it
                 ) -> Diagnosis:
     "Find out why training is slow: time each step, sweep DataLoader settings, recommend and prove the fastest."
     import matplotlib; matplotlib.use('Agg')
+    _require_preset(model)   # before any loading
     ds, n_out = folder_dataset(folder, size, pairwise)
     device = default_device(device)
     d = diagnose(ds, make_step(make_model(model, n_out), device), batch_size, device, budget_s, epochs, progress=progress)
@@ -650,6 +660,21 @@ def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + ima
     print(f"\nDataLoader kwargs: {json.dumps(d.recommended)}")
     print(f"wrote {paths['sweep']}, {paths['timeline']}, {paths['json']}")
     return d
+
+# %% ../nbs/02_loader_doctor.ipynb #d2e4f6a8
+def _diagnose_parser():
+    "`mirip-lab diagnose`'s parser: options as --dashed-name and --underscored_name, the registered presets listed."
+    import argparse
+    from fastcore.script import anno_parser
+    p = anno_parser(diagnose_cli, prog='mirip-lab diagnose')
+    p.formatter_class = type('Formatter', (argparse.RawDescriptionHelpFormatter, p.formatter_class), {})
+    p.epilog = f"model presets (--model):\n{MODELS.describe()}"
+    for a in p._actions:
+        for o in [o.replace('_', '-') for o in a.option_strings if o.startswith('--') and '_' in o]: a.option_strings.insert(0, o); p._option_string_actions[o] = a
+    return p
+
+diagnose_cli.make_parser = _diagnose_parser
+
 
 # %% ../nbs/02_loader_doctor.ipynb #4c83e92e
 def stage_diagnose(ctx:DemoContext) -> str:
