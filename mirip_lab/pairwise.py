@@ -614,7 +614,8 @@ def model_card(path) -> dict:
     return {k: v for k, v in ck.items() if k not in ('state_dict', 'model_state_dict', 'optimizer_state_dict')} if isinstance(ck, dict) else {}
 
 # %% ../nbs/05_pairwise.ipynb #b389039e
-from .train import TrainModule, TrainingConfig, train_model, pick_device
+from .train import TrainModule, TrainingConfig, train_model
+from .utils import pick_device
 from .registry import TASKS, MODELS
 
 class PairwiseModule(TrainModule):
