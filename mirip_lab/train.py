@@ -479,19 +479,24 @@ def _after_oom(self:Trainer, phase:str, old:int, n:int, err:str) -> int:
         self._record('eval_microbatch', old, new, math.ceil(n / old), math.ceil(n / new),
                      f"auto_microbatch: out of memory in {where} at eval micro-batch {old}; continuing at {new} (the training micro-batch is unchanged).{tail}", err)
         return new
+    self._shrink_train(old, new, epoch, where, err)
+    return new
+
+
+@patch
+def _shrink_train(self:Trainer, old:int, new:int, epoch:int, where:str, err:str):
+    "Continue training at micro-batch `new` instead of `old`: config, event, warning (and one BatchNorm warning per run)."
     old_acc, new_acc = self.micro_steps(old), self.micro_steps(new)
     self.config = replace(self.config, micro_batch_size=new)
     self._mb['last_oom_epoch'] = epoch
     self._record('microbatch', old, new, old_acc, new_acc,
                  f"auto_microbatch: out of memory in {where} at micro-batch {old} × {old_acc}; redoing the step from its start at micro-batch "
-                 f"{new} × {new_acc} (effective batch {self.effective_batch()} unchanged).{tail}", err)
+                 f"{new} × {new_acc} (effective batch {self.effective_batch()} unchanged). [{err}]", err)
     if _has_batchnorm(self.raw) and not self._mb['bn_warned']:
         self._mb['bn_warned'] = True
         warnings.warn(f"auto_microbatch: the model has BatchNorm layers, which now normalise over micro-batches of {new} samples instead of {old}: "
                       "their batch statistics and running averages differ, so the result is not exactly the big-batch result. For an exact "
                       "equivalent use GroupNorm/LayerNorm or freeze BatchNorm (eval mode on its layers).", MicroBatchWarning, stacklevel=3)
-    return new
-
 
 
 # %% ../nbs/04_trainer.ipynb #b4c5e5c6
