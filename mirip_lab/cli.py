@@ -111,8 +111,9 @@ def add_config_options(p:argparse.ArgumentParser, cls, aliases:dict|None=None):
         names = _flags(f.name) + [o for a, n in (aliases or {}).items() if n == f.name for o in _flags(a)]
         switch = bool in (typing.get_args(hints[f.name]) or (hints[f.name],))
         help = f"{docs.get(f.name) or ''} [default: {f.default}]".replace('%', '%%')
-        g.add_argument(*names, dest=f.name, type=value_reader(hints[f.name]), default=argparse.SUPPRESS, help=help,
-                       metavar=f.name.upper(), **(dict(nargs='?', const=True) if switch else {}))
+        read = value_reader(hints[f.name])
+        g.add_argument(*names, dest=f.name, type=read, default=argparse.SUPPRESS, help=help, metavar='true|false' if switch else
+                       {'int': 'N', 'float': 'X', 'int or none': 'N', 'float or none': 'X'}.get(read.__name__, 'TEXT'), **(dict(nargs='?', const=True) if switch else {}))
         if switch: g.add_argument(*_flags(f.name, 'no-'), dest=f.name, action='store_const', const=False, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return p
 
@@ -188,6 +189,13 @@ def train_cli(config:str=None,        # YAML file of TrainingConfig keys (exampl
     return df
 
 # %% ../nbs/99_cli.ipynb #67f2a6a1
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    "Help that names an option once per spelling that differs by more than '_' vs '-': `--max-epochs, --epochs N`."
+    def _format_action_invocation(self, a):
+        if not a.option_strings or a.nargs == 0: return super()._format_action_invocation(a)
+        names = [o for o in a.option_strings if '_' not in o or o.replace('_', '-') not in a.option_strings]
+        return ', '.join(names) + (f" [{a.metavar}]" if a.nargs == '?' else f" {a.metavar}")
+
 class _TrainParser(argparse.ArgumentParser):
     def format_help(self):
         self.epilog = f"tasks (--task):\n{TASKS.describe()}\n\nmodel presets (diagnose/batch-size --model):\n{MODELS.describe()}"
@@ -196,10 +204,14 @@ class _TrainParser(argparse.ArgumentParser):
 def train_parser() -> argparse.ArgumentParser:
     "`mirip-lab train`'s parser: what to train, then every TrainingConfig field (aliases included)."
     from mirip_lab.train import TrainingConfig, ALIASES
-    p = _TrainParser(prog='mirip-lab train', description=train_cli.__doc__, allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _TrainParser(prog='mirip-lab train', allow_abbrev=False, formatter_class=_Formatter,
+                     usage='mirip-lab train [--config FILE] [--task NAME] [--data DIR] [--FIELD VALUE ...]',
+                     description=train_cli.__doc__ + "\nEach option is also accepted with underscores (--learning_rate); booleans: --x, --no-x or --x true/false.")
     g = p.add_argument_group('what to train')
     for k, doc in docments(train_cli).items():
-        if k not in ('overrides', 'return'): g.add_argument(*_flags(k), dest=k, default=argparse.SUPPRESS, metavar=k.upper(), help=doc)
+        if k in ('overrides', 'return'): continue
+        if k == 'metadata': doc = doc.replace('(MIRIP_GUIDE)', '(' + ', '.join(f'{n}={v}' for n, v in MIRIP_GUIDE.items()) + ')')
+        g.add_argument(*_flags(k), dest=k, default=argparse.SUPPRESS, metavar='TEXT', help=doc)
     return add_config_options(p, TrainingConfig, {**ALIASES, **CLI_ALIASES})
 
 train_cli.make_parser = train_parser
