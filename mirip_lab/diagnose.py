@@ -22,12 +22,13 @@ from .train import Trainer, TrainingConfig, TrainModule
 from .utils import usable_cores, md_table, default_device, to_device, DemoContext
 
 # %% auto #0
-__all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN', 'SWEEP_MIN_GAIN', 'COLORS', 'batch_len',
-           'BatchLossModule', 'make_step', 'NVMLSampler', 'Profile', 'profile_training', 'bound', 'profile_verdict',
-           'loader_ceiling', 'model_ceiling', 'loop_ceilings', 'decode_rgb', 'StageTimes', 'sample_stages',
-           'ImageFiles', 'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name', 'Sweep', 'measure',
-           'sweep_loader', 'Diagnosis', 'diagnose', 'plot_sweep', 'plot_timeline', 'find_isbi', 'folder_dataset',
-           'make_model', 'diagnose_cli', 'stage_diagnose']
+__all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN', 'SWEEP_MIN_GAIN', 'COLORS', 'LEVERS',
+           'NUMERICS', 'batch_len', 'BatchLossModule', 'make_step', 'NVMLSampler', 'Profile', 'profile_training',
+           'bound', 'profile_verdict', 'loader_ceiling', 'model_ceiling', 'loop_ceilings', 'decode_rgb', 'StageTimes',
+           'sample_stages', 'ImageFiles', 'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name',
+           'Sweep', 'measure', 'sweep_loader', 'Diagnosis', 'diagnose', 'plot_sweep', 'plot_timeline', 'find_isbi',
+           'folder_dataset', 'make_model', 'diagnose_cli', 'Setup', 'Rung', 'Ladder', 'speed_ladder', 'plot_ladder',
+           'ladder_settings', 'write_ladder_config', 'stage_diagnose']
 
 # %% ../nbs/02_loader_doctor.ipynb #36cd8c53
 def batch_len(batch) -> int:
@@ -42,8 +43,8 @@ def _sync(device:torch.device):
 # %% ../nbs/02_loader_doctor.ipynb #be53c35e
 class BatchLossModule(TrainModule):
     "`model` with the loss its batch implies: `(x, y)` cross-entropy (integer `y`) or MSE (float `y`), `(x1, x2, y)` margin ranking."
-    def __init__(self, model:nn.Module): super().__init__(); self.model = model
-    def forward(self, batch): return [self.model(x) for x in batch[:-1]]
+    def __init__(self, model:nn.Module, batch_transform=None): super().__init__(); self.model, self.tfm = model, batch_transform
+    def forward(self, batch): return [self.model(x if self.tfm is None else self.tfm(x)) for x in batch[:-1]]
     def loss(self, batch, out):
         y = batch[-1]
         if len(out) == 2: return nn.functional.margin_ranking_loss(out[0].reshape(-1), out[1].reshape(-1), y.float(), margin=0.1)
@@ -51,10 +52,10 @@ class BatchLossModule(TrainModule):
         return nn.functional.cross_entropy(out[0], y)
     def weights(self): return self.model
 
-def make_step(model:nn.Module, device=None, lr:float=1e-3, config:TrainingConfig|None=None):
+def make_step(model:nn.Module, device=None, lr:float=1e-3, config:TrainingConfig|None=None, batch_transform=None):
     "A real training step `step(batch) -> mean loss`: the Trainer's `train_step` on `BatchLossModule(model)`; `step.trainer` is the Trainer."
     c = replace(config or TrainingConfig(), device=str(default_device(device)), learning_rate=lr, auto_microbatch=False, progress=False, print_every=0)
-    t = Trainer(BatchLossModule(model), c)
+    t = Trainer(BatchLossModule(model, None if batch_transform is None else batch_transform.to(c.device)), c)
     t.cbs = []   # steps outside `fit`: the loop's callbacks (logging, checkpoints) have nothing to do
     model.train()
     def step(batch):
@@ -674,6 +675,180 @@ def _diagnose_parser():
     return p
 
 diagnose_cli.make_parser = _diagnose_parser
+
+
+# %% ../nbs/02_loader_doctor.ipynb #b1c2d3e4
+LEVERS = ('loader kwargs', 'decoded cache', 'uint8 transfer', 'on-device augmentation', 'channels_last', 'mixed precision', 'torch.compile', 'fused AdamW')
+NUMERICS = {'mixed precision': "changes the numerics: train a few epochs with and without it and compare the validation metric "
+                               "(bf16 keeps float32's range; fp16 relies on the Trainer's gradient scaler)"}
+
+@dataclass
+class Setup:
+    "Everything the ladder changes about one training loop."
+    loader: dict                  # DataLoader kwargs
+    cache: bool = False           # decoded-image cache
+    uint8: bool = False           # loader delivers uint8; normalise on the device
+    device_augment: bool = False  # augmentation on the device, per batch
+    channels_last: bool = False
+    mixed_precision: str = 'no'
+    compile: bool = False
+    fused: bool = False           # fused AdamW
+
+
+# %% ../nbs/02_loader_doctor.ipynb #c2d3e4f5
+def _skip_reason(lever:str, device:torch.device, cached:bool) -> str|None:
+    "Why `lever` does not apply here, or None."
+    cpu = device.type != 'cuda'
+    if lever == 'decoded cache' and not cached: return 'the dataset has no image paths to cache'
+    if lever == 'uint8 transfer' and cpu: return 'on the CPU there is no host-to-device copy to shrink'
+    if lever == 'mixed precision' and cpu: return 'mixed precision pays on GPU tensor cores; CPU autocast is not a training-speed lever'
+    if lever == 'torch.compile' and cpu: return 'compiling takes minutes on a few CPU cores, more than the ladder measures; try it on a GPU'
+    return None
+
+def _lever_on(s:Setup, lever:str, device, loader:dict) -> Setup:
+    "`s` with `lever` switched on."
+    mp = 'bf16' if device.type == 'cuda' and torch.cuda.is_bf16_supported() else 'fp16'
+    kw = {'loader kwargs': dict(loader=loader), 'decoded cache': dict(cache=True), 'uint8 transfer': dict(uint8=True),
+          'on-device augmentation': dict(uint8=True, device_augment=True), 'channels_last': dict(channels_last=True),
+          'mixed precision': dict(mixed_precision=mp), 'torch.compile': dict(compile=True), 'fused AdamW': dict(fused=True)}[lever]
+    return replace(s, **kw)
+
+
+# %% ../nbs/02_loader_doctor.ipynb #e4f5a6b7
+def _ladder_loop(md, s:Setup, model, size:int, cache_dir, device, flip:bool=True):
+    "(dataset, step) of the loop `s` on metadata `md`: per-sample or on-device augmentation, float or uint8 images."
+    from mirip_lab.data import ImageDataset, DecodedImageCache, make_transforms, IMAGENET_MEAN, IMAGENET_STD
+    from mirip_lab.augment import BatchAugment, ResizeUint8
+    from torchvision.transforms import v2
+    cache = DecodedImageCache(md.path, size, cache_dir, progress=False) if s.cache else None
+    if s.device_augment: tf = ResizeUint8(size)
+    elif s.uint8: tf = v2.Compose([ResizeUint8(size)] + ([v2.RandomHorizontalFlip()] if flip else []))
+    else: tf = make_transforms(size, train=True, flip=flip)
+    aug = BatchAugment(flip=flip and s.device_augment, mean=IMAGENET_MEAN, std=IMAGENET_STD) if s.uint8 else None
+    cfg = TrainingConfig(channels_last=s.channels_last, mixed_precision=s.mixed_precision, compile=s.compile)
+    step = make_step(model, device, config=cfg, batch_transform=aug)
+    if s.fused: t = step.trainer; t.opt = torch.optim.AdamW(t.raw.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True)
+    return ImageDataset(md, transform=tf, cache=cache), step
+
+
+# %% ../nbs/02_loader_doctor.ipynb #f5a6b7c8
+@dataclass
+class Rung:
+    "One lever of the ladder: kept, rejected or skipped, with the loop's rate before it and the candidate's."
+    lever: str
+    status: str                 # start, kept, rejected, skipped
+    base_sps: float|None = None # the current loop, re-measured beside the candidate
+    cand_sps: float|None = None # the loop with this lever on
+    note: str = ''
+
+@dataclass
+class Ladder:
+    "Every rung, the loop as configured and the fastest loop found."
+    rungs: list
+    start: Setup
+    final: Setup
+    batch_size: int
+    device: str
+
+    @property
+    def start_sps(self) -> float: return self.rungs[0].cand_sps
+    @property
+    def final_sps(self) -> float:
+        return self.table().samples_per_s.dropna().iloc[-1]
+
+
+# %% ../nbs/02_loader_doctor.ipynb #a6b7c8d9
+@patch
+def table(self:Ladder) -> pd.DataFrame:
+    "One row per rung: status, samples/s of the loop after it, the candidate's rate, the gain over the loop as configured."
+    rows, level = [], self.start_sps
+    for r in self.rungs:
+        if r.status in ('start', 'kept'): level = r.cand_sps
+        elif r.status == 'rejected' and r.base_sps is not None: level = r.base_sps
+        rows.append(dict(lever=r.lever, status=r.status, samples_per_s=None if r.status == 'skipped' else level,
+                         candidate_sps=r.cand_sps if r.status in ('kept', 'rejected') else None,
+                         gain=None if r.status == 'skipped' else level/self.start_sps, note=r.note))
+    return pd.DataFrame(rows)
+
+
+# %% ../nbs/02_loader_doctor.ipynb #d9e0f1a2
+def speed_ladder(folder,                      # MIRIP folder (metadata.csv + images/)
+                 model:str='tiny-cnn',        # registered model preset
+                 size:int=64,                 # image side the model sees
+                 batch_size:int=16,
+                 device=None,                 # default: CUDA if available
+                 baseline:dict|None=None,     # the DataLoader kwargs as configured (default num_workers=0)
+                 epochs:int=2, steps:int|None=8,  # per measurement: epochs of at most `steps` batches
+                 budget_s:float=30,           # time for the loader sweep of the first lever
+                 cache_dir=None, flip:bool=True) -> Ladder:
+    "From the loop as configured, try each lever of `LEVERS` and keep it only if it measures faster in this run."
+    import tempfile
+    from mirip_lab.data import load_metadata
+    md, device = load_metadata(Path(folder)/'metadata.csv'), default_device(device)
+    net, tmp = make_model(model, 4), tempfile.TemporaryDirectory()
+    cache_dir = cache_dir or tmp.name
+    def run(s): ds, step = _ladder_loop(md, s, net, size, cache_dir, device, flip); return measure(ds, step, batch_size, s.loader, epochs, steps, device, dict(shuffle=True)).samples_per_s
+    with tmp, torch.random.fork_rng(devices=[]):
+        start = cur = Setup(dict(num_workers=0) if baseline is None else dict(baseline))
+        rungs = [Rung('as configured', 'start', None, run(cur))]
+        for lever in LEVERS:
+            if (why := _skip_reason(lever, device, True)): rungs.append(Rung(lever, 'skipped', note=why)); continue
+            cand = _lever_on(cur, lever, device, _best_loader(md, cur, net, size, cache_dir, device, flip, batch_size, epochs, steps, budget_s) if lever == 'loader kwargs' else cur.loader)
+            if cand == cur: rungs.append(Rung(lever, 'rejected', note='no DataLoader setting beat the current one in the sweep')); continue
+            b, c = run(cur), run(cand)
+            keep = c >= MIN_GAIN*b
+            rungs.append(Rung(lever, 'kept' if keep else 'rejected', b, c, NUMERICS.get(lever, '') if keep else ''))
+            if keep: cur = cand
+    return Ladder(rungs, start, cur, batch_size, str(device))
+
+
+# %% ../nbs/02_loader_doctor.ipynb #e0f1a2b3
+def _best_loader(md, s, net, size, cache_dir, device, flip, bs, epochs, steps, budget_s) -> dict:
+    "The sweep's fastest DataLoader kwargs for loop `s`."
+    ds, step = _ladder_loop(md, s, net, size, cache_dir, device, flip)
+    sw = sweep_loader(ds, step, bs, baseline=s.loader, budget_s=budget_s, epochs=epochs, steps=steps, device=device,
+                      loader_kwargs=dict(shuffle=True), progress=False)
+    return sw.kwargs[sw.table.setting[0]]
+
+
+# %% ../nbs/02_loader_doctor.ipynb #c4d5e6f7
+def plot_ladder(lad:Ladder, title:str='Speed ladder'):
+    "Waterfall of samples/s: the loop as configured, then each lever kept (green step), rejected (grey mark) or skipped."
+    import matplotlib.pyplot as plt
+    t = lad.table(); fig, ax = plt.subplots(figsize=(9, 3.6)); prev = t.samples_per_s.iloc[0]
+    for x, r in t.iterrows():
+        if r.status == 'skipped': ax.text(x, 0, ' skipped', rotation=90, va='bottom', ha='center', fontsize=7, color='0.4'); continue
+        if r.status == 'start': ax.bar(x, r.samples_per_s, color='#1f77b4')
+        else: ax.bar(x, r.samples_per_s - prev, bottom=prev, color='#2ca02c' if r.status == 'kept' else '0.8')
+        if r.status == 'rejected': ax.plot(x, r.candidate_sps, 'x', color='0.3')
+        ax.text(x, max(r.samples_per_s, prev), f'{r.samples_per_s:.0f}', ha='center', va='bottom', fontsize=7); prev = r.samples_per_s
+    ax.set_xticks(range(len(t)), t.lever, rotation=30, ha='right', fontsize=8); ax.set_ylabel('samples/s')
+    ax.set_title(f'{title}: {lad.start_sps:.0f} → {lad.final_sps:.0f} samples/s ({lad.final_sps/lad.start_sps:.2f}×, batch {lad.batch_size}, {lad.device})', fontsize=9)
+    fig.tight_layout(); return fig
+
+
+# %% ../nbs/02_loader_doctor.ipynb #f7a8b9c0
+def ladder_settings(s:Setup) -> tuple[dict, list[str]]:
+    "(TrainingConfig values, the other winning levers in words) of the ladder's final loop."
+    kw = {k: s.loader[k] for k in ('num_workers', 'pin_memory', 'persistent_workers', 'prefetch_factor') if k in s.loader}
+    kw.update(channels_last=s.channels_last, mixed_precision=s.mixed_precision, compile=s.compile)
+    words = [w for on, w in ((s.cache, 'decoded-image cache (mirip_lab.data.DecodedImageCache)'), (s.uint8 and not s.device_augment, 'uint8 transfer'),
+                             (s.device_augment, 'uint8 transfer and on-device augmentation (mirip_lab.augment.BatchAugment)'), (s.fused, 'fused AdamW')) if on]
+    return kw, words
+
+def write_ladder_config(path, lad:Ladder) -> dict:
+    "Write the ladder's winning settings into the YAML config at `path` (comments kept, backup `.bak`); returns {key: (old, new)}."
+    from ruamel.yaml import YAML
+    from mirip_lab.utils import load_yaml
+    path = Path(path); load_yaml(path)   # a broken file is named with its line before anything is written
+    y = YAML(); y.preserve_quotes = True; cfg = y.load(path.read_text(encoding='utf-8')) or {}
+    kw, words = ladder_settings(lad.final)
+    changes = {k: (cfg.get(k), v) for k, v in kw.items() if cfg.get(k) != v}
+    for k, v in kw.items(): cfg[k] = v
+    if words: cfg.yaml_set_comment_before_after_key(next(iter(kw)), before=f"speed ladder ({lad.final_sps/lad.start_sps:.2f}x): also use " + '; '.join(words))
+    path.with_name(path.name + '.bak').write_bytes(path.read_bytes())
+    with path.open('w', encoding='utf-8') as f: y.dump(cfg, f)
+    return changes
 
 
 # %% ../nbs/02_loader_doctor.ipynb #4c83e92e
