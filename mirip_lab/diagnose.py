@@ -645,10 +645,13 @@ def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + ima
                  device:str=None,             # cuda or cpu (default: cuda if available)
                  pairwise:bool=False,         # MIRIP only: time pairs of images (PairwiseDataset) instead of single images
                  progress:bool=True,          # a progress bar over the settings; --no-progress hides it
-                ) -> Diagnosis:
+                 ladder:bool=False,           # climb the speed ladder (loader, cache, uint8, on-device augmentation, channels_last, AMP, compile, fused AdamW)
+                 config:str=None,             # with --ladder: YAML training config to write the winning settings into (comments kept)
+                ):
     "Find out why training is slow: time each step, sweep DataLoader settings, recommend and prove the fastest."
     import matplotlib; matplotlib.use('Agg')
     _require_preset(model)   # before any loading
+    if ladder: return _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config)
     ds, n_out = folder_dataset(folder, size, pairwise)
     device = default_device(device)
     d = diagnose(ds, make_step(make_model(model, n_out), device), batch_size, device, budget_s, epochs, progress=progress)
@@ -849,6 +852,23 @@ def write_ladder_config(path, lad:Ladder) -> dict:
     path.with_name(path.name + '.bak').write_bytes(path.read_bytes())
     with path.open('w', encoding='utf-8') as f: y.dump(cfg, f)
     return changes
+
+
+# %% ../nbs/02_loader_doctor.ipynb #c0d1e2f3
+def _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config) -> Ladder:
+    "The `--ladder` branch of `diagnose_cli`."
+    import matplotlib.pyplot as plt
+    if not (Path(folder)/'metadata.csv').exists(): raise FileNotFoundError(f"--ladder needs a MIRIP folder (metadata.csv + images/); {folder} is not one.")
+    lad = speed_ladder(folder, model, size, batch_size, device, epochs=epochs, budget_s=min(budget_s, 60))
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    fig = plot_ladder(lad); fig.savefig(out/'ladder.png', dpi=110); plt.close(fig)
+    lad.table().to_csv(out/'ladder.csv', index=False)
+    print(md_table(lad.table(), '{:.3g}'), '\n')
+    for r in lad.rungs:
+        if r.status == 'kept' and r.lever in NUMERICS: print(f"note: {r.lever} {NUMERICS[r.lever]}.")
+    print(f"{lad.start_sps:.1f} -> {lad.final_sps:.1f} samples/s ({lad.final_sps/lad.start_sps:.2f}x); wrote {out/'ladder.png'}, {out/'ladder.csv'}")
+    if config: print(f"{config}: {write_ladder_config(config, lad) or 'already up to date'}")
+    return lad
 
 
 # %% ../nbs/02_loader_doctor.ipynb #4c83e92e
