@@ -23,9 +23,9 @@ __all__ = ['TIERS', 'REQUIRED_COLUMNS', 'VALIDATED_FILE', 'FIX_ROWS', 'IMAGENET_
            'MARKER_FILE', 'ISBI_SPLITS', 'ISBI_SIZE', 'ISBI_N_LANDMARKS', 'ISBI_LIKE_MARKER', 'ISBI_TEMPLATE',
            'tier_rank', 'remove_stale_temps', 'write_error', 'read_table', 'image_problem', 'image_problems',
            'load_metadata', 'to_rgb', 'decode_image', 'RandomRot90', 'make_transforms', 'takes_pil', 'load_pil',
-           'SlowPathNote', 'note_once', 'ImageDataset', 'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP',
-           'download', 'rar_backend', 'require_rar_backend', 'UnsafeArchiveError', 'archive_kind', 'extract',
-           'download_cli', 'extract_cli', 'make_isbi_like', 'read_isbi_points', 'check_isbi', 'isbi_splits',
+           'SlowPathNote', 'note_once', 'CachedImages', 'ImageDataset', 'PairwiseDataset', 'DecodedImageCache',
+           'ResumableHTTP', 'download', 'rar_backend', 'require_rar_backend', 'UnsafeArchiveError', 'archive_kind',
+           'extract', 'download_cli', 'extract_cli', 'make_isbi_like', 'read_isbi_points', 'check_isbi', 'isbi_splits',
            'get_isbi2015', 'DataSplitter']
 
 # %% ../nbs/01_data.ipynb #142b3534
@@ -119,7 +119,7 @@ def image_problem(path) -> str|None:
     except Exception as e: return f"{type(e).__name__}: {e}"
     return None
 
-_unreadable = image_problem  # the old private name, until mirip_lab.pairwise imports image_problem
+
 
 # %% ../nbs/01_data.ipynb #c0ffee10
 VALIDATED_FILE = '.validated_images.json'  # beside metadata.csv: {path: [size, mtime_ns]} of the images that decoded fully
@@ -281,7 +281,7 @@ def note_once(key, msg:str):
     if key in _noted: return
     _noted.add(key); warnings.warn(msg, SlowPathNote, stacklevel=3)
 
-class _CachedImages:
+class CachedImages:
     "Mixin: `_load_image(path)` loads one image as the transform takes it (PIL or uint8 tensor); `_tfm` applies the transform."
     def _setup_images(self, paths, transform, cache):
         self.paths, self.transform, self.image_cache = paths, transform, cache
@@ -300,7 +300,7 @@ class _CachedImages:
         return (v2.functional.pil_to_tensor(img) if isinstance(img, Image.Image) else img).float().div_(255)
 
 # %% ../nbs/01_data.ipynb #f6aa8ce0
-class ImageDataset(_CachedImages, Dataset):
+class ImageDataset(CachedImages, Dataset):
     "Item `i`: (image as float32 C×H×W, tier index) of metadata row `i`."
     def __init__(self, metadata:pd.DataFrame, image_dir=None, transform=None, cache=None):
         self.metadata = metadata.reset_index(drop=True)
@@ -331,7 +331,7 @@ def _sample_pairs(ranks:np.ndarray, k:int, rng:np.random.Generator) -> np.ndarra
     return pairs[rng.permutation(len(pairs))]
 
 # %% ../nbs/01_data.ipynb #9d7dcb76
-class PairwiseDataset(_CachedImages, Dataset):
+class PairwiseDataset(CachedImages, Dataset):
     "Item: (img1, img2, label) for pairs of images of different tiers; label +1. if img1's tier is better, else -1."
     def __init__(self, metadata:pd.DataFrame, image_dir=None, transform=None,
                  pairs_per_image:int|None=None,  # partners drawn per image each epoch; None: all ordered pairs
@@ -358,7 +358,7 @@ class PairwiseDataset(_CachedImages, Dataset):
 # %% ../nbs/01_data.ipynb #c0ffee20
 BAD_IMAGES = ('error', 'skip')  # what a dataset does with an image that no longer decodes
 
-def _image_or_skip(self:_CachedImages, i:int):
+def _image_or_skip(self:CachedImages, i:int):
     "Image of row `i`; with `bad_images='skip'` an image that no longer decodes is skipped, with a warning naming it, for the next good one of the same tier."
     if getattr(self, 'bad_images', 'error') == 'error': return self._load_image(self.paths[i])
     bad, tiers, n = self.__dict__.setdefault('_bad_paths', set()), list(self.metadata.tier), len(self.paths)
@@ -369,7 +369,7 @@ def _image_or_skip(self:_CachedImages, i:int):
             bad.add(self.paths[j])
             warnings.warn(f"skipped image {self.paths[j]}: {e} (bad_images='skip': training goes on without it; replace the file, or set bad_images='error' to stop instead)")
     raise OSError(f"no image of tier {tiers[i]} decodes any more ({', '.join(map(str, sorted(bad)))} failed): replace these files.")
-_CachedImages._image, _CachedImages.bad_images = _image_or_skip, 'error'
+CachedImages._image, CachedImages.bad_images = _image_or_skip, 'error'
 
 # %% ../nbs/01_data.ipynb #c3d4151f
 CACHE_VERSION = 1  # bump when decode_image or the resize changes: old caches are then rebuilt

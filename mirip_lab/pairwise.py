@@ -246,7 +246,7 @@ def compute_loss(self:PairwiseRankingModel, score1, score2, labels) -> torch.Ten
 
 # %% ../nbs/05_pairwise.ipynb #ceb7e2a3
 from .data import TIERS, tier_rank, decode_image, make_transforms, QUALITY_AUGMENT, ImageDataset, PairwiseDataset, load_metadata, DataSplitter
-from .data import _unreadable, _CachedImages
+from .data import image_problem, CachedImages, remove_stale_temps
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif')
 
@@ -255,11 +255,11 @@ def check_images(paths) -> list[Path]:
     paths, bad = [Path(p) for p in paths], []
     for p in paths:
         if not p.is_file(): bad.append(f"{p}: no such file")
-        elif why := _unreadable(p): bad.append(f"{p}: not a readable image ({why})")
+        elif why := image_problem(p): bad.append(f"{p}: not a readable image ({why})")
     if bad: raise FileNotFoundError(f"{len(bad)} of {len(paths)} image(s) cannot be used, fix or remove them:\n" + '\n'.join(bad))
     return paths
 
-class ImagePaths(_CachedImages, Dataset):
+class ImagePaths(CachedImages, Dataset):
     "Item `i`: image file `paths[i]` loaded as the transform takes it (PIL for a classic pipeline, else a uint8 tensor) and transformed."
     def __init__(self, paths, transform=None, cache=None): self._setup_images([Path(p) for p in paths], transform, cache)
     def __len__(self): return len(self.paths)
@@ -521,6 +521,7 @@ class FeatureCache:
     def __init__(self, cache_dir, backbone_id:str, size:int, pooling:str):
         self.key = f'{_slug(backbone_id)}_{size}px_{pooling}'
         self.dir, self.size, self.n_computed = Path(cache_dir)/self.key, size, 0
+        if self.dir.is_dir(): remove_stale_temps(self.dir, '*.tmp*')   # features a killed run was writing
     def file(self, digest:str) -> Path: return self.dir/f'{digest}.pt'
 
 # %% ../nbs/05_pairwise.ipynb #6adaee9c
