@@ -165,7 +165,7 @@ def train_config(config:str|None=None, base:dict|None=None, **overrides):
 def train_cli(config:str=None,        # YAML file of TrainingConfig keys (example: configs/train.yaml); options given here override it
               task:str=None,          # what to train, a registered task (listed below); default 'regression', or 'pairwise' with --metadata
               data:str=None,          # data folder the task reads (a MIRIP folder for pairwise, an ISBI root for landmarks)
-              resume:str=None,        # checkpoint to continue from, or 'auto' for <checkpoint_dir>/last_model.pt
+              resume:str=None,        # checkpoint to continue from, or 'auto': <checkpoint_dir>/last_model.pt, else the newest intact checkpoint
               task_args:str=None,     # the task's own settings, e.g. 'size=512,annotation=senior' (landmarks)
               data_dir:str=None,      # MIRIP guide: the images' folder (passed to the task)
               metadata:str=None,      # MIRIP guide: training metadata CSV; without --task trains 'pairwise' with the guide's defaults (MIRIP_GUIDE)
