@@ -483,6 +483,7 @@ def _after_oom(self:Trainer, phase:str, old:int, n:int, err:str) -> int:
     return new
 
 
+# %% ../nbs/04_trainer.ipynb #136c8ca9
 @patch
 def _shrink_train(self:Trainer, old:int, new:int, epoch:int, where:str, err:str):
     "Continue training at micro-batch `new` instead of `old`: config, event, warning (and one BatchNorm warning per run)."
@@ -602,6 +603,8 @@ def _eval_chunks(self:Trainer, b, fn) -> list:
             err = _err_line(e)
         self._after_oom('eval', size, k, err)
 
+
+# %% ../nbs/04_trainer.ipynb #22007405
 @patch
 def evaluate(self:Trainer, data=None) -> dict:
     "Mean loss and metrics over `data` (a Dataset or DataLoader; default: the validation loader of `fit`)."
@@ -688,6 +691,8 @@ def load_checkpoint(self:Trainer, path, restore_rng:bool=True) -> dict:
     self._apply_pending()
     return ck
 
+
+# %% ../nbs/04_trainer.ipynb #acb5a60e
 @patch
 def _load_microbatch(self:Trainer, s:dict|None):
     "Continue with the micro-batch sizes an earlier run reduced after out-of-memory (the smaller of saved and configured wins)."
@@ -850,6 +855,8 @@ def _maybe_grow(self:Trainer):
                  f"again (once; if it runs out of memory the step is redone at {cur})")
     self.config = replace(c, micro_batch_size=new)
 
+
+# %% ../nbs/04_trainer.ipynb #7cc511d5
 @patch
 def microbatch_summary(self:Trainer) -> str|None:
     "One line on what out-of-memory recovery changed in this run (None when nothing did)."
