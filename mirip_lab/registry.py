@@ -5,6 +5,7 @@
 # %% ../nbs/00d_registry.ipynb #7be2aeda
 from __future__ import annotations
 import difflib, importlib
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['TASK_MODULES', 'MODEL_MODULES', 'TASKS', 'MODELS', 'UnknownName', 'Registry', 'register_task', 'find_task']
@@ -21,14 +22,16 @@ class Registry:
     def __repr__(self): return f"Registry({self.kind!r}: {', '.join(self.names())})"
 
 # %% ../nbs/00d_registry.ipynb #3d171e06
-def _register(self, name:str, factory=None, help:str=''):
+@patch
+def register(self:Registry, name:str, factory=None, help:str=''):
     "Register `factory` under `name` (a decorator when `factory` is omitted); returns the factory."
     if factory is None: return lambda f: self.register(name, f, help)
     self._items[name] = factory
     self._help[name] = help or (getattr(factory, '__doc__', None) or '').strip().split('\n')[0]
     return factory
 
-def _load(self):
+@patch
+def load(self:Registry):
     "Import every module known to register here (once; a module that is not installed is skipped)."
     if self._loaded: return
     self._loaded = True
@@ -37,10 +40,14 @@ def _load(self):
         except ModuleNotFoundError as e:
             if e.name != mod: raise
 
-Registry.register, Registry.load = _register, _load
-
 # %% ../nbs/00d_registry.ipynb #62a0b291
-def _getitem(self, name:str):
+@patch
+def names(self:Registry) -> list[str]:
+    "Every registered name, sorted (imports the registering modules first)."
+    self.load(); return sorted(self._items)
+
+@patch
+def __getitem__(self:Registry, name:str):
     if name not in self._items: self.load()
     if name not in self._items:
         names = self.names(); close = difflib.get_close_matches(name, names, n=1)
@@ -48,27 +55,34 @@ def _getitem(self, name:str):
         raise UnknownName(f"unknown {self.kind} {name!r}.{hint} Choose one of: {', '.join(names)}.")
     return self._items[name]
 
-def _names(self) -> list[str]:
-    "Every registered name, sorted (imports the registering modules first)."
-    self.load(); return sorted(self._items)
+@patch
+def __contains__(self:Registry, name:str) -> bool:
+    if name not in self._items: self.load()
+    return name in self._items
 
-def _help_of(self, name:str) -> str: return self._help.get(name, '') if name in self else ''
+@patch
+def __iter__(self:Registry): return iter(self.names())
+@patch
+def __len__(self:Registry): return len(self.names())
+@patch
+def get(self:Registry, name:str, default=None): return self[name] if name in self else default
 
-def _describe(self) -> str:
+@patch
+def help(self:Registry, name:str) -> str:
+    "The help line registered with `name` ('' for an unknown name)."
+    return self._help.get(name, '') if name in self else ''
+
+@patch
+def describe(self:Registry) -> str:
     "One line per registered name with its help: what `--help` prints."
     names = self.names(); w = max(map(len, names), default=0)
     return '\n'.join(f"  {n:<{w}}  {self._help.get(n, '')}".rstrip() for n in names)
 
-Registry.__getitem__, Registry.names, Registry.help, Registry.describe = _getitem, _names, _help_of, _describe
-Registry.__contains__ = lambda self, name: name in self._items or (self.load() or name in self._items)
-Registry.__iter__ = lambda self: iter(self.names())
-Registry.__len__ = lambda self: len(self.names())
-Registry.get = lambda self, name, default=None: self[name] if name in self else default
-
 # %% ../nbs/00d_registry.ipynb #0012b146
-def _setitem(self, name:str, factory): self.register(name, factory)
-def _delitem(self, name:str): del self._items[name]; self._help.pop(name, None)
-Registry.__setitem__, Registry.__delitem__ = _setitem, _delitem
+@patch
+def __setitem__(self:Registry, name:str, factory): self.register(name, factory)
+@patch
+def __delitem__(self:Registry, name:str): del self._items[name]; self._help.pop(name, None)
 
 # %% ../nbs/00d_registry.ipynb #0287d51b
 TASK_MODULES = ('mirip_lab.pairwise', 'mirip_lab.landmarks', 'mirip_lab.test_utils')   # modules that register tasks
