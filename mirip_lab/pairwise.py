@@ -851,7 +851,8 @@ def stage_train_eval(ctx:DemoContext) -> str:
     cfg = TrainingConfig(max_epochs=ctx.max_epochs, learning_rate=1e-3 if e2e else 3e-3, warmup_steps=20 if e2e else 0,
                          batch_size=ctx.batch_size or 32, gradient_accumulation_steps=ctx.gradient_accumulation_steps or 1,
                          mixed_precision=ctx.mixed_precision or 'no', monitor='val/accuracy', seed=seed,
-                         progress=ctx.progress, print_every=ctx.print_every)  # a bar per epoch, a line every 5
+                         progress=ctx.progress, print_every=ctx.print_every,  # a bar per epoch, a line every 5
+                         overwrite=True)  # the demo's own train/ folder: a second `make demo` replaces the first run's checkpoints
     r = train_pairwise(md, cfg, out/'train', backbone='dinov2-tiny', size=size, splits=(tr, va), loader_kwargs=ctx.loader_kwargs,
                        pairs_per_image=ppi, seed=seed, pooling=ctx.pooling,
                        projector_output_dim=64, loss=ctx.loss,
