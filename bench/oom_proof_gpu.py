@@ -106,7 +106,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp, rng_guard():
         out = Path(a.out or tmp)
         cfg = TrainingConfig(max_epochs=a.epochs, batch_size=a.batch_size, learning_rate=1e-3, auto_microbatch=True, microbatch_grow_after=a.grow_after,
-                             mixed_precision=a.mixed_precision, device=str(device), checkpoint_dir=str(out), progress=False, plot=False)
+                             mixed_precision=a.mixed_precision, device=str(device), checkpoint_dir=str(out), progress=False, plot=False,
+                             overwrite=True)  # --out may hold an earlier run of this demo
         if device.type == 'cuda':
             print(f"device: {torch.cuda.get_device_name(device)}, torch {torch.__version__}; model wide_cnn(width={a.width}), "
                   f"{a.n} images {a.size}x{a.size}, batch {a.batch_size}, mixed_precision={a.mixed_precision}", flush=True)
