@@ -162,7 +162,8 @@ class RunFolder(Callback):
         t = self.trainer
         self.take_lock(t.out/LOCK)
         for p in t.out.glob('.*.pt.*.tmp'): p.unlink(missing_ok=True); print(f"removed {p}: a temporary file left by a killed run", flush=True)
-        if t.epoch or getattr(t, 'resume_auto', False) or not (old := run_files(t.out)): return
+        old = run_files(t.out)
+        if t.epoch or getattr(t, 'resume_auto', False) or not any(p.suffix == '.pt' for p in old): return   # no checkpoint: nothing to lose
         if not t.config.overwrite:
             raise FileExistsError(f"{t.out} holds another run's files ({', '.join(p.name for p in old[:4])}{', ...' if len(old) > 4 else ''}): continue that run with --resume auto "
                                   f"(fit(resume='auto')), replace it with --overwrite (overwrite: true; its files are deleted), or choose another checkpoint_dir")
