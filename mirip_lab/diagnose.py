@@ -28,7 +28,7 @@ __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN'
            'sample_stages', 'ImageFiles', 'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name',
            'Sweep', 'measure', 'sweep_loader', 'Diagnosis', 'diagnose', 'plot_sweep', 'plot_timeline', 'find_isbi',
            'folder_dataset', 'make_model', 'diagnose_cli', 'Setup', 'Rung', 'Ladder', 'speed_ladder', 'plot_ladder',
-           'ladder_settings', 'write_ladder_config', 'stage_diagnose']
+           'ladder_settings', 'write_ladder_config', 'ladder_report', 'stage_diagnose']
 
 # %% ../nbs/02_loader_doctor.ipynb #36cd8c53
 def batch_len(batch) -> int:
@@ -876,6 +876,18 @@ def _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_d
     return lad
 
 
+# %% ../nbs/02_loader_doctor.ipynb #e5f6a7b8
+def ladder_report(lad:Ladder, out_dir, rel:str='') -> str:
+    "Markdown for the demo report: the ladder's table and waterfall (`ladder.png` written into `out_dir`, linked as `rel`+'ladder.png')."
+    import matplotlib.pyplot as plt
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    fig = plot_ladder(lad, "Speed ladder on the demo's data"); fig.savefig(out/'ladder.png', dpi=110); plt.close(fig)
+    p = lad.proof or (lad.start_sps, lad.start_sps)
+    cols = ['lever', 'status', 'lever_gain', 'samples_per_s', 'note']
+    return (f"### Speed ladder\n\nFrom the loop as configured, each lever kept only if it measured faster back to back: "
+            f"{p[0]:.0f} → {p[1]:.0f} samples/s ({p[1]/p[0]:.2f}×) re-measured at the end.\n\n{md_table(lad.table()[cols], '{:.3g}')}\n\n![ladder]({rel}ladder.png)")
+
+
 # %% ../nbs/02_loader_doctor.ipynb #4c83e92e
 def stage_diagnose(ctx:DemoContext) -> str:
     "Demo stage: diagnose the loader on ctx.data, write figures/JSON to out/diagnose, set ctx.loader_kwargs and ctx.diagnosis."
@@ -888,4 +900,8 @@ def stage_diagnose(ctx:DemoContext) -> str:
     out = ctx.out/'diagnose'
     paths = d.save(out)
     ctx.loader_kwargs, ctx.diagnosis = d.recommended, d
-    return d.report({k: Path(paths[k]).relative_to(ctx.out).as_posix() for k in ('sweep', 'timeline')})
+    md = d.report({k: Path(paths[k]).relative_to(ctx.out).as_posix() for k in ('sweep', 'timeline')})
+    if ctx.diagnose_budget_s >= 10 and (Path(ctx.data)/'metadata.csv').exists():
+        lad = speed_ladder(ctx.data, ctx.diagnose_model, ctx.size, ctx.diagnose_batch_size, device, steps=8, budget_s=ctx.diagnose_budget_s/3)
+        md += '\n\n' + ladder_report(lad, out, 'diagnose/')
+    return md
