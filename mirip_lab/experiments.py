@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 from fastcore.script import Param
-from .utils import md_table, is_oom, metric_mode, DemoContext
+from .utils import md_table, is_oom, metric_mode, load_yaml, DemoContext
 from .registry import TASKS
 from .train import TrainingConfig, Trainer, TrainModule, rng_guard
 from .callbacks import Callback
@@ -75,10 +75,9 @@ def experiment_from_dict(d:dict, source:str='config', overrides:dict|None=None) 
 
 def load_experiment(path, overrides:dict|None=None) -> Experiment:
     "Read an experiment YAML (`TrainingConfig` keys + name, effective_batch, task, data, ...) and apply `overrides`."
-    from ruamel.yaml import YAML
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"experiment config {path} not found (examples: configs/experiments/*.yaml)")
-    d = YAML(typ='safe').load(path.read_text(encoding='utf-8'))
+    d = load_yaml(path)                                   # syntax errors name the file and line
     if not isinstance(d, dict): raise ValueError(f"{path}: expected a mapping of experiment and TrainingConfig keys, got {type(d).__name__}")
     return experiment_from_dict(d, source=str(path), overrides=overrides)
 

@@ -16,7 +16,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.data.distributed import DistributedSampler
 from fastcore.basics import patch
-from .utils import is_oom, to_device, pick_device, metric_mode  # one of each, in the core layer
+from .utils import is_oom, to_device, pick_device, metric_mode, load_yaml  # one of each, in the core layer
 from .registry import TASKS, TASK_MODULES, register_task, find_task  # the one task registry (re-exported)
 from .callbacks import Callback, EpochFunc, default_callbacks, history_frame, metrics_frame, plot_history, CSV_COLUMNS
 
@@ -137,11 +137,10 @@ def _from_dict(cls, d:dict, source:str='config', **overrides) -> TrainingConfig:
     except (TypeError, ValueError) as e: raise type(e)(f"{source}: {e}") from None
 
 def _from_yaml(cls, path, **overrides) -> TrainingConfig:
-    "Load a YAML file of `TrainingConfig` keys, then apply non-None `overrides`."
-    from ruamel.yaml import YAML
+    "Load a YAML file of `TrainingConfig` keys (syntax errors name the file and line), then apply non-None `overrides`."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"config file {path} not found (an example: configs/train.yaml)")
-    d = YAML(typ='safe').load(path.read_text(encoding='utf-8'))
+    d = load_yaml(path)
     if d is not None and not isinstance(d, dict): raise ValueError(f"{path}: expected a mapping of TrainingConfig keys, got {type(d).__name__}")
     return cls.from_dict(d or {}, source=str(path), **overrides)
 
