@@ -7,7 +7,8 @@ landmarker SpatialConfigurationNet of `mirip_lab.landmarks` trained through `mir
 - tuned: the recipe (batch 8, images decoded once into memory, 4 workers for the augmentation, pinned memory,
   persistent workers, bf16 autocast on a GPU that supports it), augmenting per sample in the loader workers;
 - device: the same recipe with the augmentation on the training device (`mirip_lab.augment.LandmarkBatchAugment`): the
-  loader delivers uint8 images and the module moves images and landmarks per batch (`augment_on='device'`).
+  loader delivers uint8 images and the module moves images and landmarks per batch (`augment_on='device'`); its loader only
+  indexes stored tensors, so it runs without worker processes (`--device-workers`, default 0).
 
 Each configuration trains `--epochs` epochs (default 2); the last epoch's time is reported (the first includes worker
 start-up and cuDNN autotuning). The Trainer synchronises CUDA at the end of each epoch, so epoch times are honest.
@@ -50,6 +51,8 @@ def main():
     p.add_argument('--n-images', type=int, default=32, help='training images (validation takes 20%% of them)')
     p.add_argument('--batch-size', type=int, default=8)
     p.add_argument('--num-workers', type=int, default=4)
+    p.add_argument('--device-workers', type=int, default=0,
+                   help='loader workers of the on-device run: its loader only indexes stored uint8 images, so none are needed')
     p.add_argument('--epochs', type=int, default=2)
     p.add_argument('--preset', default=None, help="net preset: 'gpu' (default on cuda) or 'tiny'")
     p.add_argument('--quick', action='store_true', help='CPU-sized: 388x480 images, 96 px input, tiny net, 16 images, 2 workers')
@@ -66,7 +69,7 @@ def main():
         print(f"wrote the synthetic tree in {time.perf_counter() - t0:.1f} s")
         naive, _ = run(root, 'naive', a.size, preset, 1, 0, False, 'no', a.epochs, a.device)
         tuned, prep = run(root, 'tuned', a.size, preset, a.batch_size, a.num_workers, True, amp, a.epochs, a.device)
-        ondev, _ = run(root, 'device', a.size, preset, a.batch_size, a.num_workers, True, amp, a.epochs, a.device, augment_on='device')
+        ondev, _ = run(root, 'device', a.size, preset, a.batch_size, a.device_workers, True, amp, a.epochs, a.device, augment_on='device')
     print(f"epoch time naive / tuned = {naive['epoch_time_s'] / tuned['epoch_time_s']:.2f}x "
           f"(tuned pays {prep:.1f} s once to decode and resize the images)")
     print(f"images/s on-device / per-sample augmentation (both tuned) = {ondev['samples_per_s'] / tuned['samples_per_s']:.2f}x; "
