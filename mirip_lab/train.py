@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_trainer.ipynb #3b8a06e5
 from __future__ import annotations
-import os, sys, gc, math, time, random, difflib, typing, warnings, itertools, hashlib, pickle
+import os, sys, gc, math, time, random, shutil, difflib, typing, warnings, itertools, hashlib, pickle
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, fields, asdict, replace
 from pathlib import Path
@@ -245,8 +245,13 @@ def atomic_save(obj, path) -> Path:
         with open(tmp, 'wb') as f:
             torch.save(obj, f); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True); raise
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, (OSError, RuntimeError)) and (getattr(e, 'errno', None) == 28 or 'unexpected pos' in str(e) or 'No space left' in str(e)):
+            free = shutil.disk_usage(path.parent).free
+            raise OSError(28, f"cannot write {path}: the disk is full ({free/2**30:.2f} GiB free in {path.parent}). Free space there "
+                              f"(old checkpoints, caches) or set checkpoint_dir to a disk with room; the previous {path.name} is intact") from None
+        raise
     try:  # make the rename itself durable
         fd = os.open(path.parent, os.O_RDONLY); os.fsync(fd); os.close(fd)
     except OSError: pass
