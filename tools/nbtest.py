@@ -8,12 +8,6 @@ import argparse, os, sys, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-def _run(fn, skip_flags, force_flags, do_print, basepath, wd):
-    "One notebook in a worker process: nbdev's `test_nb`, run from the notebooks' folder as `nbdev_test` does."
-    from nbdev.test import test_nb
-    os.chdir(wd)
-    return test_nb(Path(fn), skip_flags=skip_flags, force_flags=force_flags, do_print=do_print, basepath=basepath)
-
 def notebooks(path=None) -> list[Path]:
     "The notebooks `nbdev_test --path path` would test (nbdev's glob, skipping folders with a `.notest` file)."
     from nbdev.doclinks import nbglob
@@ -23,15 +17,17 @@ def notebooks(path=None) -> list[Path]:
 def run(files, flags:str='', n_workers:int|None=None, do_print:bool=False, pause:float=0.01) -> dict:
     "{notebook: (passed, seconds)}, from `test_nb`'s own return values; a worker that died counts as a failure."
     from nbdev.config import get_config
+    from nbdev.test import test_nb   # submitted by reference: a notebook's shell replaces a worker's __main__, so nothing of ours may be pickled from there
     cfg = get_config()
     skip, force = cfg.tst_flags.split(), flags.split()
     wd = cfg.nbs_path if cfg.nbs_path and cfg.nbs_path.exists() else Path.cwd()
     if n_workers is None: n_workers = 1 if len(files) == 1 else min(os.cpu_count() or 1, 8)
     res, t0 = {}, {}
+    os.chdir(wd)                      # workers inherit it: notebooks run from nbs/, as under nbdev_test
     with ProcessPoolExecutor(max_workers=max(n_workers, 1)) as ex:
         futs = {}
         for f in files:
-            futs[ex.submit(_run, str(f), skip, force, do_print, str(cfg.config_path), str(wd))] = f
+            futs[ex.submit(test_nb, f, skip_flags=skip, force_flags=force, do_print=do_print, basepath=str(cfg.config_path))] = f
             t0[f] = time.time(); time.sleep(pause)
         for fut in as_completed(futs):
             f = futs[fut]
