@@ -565,6 +565,15 @@ def _all_reduce(vals:list[float|torch.Tensor], device) -> list[float]:
     return t.tolist()
 
 @patch
+def _epoch_row(self:Trainer, msums:dict, t_data:float, dt:float) -> dict:
+    "The epoch's training metrics, reduced over processes."
+    names = sorted(msums)
+    tot = _all_reduce([self.loss_sum, self.n_seen] + [msums[k] for k in names], self.device)
+    row = {'train/loss': tot[0] / tot[1], **{f'train/{k}': v / tot[1] for k, v in zip(names, tot[2:])}}
+    return {**row, 'samples_per_s': tot[1] / dt, 'data_wait_frac': t_data / dt, 'train_time_s': dt}
+
+# %% ../nbs/04_trainer.ipynb #2e701b83
+@patch
 def train_epoch(self:Trainer) -> dict:
     "Train one epoch over `self.train_dl`; returns train/loss, train/<metric>, samples/s and the data-wait fraction."
     self.model.train()
@@ -586,13 +595,6 @@ def train_epoch(self:Trainer) -> dict:
     if self.device.type == 'cuda': torch.cuda.synchronize(self.device)
     return self._epoch_row(msums, t_data, time.perf_counter() - t0)
 
-@patch
-def _epoch_row(self:Trainer, msums:dict, t_data:float, dt:float) -> dict:
-    "The epoch's training metrics, reduced over processes."
-    names = sorted(msums)
-    tot = _all_reduce([self.loss_sum, self.n_seen] + [msums[k] for k in names], self.device)
-    row = {'train/loss': tot[0] / tot[1], **{f'train/{k}': v / tot[1] for k, v in zip(names, tot[2:])}}
-    return {**row, 'samples_per_s': tot[1] / dt, 'data_wait_frac': t_data / dt, 'train_time_s': dt}
 
 # %% ../nbs/04_trainer.ipynb #86efc184
 @patch
