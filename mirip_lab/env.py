@@ -7,7 +7,7 @@ from __future__ import annotations
 import os, sys, json, shutil, platform, dataclasses
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-from .utils import usable_cores
+from .utils import usable_cores, load_yaml
 
 # %% auto #0
 __all__ = ['TORCH_CUDA_INDEX', 'GPU', 'Probes', 'env_warnings', 'EnvReport', 'env_report', 'env_cli', 'read_requirements',
@@ -149,7 +149,6 @@ def read_requirements(settings='settings.ini') -> set[str]:
 
 def read_conda_pip(env_yml='environment.yml') -> set[str]:
     "The pip requirements listed in a conda `environment.yml` (editable installs left out)."
-    from ruamel.yaml import YAML
-    deps = YAML(typ='safe').load(Path(env_yml).read_text(encoding='utf-8'))['dependencies']
+    deps = load_yaml(env_yml)['dependencies']
     pip = next((d['pip'] for d in deps if isinstance(d, dict) and 'pip' in d), [])
     return {str(x).replace(' ', '') for x in pip if not str(x).startswith('-e')}
