@@ -12,6 +12,8 @@ landmarker SpatialConfigurationNet of `mirip_lab.landmarks` trained through `mir
 
 Each configuration trains `--epochs` epochs (default 2); the last epoch's time is reported (the first includes worker
 start-up and cuDNN autotuning). The Trainer synchronises CUDA at the end of each epoch, so epoch times are honest.
+Then per-sample and on-device augmentation are compared once more with their training steps interleaved (`--steps` per
+path, num_workers 0 for both, medians), which stays fair when other processes load a shared machine.
 
     .venv/bin/python bench/landmarks.py --quick                    # CPU, small images, one minute or so
     .venv/bin/python bench/landmarks.py --device cuda              # lent GPU: 1935x2400 images, 512 px input
@@ -43,6 +45,34 @@ def run(root, name, size, preset, bs, workers, store, amp, epochs, device, seed=
     return row, prep
 
 
+def interleaved(root, size, preset, bs, steps, device, seed=0):
+    "Median data-wait and step time per path (per sample in the loader vs on the device), the paths' steps interleaved, num_workers=0."
+    from torch.utils.data import DataLoader
+    runs = {}
+    for on in ('loader', 'device'):
+        with rng_guard():
+            module, tr, _, _ = build_landmark_run(root, size=size, annotation='senior', val_fraction=0.2, preset=preset, augment=True,
+                                                  seed=seed, augment_on=on)
+        module.to(device).train()
+        dl = DataLoader(tr, batch_size=bs, shuffle=True, drop_last=True, generator=torch.Generator().manual_seed(seed),
+                        pin_memory=device.startswith('cuda'))
+        runs[on] = dict(m=module, opt=torch.optim.AdamW(module.parameters(), 1e-3), dl=dl, it=iter(dl))
+    rows = []
+    for i in range(steps + 2):                                    # 2 warm-up steps per path, not counted
+        for on in (('loader', 'device') if i % 2 == 0 else ('device', 'loader')):
+            r = runs[on]; t0 = time.perf_counter()
+            try: b = next(r['it'])
+            except StopIteration: r['it'] = iter(r['dl']); b = next(r['it'])
+            b = [t.to(device, non_blocking=True) for t in b]
+            t1 = time.perf_counter()
+            m = r['m']; m.loss(b, m(b)).backward(); r['opt'].step(); r['opt'].zero_grad(set_to_none=True)
+            if device.startswith('cuda'): torch.cuda.synchronize()
+            if i >= 2: rows.append(dict(path=on, data_s=t1 - t0, step_s=time.perf_counter() - t0))
+    import pandas as pd
+    df = pd.DataFrame(rows).groupby('path').median()
+    return pd.DataFrame(dict(images_per_s=bs / df.step_s, data_wait_share=df.data_s / df.step_s, step_ms=df.step_s * 1e3, data_ms=df.data_s * 1e3))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -54,6 +84,7 @@ def main():
     p.add_argument('--device-workers', type=int, default=0,
                    help='loader workers of the on-device run: its loader only indexes stored uint8 images, so none are needed')
     p.add_argument('--epochs', type=int, default=2)
+    p.add_argument('--steps', type=int, default=20, help='interleaved per-sample vs on-device comparison: counted steps per path')
     p.add_argument('--preset', default=None, help="net preset: 'gpu' (default on cuda) or 'tiny'")
     p.add_argument('--quick', action='store_true', help='CPU-sized: 388x480 images, 96 px input, tiny net, 16 images, 2 workers')
     a = p.parse_args()
@@ -70,10 +101,14 @@ def main():
         naive, _ = run(root, 'naive', a.size, preset, 1, 0, False, 'no', a.epochs, a.device)
         tuned, prep = run(root, 'tuned', a.size, preset, a.batch_size, a.num_workers, True, amp, a.epochs, a.device)
         ondev, _ = run(root, 'device', a.size, preset, a.batch_size, a.device_workers, True, amp, a.epochs, a.device, augment_on='device')
+        il = interleaved(root, a.size, preset, a.batch_size, a.steps, a.device)
     print(f"epoch time naive / tuned = {naive['epoch_time_s'] / tuned['epoch_time_s']:.2f}x "
           f"(tuned pays {prep:.1f} s once to decode and resize the images)")
     print(f"images/s on-device / per-sample augmentation (both tuned) = {ondev['samples_per_s'] / tuned['samples_per_s']:.2f}x; "
           f"data-wait {tuned['data_wait_frac']:.0%} -> {ondev['data_wait_frac']:.0%}; load {os.getloadavg()[0]:.2f}")
+    print(f"\ninterleaved training steps (batch {a.batch_size}, num_workers 0, {a.steps} steps per path, medians):\n{il.round(3).to_string()}")
+    print(f"images/s on-device / per-sample augmentation, interleaved = {il.images_per_s['device'] / il.images_per_s['loader']:.2f}x; "
+          f"data-wait share {il.data_wait_share['loader']:.1%} -> {il.data_wait_share['device']:.1%}; load {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == '__main__':
