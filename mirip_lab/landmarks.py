@@ -175,10 +175,6 @@ def landmark_net(n_landmarks:int=19, preset:str='gpu', **kw) -> nn.Module:
     if preset not in NET_PRESETS: raise ValueError(f"preset must be one of {', '.join(NET_PRESETS)}, got {preset!r}")
     return SpatialConfigurationNet(spatial_dims=2, in_channels=1, out_channels=n_landmarks, **{**NET_PRESETS[preset], **kw})
 
-for _k in NET_PRESETS:
-    MODELS.register(f'scn-{_k}', lambda _k=_k, **kw: landmark_net(preset=_k, **kw), help=f"landmarker SpatialConfigurationNet, the landmarks task's {_k!r} preset (19 heatmaps)")
-
-
 # %% ../nbs/07_landmarks.ipynb #5b0c1e7a
 class HeatmapModule(TrainModule):
     "Heatmap regression for `(img, landmarks)` batches: Gaussian targets made on the device, spatial-softmax NLL loss, MRE metric."
@@ -227,6 +223,18 @@ def decode(self:HeatmapModule, output) -> torch.Tensor:
 def metrics(self:HeatmapModule, batch, output):
     h, lm = self._split(batch, output)
     return {'mre_px': radial_errors(self.decode(h), lm).mean(-1).sum()}
+
+# %% ../nbs/07_landmarks.ipynb #c0d2e8f5
+def _scn_preset(preset:str):
+    def factory(size:int=512):
+        "(HeatmapModule, make_batch, step) at input side `size`: the landmarks task's model for the batch-size finder."
+        def make_batch(bs): return torch.rand(bs, 1, size, size), torch.rand(bs, 19, 2) * (size - 8) + 4
+        def step(model, batch): return model.loss(batch, model(batch))
+        return HeatmapModule(landmark_net(19, preset), size), make_batch, step
+    return factory
+
+for _k in NET_PRESETS:
+    MODELS.register(f'scn-{_k}', _scn_preset(_k), help=f"landmarker SpatialConfigurationNet, the landmarks task's {_k!r} preset (19 heatmaps)")
 
 # %% ../nbs/07_landmarks.ipynb #b500861b
 @torch.no_grad()
