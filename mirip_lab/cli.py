@@ -185,7 +185,8 @@ def train_cli(config:str=None,        # YAML file of TrainingConfig keys (exampl
     try: df = trainer.fit(train_ds, val_ds, resume=resume)
     finally:
         if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
-    if trainer.is_main: print(f"done: {len(df)} epochs, best {cfg.monitor} {trainer.best:.4g} at epoch {trainer.best_epoch}; checkpoints, metrics.csv and training_curves.png in {cfg.checkpoint_dir}/", flush=True)
+    best = 'none (no finite value)' if trainer.best is None else f"{trainer.best:.4g} at epoch {trainer.best_epoch}"
+    if trainer.is_main: print(f"done: {len(df)} epochs, best {trainer.config.monitor} {best}; checkpoints, metrics.csv and training_curves.png in {cfg.checkpoint_dir}/", flush=True)
     return df
 
 # %% ../nbs/99_cli.ipynb #67f2a6a1
