@@ -11,6 +11,7 @@ from fastcore.basics import patch
 import numpy as np
 import pandas as pd
 import torch
+from .utils import process_alive, remove_stale_temps
 
 # %% auto #0
 __all__ = ['EVENTS', 'CSV_COLUMNS', 'LOCK', 'Callback', 'EpochFunc', 'history_frame', 'metrics_frame', 'CSVLogger', 'ProgressBar',
@@ -142,13 +143,6 @@ class SaveCheckpoints(Callback):
 # %% ../nbs/04b_callbacks.ipynb #07100793
 LOCK = '.mirip_lab.lock'
 
-def _alive(pid:int) -> bool:
-    "Is process `pid` running (on this machine)?"
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
-
 def run_files(folder) -> list[Path]:
     "The files in `folder` that belong to a training run: checkpoints and metrics.csv."
     f = Path(folder)
@@ -161,7 +155,7 @@ class RunFolder(Callback):
     def before_fit(self):
         t = self.trainer
         self.take_lock(t.out/LOCK)
-        for p in t.out.glob('.*.pt.*.tmp'): p.unlink(missing_ok=True); print(f"removed {p}: a temporary file left by a killed run", flush=True)
+        for p in remove_stale_temps(t.out, '.*.pt.*.tmp'): print(f"removed {p}: a temporary file left by a killed run", flush=True)
         old = run_files(t.out)
         if t.epoch or getattr(t, 'resume_auto', False) or not any(p.suffix == '.pt' for p in old): return   # no checkpoint: nothing to lose
         if not t.config.overwrite:
@@ -181,7 +175,7 @@ def take_lock(self:RunFolder, path:Path):
         except FileExistsError:
             try: pid = int(path.read_text().split()[0])
             except (OSError, ValueError, IndexError): pid = None
-            if pid and pid != os.getpid() and _alive(pid):
+            if pid and pid != os.getpid() and process_alive(pid):
                 raise RuntimeError(f"{path.parent} is in use by another training run, process {pid} (lock file {path}): wait for it to end, stop it (kill {pid}), or train into another checkpoint_dir") from None
             if pid != os.getpid(): print(f"taking over {path}: process {pid}, which held it, is no longer running", flush=True)
             path.unlink(missing_ok=True); continue

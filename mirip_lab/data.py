@@ -15,18 +15,18 @@ from torch.utils.data import Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 from . import sample
-from .utils import usable_cores
+from .utils import usable_cores, remove_stale_temps
 
 # %% auto #0
 __all__ = ['TIERS', 'REQUIRED_COLUMNS', 'VALIDATED_FILE', 'FIX_ROWS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'QUALITY_AUGMENT',
            'BAD_IMAGES', 'CACHE_VERSION', 'DATASETS', 'RAR_TOOLS', 'RAR_INSTALL', 'PROBE_RAR', 'RATIO_FROM',
            'MARKER_FILE', 'ISBI_SPLITS', 'ISBI_SIZE', 'ISBI_N_LANDMARKS', 'ISBI_LIKE_MARKER', 'ISBI_TEMPLATE',
-           'tier_rank', 'remove_stale_temps', 'write_error', 'read_table', 'image_problem', 'image_problems',
-           'load_metadata', 'to_rgb', 'decode_image', 'RandomRot90', 'make_transforms', 'takes_pil', 'load_pil',
-           'SlowPathNote', 'note_once', 'CachedImages', 'ImageDataset', 'PairwiseDataset', 'DecodedImageCache',
-           'ResumableHTTP', 'download', 'rar_backend', 'require_rar_backend', 'UnsafeArchiveError', 'archive_kind',
-           'extract', 'download_cli', 'extract_cli', 'make_isbi_like', 'read_isbi_points', 'check_isbi', 'isbi_splits',
-           'get_isbi2015', 'DataSplitter']
+           'tier_rank', 'write_error', 'read_table', 'image_problem', 'image_problems', 'load_metadata', 'to_rgb',
+           'decode_image', 'RandomRot90', 'make_transforms', 'takes_pil', 'load_pil', 'SlowPathNote', 'note_once',
+           'CachedImages', 'ImageDataset', 'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP', 'download',
+           'rar_backend', 'require_rar_backend', 'UnsafeArchiveError', 'archive_kind', 'extract', 'download_cli',
+           'extract_cli', 'make_isbi_like', 'read_isbi_points', 'check_isbi', 'isbi_splits', 'get_isbi2015',
+           'DataSplitter']
 
 # %% ../nbs/01_data.ipynb #142b3534
 TIERS = sample.TIERS  # ('S','A','B','C'), best to worst; the one definition lives in mirip_lab.sample
@@ -35,26 +35,6 @@ def tier_rank(t:str) -> int:
     "Rank of tier `t` in `TIERS` (S=0 ... C=3): lower is better."
     try: return TIERS.index(t)
     except ValueError: raise ValueError(f"unknown tier {t!r}: tiers are {', '.join(TIERS)} (best to worst)") from None
-
-# %% ../nbs/01_data.ipynb #c0ffee01
-def _alive(pid:int) -> bool:
-    "Does process `pid` run on this machine? (Windows: assumed so, never deleting.)"
-    if os.name == 'nt': return True
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: pass
-    return True
-
-def remove_stale_temps(folder, pattern:str) -> list[Path]:
-    "Delete what killed runs left in `folder`: files or folders matching glob `pattern` whose name's last number is the id of a process that no longer runs."
-    gone = []
-    for p in sorted(Path(folder).glob(pattern)):
-        pid = re.findall(r'\d+', p.name)[-1:]
-        if not pid or _alive(int(pid[0])): continue
-        if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
-        else: p.unlink(missing_ok=True)
-        gone.append(p)
-    return gone
 
 # %% ../nbs/01_data.ipynb #c0ffee03
 _open_out = open  # every file this module writes is opened through this name, so a test can hand in a full or read-only disk

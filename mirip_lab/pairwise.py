@@ -246,7 +246,8 @@ def compute_loss(self:PairwiseRankingModel, score1, score2, labels) -> torch.Ten
 
 # %% ../nbs/05_pairwise.ipynb #ceb7e2a3
 from .data import TIERS, tier_rank, decode_image, make_transforms, QUALITY_AUGMENT, ImageDataset, PairwiseDataset, load_metadata, DataSplitter
-from .data import image_problem, CachedImages, remove_stale_temps
+from .data import image_problem, CachedImages
+from .utils import remove_stale_temps
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif')
 

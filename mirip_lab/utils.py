@@ -4,14 +4,14 @@
 
 # %% ../nbs/00c_utils.ipynb #aa93bd9f
 from __future__ import annotations
-import os, math
+import os, re, math, shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 # %% auto #0
-__all__ = ['OOM_MESSAGES', 'usable_cores', 'default_device', 'to_device', 'pick_device', 'is_oom', 'load_yaml', 'metric_mode',
-           'md_table', 'DemoContext']
+__all__ = ['OOM_MESSAGES', 'usable_cores', 'default_device', 'to_device', 'pick_device', 'is_oom', 'process_alive',
+           'remove_stale_temps', 'load_yaml', 'metric_mode', 'md_table', 'DemoContext']
 
 # %% ../nbs/00c_utils.ipynb #7d27f0a4
 def usable_cores() -> int:
@@ -56,6 +56,26 @@ def is_oom(e:BaseException) -> bool:
     import torch
     if isinstance(e, torch.OutOfMemoryError): return True
     return isinstance(e, RuntimeError) and any(s in str(e) for s in OOM_MESSAGES)
+
+# %% ../nbs/00c_utils.ipynb #c0ffee01
+def process_alive(pid:int) -> bool:
+    "Does process `pid` run on this machine? (Windows: assumed so, since `os.kill` there would end the process.)"
+    if os.name == 'nt': return True
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass
+    return True
+
+def remove_stale_temps(folder, pattern:str) -> list[Path]:
+    "Delete what killed runs left in `folder`: files or folders matching glob `pattern` whose name's last number is the id of a process that no longer runs."
+    gone = []
+    for p in sorted(Path(folder).glob(pattern)):
+        pid = re.findall(r'\d+', p.name)[-1:]
+        if not pid or process_alive(int(pid[0])): continue
+        if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
+        else: p.unlink(missing_ok=True)
+        gone.append(p)
+    return gone
 
 # %% ../nbs/00c_utils.ipynb #86f45a51
 def _yaml_error(path, e) -> ValueError:
