@@ -7,13 +7,16 @@ from __future__ import annotations
 import hashlib, json, os, re, time
 from dataclasses import replace
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
+from unittest import mock
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import Dataset, DataLoader
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .utils import md_table, default_device, DemoContext
 
@@ -66,15 +69,18 @@ def _hub_reachable(timeout:float=3.) -> bool:
     except OSError: return False
 
 # %% ../nbs/05_pairwise.ipynb #a847051f
-def random_backbone(name:str, seed:int=0) -> nn.Module:
-    "A randomly initialised DINOv2 of a named size (`dinov2-tiny` or one of `DINOV2_SIZES`), same seed same weights."
+def _random_dinov2(seed:int, **config) -> nn.Module:
+    "A `Dinov2Model` of `config` (Dinov2Config arguments) with random weights drawn from `seed`, the global random state untouched."
     from transformers import Dinov2Config, Dinov2Model
-    if name in TINY_BACKBONES: kw = TINY_BACKBONES[name]
-    elif name in DINOV2_SIZES: kw = dict(DINOV2_SIZES[name], patch_size=14, image_size=518)
-    else: raise ValueError(f"No random architecture named {name!r}: use one of {[*TINY_BACKBONES, *DINOV2_SIZES]}.")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return Dinov2Model(Dinov2Config(**kw))
+        return Dinov2Model(Dinov2Config(**config))
+
+def random_backbone(name:str, seed:int=0) -> nn.Module:
+    "A randomly initialised DINOv2 of a named size (`dinov2-tiny` or one of `DINOV2_SIZES`), same seed same weights."
+    if name in TINY_BACKBONES: return _random_dinov2(seed, **TINY_BACKBONES[name])
+    if name in DINOV2_SIZES: return _random_dinov2(seed, **DINOV2_SIZES[name], patch_size=14, image_size=518)
+    raise ValueError(f"No random architecture named {name!r}: use one of {[*TINY_BACKBONES, *DINOV2_SIZES]}.")
 
 @contextmanager
 def _no_hf_bars():
@@ -109,16 +115,9 @@ def _load_pretrained(name:str) -> nn.Module:
         raise _not_found(name, why) from e
 
 # %% ../nbs/05_pairwise.ipynb #12ca6c50
-@contextmanager
 def env_vars(**kw):
-    "Set environment variables inside a `with` block and restore the previous values after it."
-    old = {k: os.environ.get(k) for k in kw}
-    os.environ.update({k: str(v) for k, v in kw.items()})
-    try: yield
-    finally:
-        for k, v in old.items():
-            if v is None: os.environ.pop(k, None)
-            else: os.environ[k] = v
+    "Set environment variables inside a `with` block and restore the previous environment after it (`unittest.mock.patch.dict`)."
+    return mock.patch.dict(os.environ, {k: str(v) for k, v in kw.items()})
 
 # %% ../nbs/05_pairwise.ipynb #c86562ea
 STANDIN_CONFIG = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2, patch_size=14, image_size=224)
@@ -127,12 +126,9 @@ def write_hub_standin(hf_home,                              # the HF_HOME to wri
                       name:str='facebook/dinov2-large',     # the Hub name the stand-in answers to
                       seed:int=0, revision:str='0'*40) -> Path:
     "Write a tiny random DINOv2 into a Hugging Face cache under `name` (refs/main + snapshots/<revision>/): a stand-in for tests."
-    from transformers import Dinov2Config, Dinov2Model
     repo = Path(hf_home)/'hub'/f"models--{name.replace('/', '--')}"
     snap = repo/'snapshots'/revision
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed); m = Dinov2Model(Dinov2Config(**STANDIN_CONFIG))
-    with _no_hf_bars(): m.save_pretrained(snap)
+    with _no_hf_bars(): _random_dinov2(seed, **STANDIN_CONFIG).save_pretrained(snap)
     (repo/'refs').mkdir(parents=True, exist_ok=True); (repo/'refs'/'main').write_text(revision)
     return snap
 
@@ -214,8 +210,6 @@ class PairwiseRankingModel(nn.Module):
         return self
 
 # %% ../nbs/05_pairwise.ipynb #42f454e0
-from fastcore.basics import patch
-
 @patch
 def features(self:PairwiseRankingModel, images:torch.Tensor) -> torch.Tensor:
     "Pooled backbone features (B, feature_dim) of normalised images (B, 3, H, W)."
@@ -245,8 +239,9 @@ def compute_loss(self:PairwiseRankingModel, score1, score2, labels) -> torch.Ten
     return pairwise_loss(score1, score2, labels, self.loss_kind, self.margin)
 
 # %% ../nbs/05_pairwise.ipynb #ceb7e2a3
-from .data import TIERS, tier_rank, decode_image, make_transforms, QUALITY_AUGMENT, ImageDataset, PairwiseDataset, load_metadata, DataSplitter
-from .data import image_problem, CachedImages
+from .data import TIERS, tier_rank, make_transforms, QUALITY_AUGMENT, PairwiseDataset, load_metadata, DataSplitter
+from .data import image_problem, CachedImages, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
+from .augment import BatchAugment, ResizeUint8
 from .utils import remove_stale_temps
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif')
@@ -273,38 +268,38 @@ class DatasetImages(Dataset):
     def __getitem__(self, k): return self.ds._tfm(self.ds._load_image(self.ds.paths[self.idx[k]]))
 
 # %% ../nbs/05_pairwise.ipynb #e5536c1a
-@torch.no_grad()
+@contextmanager
+def _eval_mode(model:nn.Module):
+    "`model` in eval mode and without autograd inside the block; its training mode restored after."
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad(): yield model
+    finally: model.train(was)
+
 def score_dataset(model, ds, batch_size:int=64, device=None, progress:bool=False, **loader_kw) -> torch.Tensor:
     "Scores (N,) of every image of `ds` (item: image, or a tuple whose first element is the image), one forward per batch."
     device = device or next(model.parameters()).device
-    was = model.training; model.eval()
-    try:
-        out = []
-        for b in tqdm(DataLoader(ds, batch_size=batch_size, shuffle=False, **loader_kw), disable=not progress, desc='scoring'):
-            xb = b[0] if isinstance(b, (list, tuple)) else b
-            out.append(model.score(xb.to(device)).float().cpu())
-        return torch.cat(out) if out else torch.zeros(0)
-    finally: model.train(was)
+    dl = DataLoader(ds, batch_size=batch_size, shuffle=False, **loader_kw)
+    with _eval_mode(model):
+        out = [model.score((b[0] if isinstance(b, (list, tuple)) else b).to(device)).float().cpu()
+               for b in tqdm(dl, disable=not progress, desc='scoring')]
+    return torch.cat(out) if out else torch.zeros(0)
 
 # %% ../nbs/05_pairwise.ipynb #a45bb5b8
 def naive_pair_scores(model, loader, device=None):
     "Scores `(s1, s2, labels)` of every pair of `loader`, both images of each pair through the model (the seed's loop)."
     device = device or next(model.parameters()).device
-    was = model.training; model.eval(); s1, s2, ys = [], [], []
-    try:
-        with torch.no_grad():
-            for x1, x2, y in loader:
-                a, b = model(x1.to(device), x2.to(device)); s1.append(a.float().cpu()); s2.append(b.float().cpu()); ys.append(y.float())
-    finally: model.train(was)
-    return torch.cat(s1), torch.cat(s2), torch.cat(ys)
+    with _eval_mode(model):
+        s1, s2, ys = zip(*[(*model(x1.to(device), x2.to(device)), y) for x1, x2, y in loader])
+    return tuple(torch.cat(t).float().cpu() for t in (s1, s2, ys))
 
 def pair_scores(model, ds, batch_size:int=64, device=None, progress:bool=False, **loader_kw):
     "Scores `(s1, s2, labels, image_scores)` of the pairs of a PairwiseDataset, scoring each distinct image once."
     used = np.unique(ds.pair_array)
-    imgs = DatasetImages(ds, used)
     full = torch.full((len(ds.paths),), float('nan'))
-    full[torch.as_tensor(used)] = score_dataset(model, imgs, batch_size, device, progress, **loader_kw)
-    i, j = torch.as_tensor(ds.pair_array[:, 0]), torch.as_tensor(ds.pair_array[:, 1])
+    full[used] = score_dataset(model, DatasetImages(ds, used), batch_size, device, progress, **loader_kw)
+    i, j = ds.pair_array.T
     r = torch.as_tensor(ds.ranks)
     return full[i], full[j], torch.where(r[i] < r[j], 1., -1.), full
 
@@ -312,25 +307,18 @@ def pair_scores(model, ds, batch_size:int=64, device=None, progress:bool=False, 
 def tier_pair_table(s1, s2, r1, r2) -> pd.DataFrame:
     "Accuracy per unordered tier pair (better tier first) of pairs with scores `s1`, `s2` and tier ranks `r1`, `r2`."
     s1, s2, r1, r2 = (np.asarray(t, dtype=float) for t in (s1, s2, r1, r2))
-    hi, lo = np.minimum(r1, r2).astype(int), np.maximum(r1, r2).astype(int)
-    ok = (s1 - s2) * np.where(r1 < r2, 1, -1) > 0
-    rows = []
-    for a in range(len(TIERS)):
-        for b in range(a + 1, len(TIERS)):
-            m = (hi == a) & (lo == b)
-            if m.any(): rows.append(dict(pair=f'{TIERS[a]}–{TIERS[b]}', pairs=int(m.sum()), correct=int(ok[m].sum()), accuracy=float(ok[m].mean())))
-    return pd.DataFrame(rows, columns=['pair', 'pairs', 'correct', 'accuracy'])
+    pairs = pd.DataFrame(dict(hi=np.minimum(r1, r2).astype(int), lo=np.maximum(r1, r2).astype(int), ok=(s1 - s2) * np.where(r1 < r2, 1, -1) > 0))
+    t = pairs.groupby(['hi', 'lo']).ok.agg(pairs='size', correct='sum', accuracy='mean').reset_index()
+    t.insert(0, 'pair', [f'{TIERS[a]}–{TIERS[b]}' for a, b in zip(t.hi, t.lo)])
+    return t[['pair', 'pairs', 'correct', 'accuracy']]
 
 def tier_win_matrix(scores, ranks) -> pd.DataFrame:
     "Fraction of image pairs (row tier, column tier), different images, where the row's image scores higher."
     s, r = np.asarray(scores, dtype=float), np.asarray(ranks, dtype=int)
-    win, off = (s[:, None] > s[None, :]).astype(float), ~np.eye(len(s), dtype=bool)
-    m = np.full((len(TIERS), len(TIERS)), np.nan)
-    for a in range(len(TIERS)):
-        for b in range(len(TIERS)):
-            sel = (r[:, None] == a) & (r[None, :] == b) & off
-            if sel.any(): m[a, b] = win[sel].mean()
-    return pd.DataFrame(m, index=list(TIERS), columns=list(TIERS))
+    i, j = np.nonzero(~np.eye(len(s), dtype=bool))   # every ordered pair of different images
+    m = pd.crosstab(r[i], r[j], values=s[i] > s[j], aggfunc='mean').reindex(index=range(len(TIERS)), columns=range(len(TIERS)))
+    m.index, m.columns = list(TIERS), list(TIERS)
+    return m
 
 # %% ../nbs/05_pairwise.ipynb #c92efe0c
 class Evaluator:
@@ -340,27 +328,20 @@ class Evaluator:
         self.model, self.batch_size, self.progress, self.loader_kw = model.to(self.device), batch_size, progress, loader_kw
 
     def _scores(self, loader, naive=False):
+        "Scores `(s1, s2, labels)` of the pairs of `loader` (a DataLoader or a dataset); for a PairwiseDataset in its pair order."
         ds = getattr(loader, 'dataset', loader)
-        if not isinstance(ds, PairwiseDataset):
-            if not isinstance(loader, DataLoader): loader = DataLoader(loader, batch_size=self.batch_size or 32)
-            return (*naive_pair_scores(self.model, loader, self.device), None)
-        if naive:  # in pair order (the loader may shuffle), so that pair k's scores belong to ds.pair_array[k]
-            s1, s2, y = naive_pair_scores(self.model, DataLoader(ds, batch_size=self.batch_size or getattr(loader, 'batch_size', 32) or 32), self.device)
-            full = torch.full((len(ds.paths),), float('nan'))
-            full[torch.as_tensor(ds.pair_array[:, 0])], full[torch.as_tensor(ds.pair_array[:, 1])] = s1, s2
-            return s1, s2, y, full
         bs = self.batch_size or getattr(loader, 'batch_size', None) or 64
-        kw = dict(self.loader_kw) or ({k: getattr(loader, k) for k in ('num_workers', 'pin_memory')} if isinstance(loader, DataLoader) else {})
-        return pair_scores(self.model, ds, bs, self.device, self.progress, **kw)
+        if isinstance(ds, PairwiseDataset) and not naive:
+            kw = dict(self.loader_kw) or ({k: getattr(loader, k) for k in ('num_workers', 'pin_memory')} if isinstance(loader, DataLoader) else {})
+            return pair_scores(self.model, ds, bs, self.device, self.progress, **kw)[:3]
+        in_order = isinstance(ds, PairwiseDataset) or not isinstance(loader, DataLoader)  # a shuffling loader's pairs would not match ds.pair_array
+        return naive_pair_scores(self.model, DataLoader(ds, batch_size=bs) if in_order else loader, self.device)
 
     def evaluate(self, loader, naive:bool=False) -> float:
         "Fraction of pairs ranked right."
-        s1, s2, y, _ = self._scores(loader, naive)
-        return pairwise_correct(s1, s2, y).float().mean().item()
+        return pairwise_correct(*self._scores(loader, naive)).float().mean().item()
 
 # %% ../nbs/05_pairwise.ipynb #4445c230
-from fastcore.basics import patch
-
 def plot_tier_results(scores, ranks, win:pd.DataFrame, path, title:str='') -> Path:
     "PNG: score distribution per tier (box + points) and the tier win matrix."
     from matplotlib.figure import Figure
@@ -373,10 +354,8 @@ def plot_tier_results(scores, ranks, win:pd.DataFrame, path, title:str='') -> Pa
     ax1.set_xticks(range(len(TIERS)), TIERS); ax1.set_xlabel('tier (best → worst)'); ax1.set_ylabel('model score')
     ax1.set_title('Score per tier')
     im = ax2.imshow(win.values, vmin=0, vmax=1, cmap='RdYlGn')
-    for a in range(len(TIERS)):
-        for b in range(len(TIERS)):
-            v = win.values[a, b]
-            if not np.isnan(v): ax2.text(b, a, f'{v:.2f}', ha='center', va='center', fontsize=9)
+    for (a, b), v in np.ndenumerate(win.values):
+        if not np.isnan(v): ax2.text(b, a, f'{v:.2f}', ha='center', va='center', fontsize=9)
     ax2.set_xticks(range(len(TIERS)), TIERS); ax2.set_yticks(range(len(TIERS)), TIERS)
     ax2.set_xlabel("column tier's image"); ax2.set_ylabel("row tier's image")
     ax2.set_title('P(row scores higher than column)'); fig.colorbar(im, ax=ax2)
@@ -384,32 +363,39 @@ def plot_tier_results(scores, ranks, win:pd.DataFrame, path, title:str='') -> Pa
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=100)
     return path
 
+def _tier_stats(ds:PairwiseDataset, s1, s2) -> dict:
+    "Per-tier-pair table, Kendall τ and Spearman ρ of image scores vs tiers (tiers as −rank), tier win matrix and image scores of `ds`'s pairs."
+    from scipy.stats import kendalltau, spearmanr
+    pa = ds.pair_array
+    full = torch.full((len(ds.paths),), float('nan'))
+    full[pa[:, 0]], full[pa[:, 1]] = s1, s2
+    used = np.unique(pa)
+    sc, rk = full[used].numpy(), ds.ranks[used]
+    return dict(per_tier_pair=tier_pair_table(s1, s2, ds.ranks[pa[:, 0]], ds.ranks[pa[:, 1]]),
+                kendall_tau=float(kendalltau(sc, -rk).statistic), spearman=float(spearmanr(sc, -rk).statistic),
+                win_matrix=tier_win_matrix(sc, rk),
+                scores=pd.DataFrame(dict(path=[str(ds.paths[i]) for i in used], tier=[TIERS[k] for k in rk], score=sc)))
+
 @patch
 def evaluate_detailed(self:Evaluator, loader, out_dir=None, naive:bool=False) -> dict:
-    "Accuracy, per-tier-pair table, Kendall τ and Spearman ρ of scores vs tiers, and (with `out_dir`) a PNG."
-    from scipy.stats import kendalltau, spearmanr
+    "Accuracy, per-tier-pair table, Kendall τ and Spearman ρ of scores vs tiers, and (with `out_dir`) their CSVs and a PNG."
     ds = getattr(loader, 'dataset', loader)
-    s1, s2, y, full = self._scores(loader, naive)
+    s1, s2, y = self._scores(loader, naive)
     ok = pairwise_correct(s1, s2, y)
     res = dict(total_pairs=len(ok), correct_predictions=int(ok.sum()), accuracy=ok.float().mean().item() if len(ok) else float('nan'))
     if not isinstance(ds, PairwiseDataset): return res
-    pa = ds.pair_array
-    res['per_tier_pair'] = tier_pair_table(s1, s2, ds.ranks[pa[:, 0]], ds.ranks[pa[:, 1]])
-    used = np.unique(pa); sc, rk = full[used].numpy(), ds.ranks[used]
-    res['kendall_tau'], res['spearman'] = float(kendalltau(sc, -rk).statistic), float(spearmanr(sc, -rk).statistic)
-    res['win_matrix'] = tier_win_matrix(sc, rk)
-    res['scores'] = pd.DataFrame(dict(path=[str(ds.paths[i]) for i in used], tier=[TIERS[k] for k in rk], score=sc))
-    if out_dir is not None:
-        out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-        res['scores'].to_csv(out/'scores.csv', index=False); res['per_tier_pair'].to_csv(out/'per_tier_pair.csv', index=False)
-        res['plot'] = plot_tier_results(sc, rk, res['win_matrix'], out/'tiers.png',
-                                        f"pairwise accuracy {res['accuracy']:.1%} on {len(ok)} pairs, Kendall τ {res['kendall_tau']:.2f}")
+    res.update(_tier_stats(ds, s1, s2))
+    if out_dir is None: return res
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    res['scores'].to_csv(out/'scores.csv', index=False); res['per_tier_pair'].to_csv(out/'per_tier_pair.csv', index=False)
+    res['plot'] = plot_tier_results(res['scores'].score, res['scores'].tier.map(tier_rank), res['win_matrix'], out/'tiers.png',
+                                    f"pairwise accuracy {res['accuracy']:.1%} on {len(ok)} pairs, Kendall τ {res['kendall_tau']:.2f}")
     return res
 
 # %% ../nbs/05_pairwise.ipynb #48dc4e7c
 def _scores_of(model, paths, transform, batch_size, device) -> dict:
-    uniq = list(dict.fromkeys(str(p) for p in paths))
-    check_images(uniq)
+    "{path: score} of the distinct images among `paths` (checked first), each scored once."
+    uniq = [str(p) for p in check_images(dict.fromkeys(str(p) for p in paths))]
     device = device or next(model.parameters()).device
     return dict(zip(uniq, score_dataset(model.to(device), ImagePaths(uniq, transform), batch_size, device).tolist()))
 
@@ -434,10 +420,9 @@ def batch_compare(model, image_pairs, transform,
 
 def rank_images(model, paths, transform, batch_size:int=32, device=None) -> pd.DataFrame:
     "Images sorted by score, best first: columns path, score, rank (1 = best)."
-    paths = [str(p) for p in check_images(paths)]
-    device = device or next(model.parameters()).device
-    sc = score_dataset(model.to(device), ImagePaths(paths, transform), batch_size, device).numpy()
-    df = pd.DataFrame(dict(path=paths, score=sc)).sort_values('score', ascending=False, kind='stable').reset_index(drop=True)
+    paths = [str(p) for p in paths]
+    sc = _scores_of(model, paths, transform, batch_size, device)
+    df = pd.DataFrame(dict(path=paths, score=[sc[p] for p in paths])).sort_values('score', ascending=False, kind='stable', ignore_index=True)
     df['rank'] = np.arange(1, len(df) + 1)
     return df
 
@@ -464,15 +449,14 @@ class PerformanceBenchmarks:
 @patch
 def measure_inference(self:PerformanceBenchmarks) -> dict:
     "Median time of `model(img1, img2)` on a batch of pairs, per pair, and throughput."
-    x1, x2 = self._inputs(); was = self.model.training; self.model.eval(); ts = []
-    try:
-        with torch.no_grad(), self._autocast():
-            for k in range(self.n_warmup + self.n_iters):
-                self._sync(); t0 = time.perf_counter()
-                self.model(x1, x2)
-                self._sync()  # the GPU runs asynchronously: time to completion
-                if k >= self.n_warmup: ts.append(time.perf_counter() - t0)
-    finally: self.model.train(was)
+    x1, x2 = self._inputs()
+    ts = []
+    with _eval_mode(self.model), self._autocast():
+        for k in range(self.n_warmup + self.n_iters):
+            self._sync(); t0 = time.perf_counter()
+            self.model(x1, x2)
+            self._sync()  # the GPU runs asynchronously: time to completion
+            if k >= self.n_warmup: ts.append(time.perf_counter() - t0)
     t = float(np.median(ts))
     return dict(inference_time_ms=1000 * t / self.bs, batch_time_ms=1000 * t, pairs_per_s=self.bs / t, images_per_s=2 * self.bs / t)
 
@@ -500,15 +484,12 @@ def measure_memory(self:PerformanceBenchmarks) -> dict:
 def run_full_benchmark(self:PerformanceBenchmarks) -> dict:
     "Every measurement plus whether it meets the requirements (None on CPU, where they do not apply)."
     r = dict(device=str(self.device), batch_size=self.bs, image_size=self.size, **self.measure_inference(), **self.measure_memory())
-    if self.cuda:
-        r['meets_inference_requirement'] = r['inference_time_ms'] < self.max_ms
-        r['meets_memory_requirement'] = r['memory_usage_gb'] < self.max_gb
-        r['note'] = f"requirements: < {self.max_ms:g} ms/pair, < {self.max_gb:g} GB at batch {self.bs}"
-    else:
-        r['meets_inference_requirement'] = r['meets_memory_requirement'] = None
-        r['note'] = (f"measured on {self.device}: the requirements (< {self.max_ms:g} ms/pair, < {self.max_gb:g} GB at batch {self.bs}) "
-                     "are defined for a GPU and do not apply here; GPU memory is not measured on CPU")
-    return r
+    req = f"< {self.max_ms:g} ms/pair, < {self.max_gb:g} GB at batch {self.bs}"
+    if not self.cuda:
+        return dict(r, meets_inference_requirement=None, meets_memory_requirement=None,
+                    note=f"measured on {self.device}: the requirements ({req}) are defined for a GPU and do not apply here; GPU memory is not measured on CPU")
+    return dict(r, meets_inference_requirement=r['inference_time_ms'] < self.max_ms, meets_memory_requirement=r['memory_usage_gb'] < self.max_gb,
+                note=f"requirements: {req}")
 
 # %% ../nbs/05_pairwise.ipynb #c116697b
 def file_digest(path) -> str:
@@ -538,14 +519,12 @@ def features(self:FeatureCache, model, paths, batch_size:int=64, device=None, pr
         self.dir.mkdir(parents=True, exist_ok=True)
         device = device or next(model.parameters()).device
         dl = DataLoader(ImagePaths(list(todo.values()), make_transforms(self.size)), batch_size=batch_size, **loader_kw)
-        was = model.training; model.eval(); ds_iter = iter(todo)
-        try:
-            with torch.no_grad():
-                for xb in tqdm(dl, disable=not progress, desc=f'features of {len(todo)} images'):
-                    for f in model.features(xb.to(device)).float().cpu():
-                        d = next(ds_iter); tmp = self.file(d).with_suffix(f'.tmp{os.getpid()}')
-                        torch.save(f.clone(), tmp); os.replace(tmp, self.file(d))
-        finally: model.train(was)
+        ds_iter = iter(todo)
+        with _eval_mode(model):
+            for xb in tqdm(dl, disable=not progress, desc=f'features of {len(todo)} images'):
+                for f in model.features(xb.to(device)).float().cpu():
+                    d = next(ds_iter); tmp = self.file(d).with_suffix(f'.tmp{os.getpid()}')
+                    torch.save(f.clone(), tmp); os.replace(tmp, self.file(d))
     return torch.stack([torch.load(self.file(d)) for d in digests]) if digests else torch.zeros(0, model.feature_dim)
 
 # %% ../nbs/05_pairwise.ipynb #c12a5e56
@@ -561,46 +540,47 @@ class FeaturePairDataset(Dataset):
         return self.features[i], self.features[j], torch.tensor(1. if r[i] < r[j] else -1.)
 
 # %% ../nbs/05_pairwise.ipynb #04652c1b
+from .train import atomic_save
+
 def _whole(model) -> bool: return not model.freeze_backbone or model.hparams['random_init'] or model.hparams['backbone_name'] in TINY_BACKBONES
 
 def _image_keys(paths) -> list[list]:
     "[file name, size in bytes] of each image: what `evaluate` compares to spot images a model was trained on."
     return [[Path(p).name, Path(p).stat().st_size] for p in paths]
 
+def _card(model:PairwiseRankingModel, image_size:int, weights:str, splits:dict|None) -> dict:
+    "What rebuilds the model besides its weights: hyperparameters, image size, which weights are stored ('model' or 'projector'), the images of `splits`."
+    return dict(format='mirip_lab.pairwise/1', hparams=model.hparams, image_size=image_size, weights=weights,
+                images={k: _image_keys(v) for k, v in (splits or {}).items()})
+
 def save_pairwise(model:PairwiseRankingModel, path, image_size:int, splits:dict|None=None) -> Path:
     "Write the model's hyperparameters, image size, weights (projector only for a frozen pretrained backbone) and `splits` {'train': paths, 'val': paths}."
-    from mirip_lab.train import atomic_save
     w = model if _whole(model) else model.projector
-    return atomic_save(dict(format='mirip_lab.pairwise/1', hparams=model.hparams, image_size=image_size,
-                            weights='model' if w is model else 'projector', state_dict=w.state_dict(),
-                            images={k: _image_keys(v) for k, v in (splits or {}).items()}), path)
+    return atomic_save(dict(_card(model, image_size, 'model' if w is model else 'projector', splits), state_dict=w.state_dict()), path)
 
 MODEL_CARD = 'pairwise_model.json'
 
 def write_model_card(model:PairwiseRankingModel, image_size:int, folder, weights:str|None=None, splits:dict|None=None) -> Path:
     "Write `pairwise_model.json` (hyperparameters, image size, `weights`: 'model' or 'projector', the images of `splits`) so Trainer checkpoints in `folder` load."
     p = Path(folder)/MODEL_CARD; p.parent.mkdir(parents=True, exist_ok=True)
-    weights = weights or ('model' if _whole(model) else 'projector')
-    p.write_text(json.dumps(dict(format='mirip_lab.pairwise/1', hparams=model.hparams, image_size=image_size, weights=weights,
-                                 images={k: _image_keys(v) for k, v in (splits or {}).items()}), indent=1))
+    p.write_text(json.dumps(_card(model, image_size, weights or ('model' if _whole(model) else 'projector'), splits), indent=1))
     return p
 
-def _guide_checkpoint(ck, image_size:int):
-    "A Trainer checkpoint of PairwiseRankingModel without a card (the guide's own training): default model, projector width from the weights."
-    sd = ck.get('model_state_dict', {}) if isinstance(ck, dict) else {}
+def _guide_checkpoint(sd:dict, image_size:int) -> dict|None:
+    "A Trainer checkpoint's weights `sd` of PairwiseRankingModel without a card (the guide's own training): default model, projector width from the weights."
     if 'projector.0.weight' not in sd: return None
     return dict(format='mirip_lab.pairwise/1', hparams=dict(projector_output_dim=sd['projector.0.weight'].shape[0]),
                 image_size=image_size, weights='model', state_dict=sd)
 
 def load_pairwise(path, device='cpu', image_size:int=224) -> tuple[PairwiseRankingModel, int]:
     "`(model, image_size)` from `save_pairwise`'s file, a Trainer checkpoint with `pairwise_model.json` beside it, or the guide's checkpoint (size `image_size`)."
-    path = Path(path)
+    path, card = Path(path), Path(path).parent/MODEL_CARD
     if not path.is_file(): raise FileNotFoundError(f"model file {path} not found: train one with `mirip-lab train --task pairwise --data FOLDER` "
                                                    "(then pass <checkpoint_dir>/best_model.pt) or `mirip-lab demo` (runs/demo/train/pairwise.pt).")
     ck = torch.load(path, map_location='cpu', weights_only=True)
-    if isinstance(ck, dict) and 'model_state_dict' in ck and (path.parent/MODEL_CARD).exists():
-        ck = dict(json.loads((path.parent/MODEL_CARD).read_text()), state_dict=ck['model_state_dict'])
-    elif isinstance(ck, dict) and 'model_state_dict' in ck: ck = _guide_checkpoint(ck, image_size) or ck
+    if isinstance(ck, dict) and 'model_state_dict' in ck:   # a Trainer checkpoint: its card beside it, or the guide's own training
+        sd = ck['model_state_dict']
+        ck = dict(json.loads(card.read_text()), state_dict=sd) if card.exists() else _guide_checkpoint(sd, image_size) or ck
     if not isinstance(ck, dict) or ck.get('format') != 'mirip_lab.pairwise/1':
         raise ValueError(f"{path} is neither a pairwise model file (save_pairwise) nor a Trainer checkpoint with {MODEL_CARD} beside it: "
                          "use the pairwise.pt or best_model.pt of a pairwise training run.")
@@ -637,12 +617,45 @@ class PairwiseFeatureModule(PairwiseModule):
     def weights(self): return self.model if self.whole else self.model.projector
 
 # %% ../nbs/05_pairwise.ipynb #0c068b5e
-def _metadata(data) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame): return data if 'path' in data else load_metadata(Path(data.attrs['csv']))
-    p = Path(data)
-    return load_metadata(p/'metadata.csv' if p.is_dir() else p)
+def _train_val(data, seed:int) -> list[pd.DataFrame]:
+    "Stratified, seeded 80/20 (train, val) split of a MIRIP folder, its CSV, or metadata with a `path` column."
+    if isinstance(data, pd.DataFrame): md = data if 'path' in data else load_metadata(Path(data.attrs['csv']))
+    else: md = load_metadata(Path(data)/'metadata.csv' if Path(data).is_dir() else data)
+    return DataSplitter(0.8, 0.2, 0.0, seed).split(md)[:2]
 
 def _paths_of(md:pd.DataFrame) -> list[Path]: return [Path(p) for p in md.path]
+
+def _feature_datasets(model, tr_md, va_md, cache_dir, size:int, config:TrainingConfig, pairs_per_image, seed:int, **loader_kw) -> list:
+    "Train and val `FeaturePairDataset`s (the model moved to `config.device`): each image's backbone features computed once into a `FeatureCache`."
+    fc, dev = FeatureCache(cache_dir, model.backbone_id, size, model.pooling), pick_device(config.device)
+    model.to(dev)
+    pds = (PairwiseDataset(tr_md, pairs_per_image=pairs_per_image, seed=seed), PairwiseDataset(va_md, seed=seed))
+    return [FeaturePairDataset(fc.features(model, p.paths, device=dev, progress=config.progress, **loader_kw), p) for p in pds]
+
+def _image_datasets(tr_md, va_md, cache_dir, size:int, augment, augment_on:str, pairs_per_image, seed:int, progress:bool) -> list:
+    "Train and val `PairwiseDataset`s of images decoded once (`DecodedImageCache`): uint8 to augment on the device, or transformed per sample."
+    def make(md, train:bool):
+        tf = ResizeUint8(size) if augment_on == 'device' else make_transforms(size, train=train and bool(augment), **_aug_kw(augment))
+        return PairwiseDataset(md, transform=tf, cache=DecodedImageCache(list(md.path), size, cache_dir, progress=progress),
+                               pairs_per_image=pairs_per_image if train else None, seed=seed)
+    return [make(tr_md, True), make(va_md, False)]
+
+def _aug_kw(augment) -> dict: return augment if isinstance(augment, dict) else {}
+
+def _batch_augment(augment, augment_on:str) -> BatchAugment|None:
+    "The `BatchAugment` that augments and normalises uint8 batches on the training device ('device'), or None ('loader': per sample)."
+    if augment_on not in ('device', 'loader'): raise ValueError(f"augment_on must be 'device' or 'loader', got {augment_on!r}")
+    if augment_on == 'loader': return None
+    return BatchAugment(**(_aug_kw(augment) if augment else dict(flip=False)), mean=IMAGENET_MEAN, std=IMAGENET_STD)
+
+def _keep_best(model, module, out:Path, config:TrainingConfig, size:int, tr_md, va_md) -> Path:
+    "Load the best epoch's weights into `model`, write its card (so `best_model.pt` loads) and `pairwise.pt`."
+    best = out/config.best_model_path
+    if best.exists(): module.weights().load_state_dict(torch.load(best, map_location='cpu', weights_only=True)['model_state_dict'])
+    model.cpu().eval()
+    splits = dict(train=_paths_of(tr_md), val=_paths_of(va_md))
+    write_model_card(model, size, out, 'projector' if module.weights() is model.projector else 'model', splits)
+    return save_pairwise(model, out/'pairwise.pt', size, splits)
 
 def train_pairwise(data,                             # MIRIP folder (images/ + metadata.csv), its CSV, or metadata with a `path` column
                    config:TrainingConfig|None=None,  # Trainer settings; default: 10 epochs, lr 1e-3, monitor val/accuracy
@@ -663,40 +676,20 @@ def train_pairwise(data,                             # MIRIP folder (images/ + m
     "Train a PairwiseRankingModel through the Trainer (cached features when the rule allows); returns model, trainer, history, mode."
     out = Path(out_dir); cache_dir = Path(cache_dir or out/'cache')
     config = config or TrainingConfig(max_epochs=10, learning_rate=1e-3, monitor='val/accuracy', seed=seed)
-    tr_md, va_md = splits if splits is not None else DataSplitter(0.8, 0.2, 0.0, seed).split(_metadata(data))[:2]
+    tr_md, va_md = splits if splits is not None else _train_val(data, seed)
     model = PairwiseRankingModel(backbone, freeze_backbone=freeze_backbone, random_init=random_init, seed=seed, **model_kw)
     lk = {k: v for k, v in (loader_kwargs or {}).items() if k in ('num_workers', 'pin_memory', 'persistent_workers', 'prefetch_factor')}
     cached = use_feature_cache and freeze_backbone and not augment
     if cached:
-        fc, dev = FeatureCache(cache_dir/'features', model.backbone_id, size, model.pooling), pick_device(config.device)
-        model.to(dev); ds = []
-        for m_, ppi in ((tr_md, pairs_per_image), (va_md, None)):
-            p = PairwiseDataset(m_, pairs_per_image=ppi, seed=seed)
-            ds.append(FeaturePairDataset(fc.features(model, p.paths, device=dev, progress=config.progress, **{k: v for k, v in lk.items() if k == 'num_workers'}), p))
+        ds = _feature_datasets(model, tr_md, va_md, cache_dir/'features', size, config, pairs_per_image, seed, num_workers=lk.get('num_workers', 0))
         module = PairwiseFeatureModule(model)
     else:
-        from mirip_lab.data import DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
-        from mirip_lab.augment import BatchAugment, ResizeUint8
-        if augment_on not in ('device', 'loader'): raise ValueError(f"augment_on must be 'device' or 'loader', got {augment_on!r}")
-        aug_kw = augment if isinstance(augment, dict) else {}
-        ds = []
-        for m_, train in ((tr_md, True), (va_md, False)):
-            c = DecodedImageCache(list(m_.path), size, cache_dir/'decoded', progress=config.progress)
-            tf = ResizeUint8(size) if augment_on == 'device' else make_transforms(size, train=train and bool(augment), **aug_kw)
-            ds.append(PairwiseDataset(m_, transform=tf, cache=c,
-                                      pairs_per_image=pairs_per_image if train else None, seed=seed))
-        module = PairwiseModule(model, BatchAugment(**(aug_kw if augment else dict(flip=False)), mean=IMAGENET_MEAN, std=IMAGENET_STD)
-                                if augment_on == 'device' else None)
+        module = PairwiseModule(model, _batch_augment(augment, augment_on))
+        ds = _image_datasets(tr_md, va_md, cache_dir/'decoded', size, augment, augment_on, pairs_per_image, seed, config.progress)
         config = replace(config, **lk)
     trainer, hist = train_model(module, ds[0], ds[1], config, out)
-    best = out/config.best_model_path
-    if best.exists(): module.weights().load_state_dict(torch.load(best, map_location='cpu', weights_only=True)['model_state_dict'])
-    model.cpu().eval()
-    splits = dict(train=_paths_of(tr_md), val=_paths_of(va_md))
-    ck = save_pairwise(model, out/'pairwise.pt', size, splits)
-    write_model_card(model, size, out, 'projector' if module.weights() is model.projector else 'model', splits)  # for best_model.pt
     return dict(model=model, trainer=trainer, history=hist, mode='cached features' if cached else 'end-to-end',
-                splits=(tr_md, va_md), checkpoint=ck, size=size)
+                splits=(tr_md, va_md), checkpoint=_keep_best(model, module, out, config, size, tr_md, va_md), size=size)
 
 # %% ../nbs/05_pairwise.ipynb #50e704a7
 PAIRWISE_TASKS = {  # task name: train_pairwise arguments
@@ -713,20 +706,17 @@ def _task_splits(name, seed, data, metadata, val_metadata, image_dir):
         return tr, load_metadata(val_metadata, image_dir=image_dir)
     if data is None: raise ValueError(f"task {name!r} needs --data: a MIRIP folder (images/ + metadata.csv), e.g. `mirip-lab sample-data data/sample`, "
                                       "or the MIRIP guide's split files: --metadata TRAIN.csv --val-metadata VAL.csv --data-dir IMAGES.")
-    return DataSplitter(0.8, 0.2, 0.0, seed).split(_metadata(data))[:2]
+    return _train_val(data, seed)
 
 def _pairwise_task(name):
     def factory(config:TrainingConfig, data=None, metadata=None, val_metadata=None, data_dir=None, image_dir=None,
                 pairs_per_image:int=16, save_frozen_backbone:bool=True):
-        kw = PAIRWISE_TASKS[name]
+        kw = dict(PAIRWISE_TASKS[name])
+        backbone, size, out = kw.pop('backbone'), kw.pop('size'), Path(config.checkpoint_dir)
         tr_md, va_md = _task_splits(name, config.seed, data, metadata, val_metadata, image_dir or data_dir)
-        model_kw = {k: v for k, v in kw.items() if k not in ('backbone', 'size')}
-        model = PairwiseRankingModel(kw['backbone'], seed=config.seed, save_frozen_backbone=save_frozen_backbone, **model_kw)
-        fc, dev = FeatureCache(Path(config.checkpoint_dir)/'cache'/'features', model.backbone_id, kw['size'], model.pooling), pick_device(config.device)
-        model.to(dev)
-        pds_ = (PairwiseDataset(tr_md, pairs_per_image=pairs_per_image, seed=config.seed), PairwiseDataset(va_md, seed=config.seed))
-        ds = [FeaturePairDataset(fc.features(model, p.paths, device=dev, progress=config.progress), p) for p in pds_]
-        write_model_card(model, kw['size'], Path(config.checkpoint_dir), weights='model', splits=dict(train=pds_[0].paths, val=pds_[1].paths))
+        model = PairwiseRankingModel(backbone, seed=config.seed, save_frozen_backbone=save_frozen_backbone, **kw)
+        ds = _feature_datasets(model, tr_md, va_md, out/'cache'/'features', size, config, pairs_per_image, config.seed)
+        write_model_card(model, size, out, weights='model', splits=dict(train=_paths_of(tr_md), val=_paths_of(va_md)))
         return PairwiseFeatureModule(model, whole=True), ds[0], ds[1]
     factory.__doc__ = (f"Pairwise ranker {PAIRWISE_TASKS[name]} on cached features: the guide's split files (--metadata, --val-metadata, --data-dir) "
                        "or a MIRIP folder's 80/20 split (--data); training draws `pairs_per_image` partners per image each epoch "
@@ -739,13 +729,16 @@ for _n, _h in (('pairwise', 'MIRIP ranker: frozen facebook/dinov2-large (from th
     TASKS.register(_n, _pairwise_task(_n), help=_h)
 
 # %% ../nbs/05_pairwise.ipynb #7a3e51c2
+def _random_pairs(size:int, bs:int):
+    "A batch of `bs` random image pairs at `size` px with random labels ±1 (memory does not depend on the values)."
+    return torch.randn(bs, 3, size, size), torch.randn(bs, 3, size, size), torch.where(torch.rand(bs) < .5, 1., -1.)
+
+def _pair_step(model, batch): return model.compute_loss(*model(batch[0], batch[1]), batch[2])
+
 def _ranker_preset(backbone:str, freeze:bool):
     "Model preset: the pairwise ranker with `backbone`'s architecture (random weights), pairs of images, its margin loss."
     def factory(size:int=224):
-        m = PairwiseRankingModel(backbone, freeze_backbone=freeze, random_init=True)
-        def make_batch(bs): return torch.randn(bs, 3, size, size), torch.randn(bs, 3, size, size), torch.where(torch.rand(bs) < .5, 1., -1.)
-        def step(model, batch): x1, x2, y = batch; return model.compute_loss(*model(x1, x2), y)
-        return m, make_batch, step
+        return PairwiseRankingModel(backbone, freeze_backbone=freeze, random_init=True), partial(_random_pairs, size), _pair_step
     return factory
 
 for _n, _b, _f, _h in (('pairwise-dinov2-large', 'facebook/dinov2-large', True, 'MIRIP ranker, frozen DINOv2-large, images through the backbone every step'),
@@ -832,54 +825,59 @@ def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metada
 # %% ../nbs/05_pairwise.ipynb #26eb6e1b
 def pairwise_batch_size_inputs(ctx:DemoContext) -> dict:
     "`model_factory`, `make_batch(bs)` (bs pairs of images at ctx.size with labels) and `step` for the batch-size stage."
-    size = ctx.size
     e2e = ctx.train_mode == 'end-to-end'  # size the model the way the training stage will train it
-    def model_factory(): return PairwiseRankingModel('dinov2-tiny', projector_output_dim=64, pooling=ctx.pooling,
-                                                     freeze_backbone=not e2e, seed=ctx.seed)
-    def make_batch(bs): return torch.randn(bs, 3, size, size), torch.randn(bs, 3, size, size), torch.where(torch.rand(bs) < 0.5, 1., -1.)
-    def step(model, batch): x1, x2, y = batch; return model.compute_loss(*model(x1, x2), y)
-    return dict(model_factory=model_factory, make_batch=make_batch, step=step)
+    model_factory = partial(PairwiseRankingModel, 'dinov2-tiny', projector_output_dim=64, pooling=ctx.pooling, freeze_backbone=not e2e, seed=ctx.seed)
+    return dict(model_factory=model_factory, make_batch=partial(_random_pairs, ctx.size), step=_pair_step)
 
 # %% ../nbs/05_pairwise.ipynb #3e95d35d
-def stage_train_eval(ctx:DemoContext) -> str:
-    "Demo stage: train the pairwise ranker on ctx.metadata (tiny DINOv2, end to end or on cached features), evaluate on a held-out split, report."
-    out, seed, size = ctx.out, ctx.seed, ctx.size
-    e2e = ctx.train_mode == 'end-to-end'
-    aug = (QUALITY_AUGMENT if ctx.augment is None else ctx.augment) if e2e else False  # make_transforms arguments, or True for a horizontal flip
-    ppi = ctx.pairs_per_image
+def _train_demo(ctx:DemoContext, e2e:bool, aug) -> dict:
+    "Split ctx's metadata 60/20/20 and train the tiny ranker with the settings the earlier stages chose: `train_pairwise`'s result plus `test`."
     md = ctx.metadata if ctx.metadata is not None and 'path' in ctx.metadata else load_metadata(Path(ctx.data)/'metadata.csv')
-    tr, va, te = DataSplitter(0.6, 0.2, 0.2, seed).split(md)
+    tr, va, te = DataSplitter(0.6, 0.2, 0.2, ctx.seed).split(md)
     cfg = TrainingConfig(max_epochs=ctx.max_epochs, learning_rate=1e-3 if e2e else 3e-3, warmup_steps=20 if e2e else 0,
                          batch_size=ctx.batch_size or 32, gradient_accumulation_steps=ctx.gradient_accumulation_steps or 1,
-                         mixed_precision=ctx.mixed_precision or 'no', monitor='val/accuracy', seed=seed,
+                         mixed_precision=ctx.mixed_precision or 'no', monitor='val/accuracy', seed=ctx.seed,
                          progress=ctx.progress, print_every=ctx.print_every,  # a bar per epoch, a line every 5
                          overwrite=True)  # the demo's own train/ folder: a second `make demo` replaces the first run's checkpoints
-    r = train_pairwise(md, cfg, out/'train', backbone='dinov2-tiny', size=size, splits=(tr, va), loader_kwargs=ctx.loader_kwargs,
-                       pairs_per_image=ppi, seed=seed, pooling=ctx.pooling,
-                       projector_output_dim=64, loss=ctx.loss,
+    r = train_pairwise(md, cfg, ctx.out/'train', backbone='dinov2-tiny', size=ctx.size, splits=(tr, va), loader_kwargs=ctx.loader_kwargs,
+                       pairs_per_image=ctx.pairs_per_image, seed=ctx.seed, pooling=ctx.pooling, projector_output_dim=64, loss=ctx.loss,
                        use_feature_cache=not e2e, freeze_backbone=not e2e, augment=aug, augment_on=ctx.augment_on)
-    m, tf = r['model'], make_transforms(size)
-    ev = Evaluator(m, default_device(), batch_size=64)
-    pds_ = {name: PairwiseDataset(d, transform=tf) for name, d in (('train', tr), ('val', va), ('test', te))}
-    acc = {name: ev.evaluate(pds_[name]) for name in ('train', 'val')}
-    res = ev.evaluate_detailed(pds_['test'], out_dir=out/'eval')
-    ctx.pairwise = (dict(train_accuracy=acc['train'], val_accuracy=acc['val'], test_accuracy=res['accuracy'],
-                             kendall_tau=res['kendall_tau'], spearman=res['spearman'], checkpoint=str(r['checkpoint']), mode=r['mode']))
-    h = r['history']; best = int(h['val/accuracy'].idxmax())
-    summary = pd.DataFrame([dict(split=k, images=len(pds_[k].paths), pairs=len(pds_[k]), accuracy=v) for k, v in
-                            (('train', acc['train']), ('val', acc['val']), ('test', res['accuracy']))])
+    return dict(r, test=te, config=cfg)
+
+def _evaluate_demo(ctx:DemoContext, r:dict) -> tuple[dict, dict, dict]:
+    "Pairwise accuracy of the trained model on each split (train, val; test in detail, into ctx.out/eval) -> ctx.pairwise."
+    ev = Evaluator(r['model'], default_device(), batch_size=64)
+    pds = {k: PairwiseDataset(d, transform=make_transforms(ctx.size)) for k, d in zip(('train', 'val', 'test'), (*r['splits'], r['test']))}
+    res = ev.evaluate_detailed(pds['test'], out_dir=ctx.out/'eval')
+    acc = dict(train=ev.evaluate(pds['train']), val=ev.evaluate(pds['val']), test=res['accuracy'])
+    ctx.pairwise = dict(train_accuracy=acc['train'], val_accuracy=acc['val'], test_accuracy=acc['test'], kendall_tau=res['kendall_tau'],
+                        spearman=res['spearman'], checkpoint=str(r['checkpoint']), mode=r['mode'])
+    return pds, acc, res
+
+def _how_trained(ctx:DemoContext, e2e:bool, aug) -> str:
+    "How the demo's model was trained, in words: the augmentation and where it ran, or the cached features."
+    if not e2e: return "frozen: each image's features were computed once (cached features), then only the projector trained"
     augs = ("quality-safe augmentation (flips, quarter turns, channel permutation)" if aug == QUALITY_AUGMENT else
             "horizontal-flip augmentation" if aug is True else f"augmentation {aug}")
     where = 'on the training device, per batch' if ctx.augment_on == 'device' else 'per sample in the loader'
-    how = (f"trained end to end from random weights on decoded-once images with {augs} ({where}), DataLoader {ctx.loader_kwargs or {}}"
-           if e2e else "frozen: each image's features were computed once (cached features), then only the projector trained")
+    return f"trained end to end from random weights on decoded-once images with {augs} ({where}), DataLoader {ctx.loader_kwargs or {}}"
+
+def stage_train_eval(ctx:DemoContext) -> str:
+    "Demo stage: train the pairwise ranker on ctx.metadata (tiny DINOv2, end to end or on cached features), evaluate on a held-out split, report."
+    e2e = ctx.train_mode == 'end-to-end'
+    aug = (QUALITY_AUGMENT if ctx.augment is None else ctx.augment) if e2e else False  # make_transforms arguments, or True for a horizontal flip
+    r = _train_demo(ctx, e2e, aug)
+    pds, acc, res = _evaluate_demo(ctx, r)
+    h, cfg = r['history'], r['config']
+    summary = pd.DataFrame([dict(split=k, images=len(pds[k].paths), pairs=len(pds[k]), accuracy=v) for k, v in acc.items()])
     return '\n\n'.join([
-        f"A `PairwiseRankingModel` with a tiny DINOv2 backbone (`dinov2-tiny`, `{m.pooling}` pooling) at {size} px, {how}, for {len(h)} epochs "
-        f"({ppi} sampled pairs per image per epoch; batch {cfg.batch_size} × accumulation {cfg.gradient_accumulation_steps}, "
-        f"mixed precision {cfg.mixed_precision}) through the Trainer; weights of the best validation epoch ({best + 1}).",
+        f"A `PairwiseRankingModel` with a tiny DINOv2 backbone (`dinov2-tiny`, `{r['model'].pooling}` pooling) at {ctx.size} px, "
+        f"{_how_trained(ctx, e2e, aug)}, for {len(h)} epochs ({ctx.pairs_per_image} sampled pairs per image per epoch; "
+        f"batch {cfg.batch_size} × accumulation {cfg.gradient_accumulation_steps}, mixed precision {cfg.mixed_precision}) "
+        f"through the Trainer; weights of the best validation epoch ({int(h['val/accuracy'].idxmax()) + 1}).",
         "Pairwise accuracy over all ordered pairs of different tiers (chance is 50%):", md_table(summary, '{:.3f}'),
         f"Test split: Kendall τ {res['kendall_tau']:.3f}, Spearman ρ {res['spearman']:.3f} between scores and tiers. Per tier pair:",
         md_table(res['per_tier_pair'], '{:.3f}'),
         f"![training curves](train/training_curves.png)\n\n![scores per tier and tier win matrix](eval/tiers.png)",
-        f"Model file: `train/pairwise.pt` (`mirip-lab rank FOLDER --model {out/'train'/'pairwise.pt'}`). The tiny backbone starts from random "
+        f"Model file: `train/pairwise.pt` (`mirip-lab rank FOLDER --model {ctx.out/'train'/'pairwise.pt'}`). The tiny backbone starts from random "
         "weights; with `facebook/dinov2-large` (frozen, cached features) the same stage is the MIRIP guide's model."])
