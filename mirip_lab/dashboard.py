@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch
 from .data import TIERS
 from .callbacks import Callback
 
@@ -18,14 +19,9 @@ __all__ = ['SWEEP_COLUMNS', 'in_jupyter', 'fig_png', 'peak_memory', 'TrainingDas
 
 # %% ../nbs/04c_dashboard.ipynb #d9f5f70a
 def in_jupyter() -> bool:
-    "True inside a Jupyter kernel with ipywidgets installed, where a widget renders; False in a terminal or under nbdev_test."
-    try:
-        from IPython import get_ipython
-        ip = get_ipython()
-        if ip is None or getattr(ip, 'kernel', None) is None: return False
-        import ipywidgets  # noqa: F401
-        return True
-    except ImportError: return False
+    "True inside a Jupyter kernel, where a widget renders; False in a terminal, in plain IPython or under nbdev_test."
+    from IPython import get_ipython
+    return getattr(get_ipython(), 'kernel', None) is not None
 
 def fig_png(fig, dpi:int=80) -> bytes:
     "A matplotlib `Figure` as PNG bytes (the value of an `ipywidgets.Image`)."
@@ -55,11 +51,9 @@ class TrainingDashboard(Callback):
                  figsize=(9, 3), file=None):    # figure size in inches; where text lines go (default: stdout)
         self.widget = in_jupyter() if widget is None else widget
         self.every, self.figsize, self.file = every, figsize, file
-        self.rows, self.lines, self.box = [], [], None
+        self.rows, self.lines, self.box, self.drawn = [], [], None, None
 
 # %% ../nbs/04c_dashboard.ipynb #6a4c18fb
-from fastcore.basics import patch
-
 @patch
 def record(self:TrainingDashboard, row:dict) -> dict:
     "Keep what the dashboard shows of an epoch's `row`: the train/ and val/ metrics, samples/s, data-wait share, peak memory."
@@ -140,40 +134,34 @@ def update(self:TrainingDashboard, max_epochs:int|None=None):
         self.lines.append(line); print(line, file=self.file or sys.stdout, flush=True)
 
 # %% ../nbs/04c_dashboard.ipynb #ce382285
-def _max_epochs(trainer): return getattr(getattr(trainer, 'config', None), 'max_epochs', None)
-
 @patch
 def before_fit(self:TrainingDashboard):
-    self.rows, self.lines = [], []
+    self.rows, self.lines, self.drawn = [], [], None
     if self.widget:
         from IPython.display import display
         display(self.build())
 
 @patch
 def after_epoch(self:TrainingDashboard):
-    t = self.trainer
-    row = getattr(t, 'row', None) or (t.history[-1] if getattr(t, 'history', None) else None)
-    if not row: return
-    r = self.record(row)
-    last = r['epoch'] == _max_epochs(t)
-    if r['epoch'] % self.every == 0 or last: self.update(_max_epochs(t)); self._drawn = r['epoch']
+    r, n = self.record(self.trainer.row), self.trainer.config.max_epochs
+    if r['epoch'] % self.every == 0 or r['epoch'] == n:
+        self.update(n)
+        self.drawn = r['epoch']
 
 @patch
 def after_fit(self:TrainingDashboard):
-    if self.rows and getattr(self, '_drawn', None) != self.rows[-1]['epoch']: self.update(_max_epochs(self.trainer))
+    if self.rows and self.drawn != self.rows[-1]['epoch']: self.update(self.trainer.config.max_epochs)
 
 # %% ../nbs/04c_dashboard.ipynb #bdc1e45d
 def pair_errors(ds, s1, s2) -> pd.DataFrame:
     "One row per pair of `ds` (`paths`, `ranks`, `pair_array`, as a PairwiseDataset) with scores `s1`, `s2`: better-tier image first, worst-ranked first."
     pa, r = np.asarray(ds.pair_array), np.asarray(ds.ranks)
-    s1, s2 = np.asarray(s1, dtype=float), np.asarray(s2, dtype=float)
-    first = r[pa[:, 0]] < r[pa[:, 1]]
-    b, w = np.where(first, pa[:, 0], pa[:, 1]), np.where(first, pa[:, 1], pa[:, 0])
-    sb, sw = np.where(first, s1, s2), np.where(first, s2, s1)
-    df = pd.DataFrame(dict(pair=[f'{TIERS[r[i]]}–{TIERS[r[j]]}' for i, j in zip(b, w)],
-                           better=[str(ds.paths[i]) for i in b], worse=[str(ds.paths[j]) for j in w],
-                           better_tier=[TIERS[r[i]] for i in b], worse_tier=[TIERS[r[j]] for j in w],
-                           better_score=sb, worse_score=sw, margin=sb - sw))
+    swap = r[pa[:, 0]] >= r[pa[:, 1]]                   # the better tier (the lower rank) goes first
+    b, w = np.where(swap, pa[:, 1], pa[:, 0]), np.where(swap, pa[:, 0], pa[:, 1])
+    sb, sw = np.where(swap, s2, s1).astype(float), np.where(swap, s1, s2).astype(float)
+    tier, path = np.asarray(TIERS)[r], np.asarray(ds.paths).astype(str)
+    df = pd.DataFrame(dict(better=path[b], worse=path[w], better_tier=tier[b], worse_tier=tier[w], better_score=sb, worse_score=sw, margin=sb - sw))
+    df.insert(0, 'pair', df.better_tier + '–' + df.worse_tier)
     df['correct'] = df.margin > 0
     return df.sort_values('margin', kind='stable', ignore_index=True)
 
@@ -193,9 +181,8 @@ class ErrorBrowser:
                  n:int=4, thumb:int=128):   # pairs shown; thumbnail size in pixels
         import ipywidgets as W
         self.errors, self.n, self.thumb = errors, n, thumb
-        order = {f'{a}–{b}': (i, j) for i, a in enumerate(TIERS) for j, b in enumerate(TIERS)}
-        g = errors.groupby('pair').correct.agg(['size', 'sum'])
-        g = g.loc[sorted(g.index, key=lambda p: order.get(p, (99, 99)))]
+        in_tier_order = pd.Categorical(errors.pair, [f'{a}–{b}' for a in TIERS for b in TIERS])   # S–A, S–B, ..., A–C, ...
+        g = errors.groupby(in_tier_order, observed=True).correct.agg(['size', 'sum'])
         self.options = [(f"{p}: {n - ok} of {n} wrong", p) for p, (n, ok) in g.iterrows()]
         self.dropdown = W.Dropdown(options=self.options, description='tier pair')
         self.grid = W.VBox()

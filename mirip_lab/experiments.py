@@ -4,7 +4,8 @@
 
 # %% ../nbs/06_experiments.ipynb #9fdca6be
 from __future__ import annotations
-import gc, hashlib, inspect, json, math, os, queue, re, shutil, subprocess, sys, threading, time, traceback
+import gc, hashlib, inspect, json, math, os, re, shutil, subprocess, sys, time, traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -14,7 +15,7 @@ from torch.utils.data import DataLoader
 from fastcore.script import Param
 from .utils import md_table, is_oom, metric_mode, load_yaml, DemoContext
 from .registry import TASKS
-from .train import TrainingConfig, Trainer, TrainModule, rng_guard
+from .train import TrainingConfig, Trainer, rng_guard
 from .callbacks import Callback
 
 # %% auto #0
@@ -22,9 +23,9 @@ __all__ = ['SAMPLE_DATA', 'EXPERIMENT_KEYS', 'GB', 'STATUS', 'RESULT_COLUMNS', '
            'experiment_from_dict', 'load_experiment', 'reached', 'convergence', 'gain_per_minute',
            'RecordingBatchSampler', 'recording_loader', 'step_samples', 'RunMonitor', 'weights_sha', 'samples_sha',
            'ensure_sample_data', 'read_status', 'run_experiment', 'visible_gpus', 'worker_job', 'run_parallel',
-           'assign', 'run_experiments', 'find_runs', 'collect_results', 'recommend', 'plot_memory_vs_speed',
-           'plot_training_curves', 'summary_rows', 'plot_summary_table', 'summary_markdown', 'report_markdown',
-           'analyze', 'experiment_cli', 'stage_experiments']
+           'assign', 'parallel_jobs', 'run_experiments', 'find_runs', 'collect_results', 'recommend',
+           'plot_memory_vs_speed', 'plot_training_curves', 'summary_frame', 'plot_summary_table', 'summary_markdown',
+           'report_markdown', 'analyze', 'experiment_cli', 'stage_experiments']
 
 # %% ../nbs/06_experiments.ipynb #edbb8678
 SAMPLE_DATA = dict(n_images=96, size=64, seed=0)  # what `data: null` generates (mirip_lab.sample.make_sample_data)
@@ -203,26 +204,57 @@ def _save_config(exp:Experiment, run_dir:Path, data):
     with open(run_dir/'experiment.yaml', 'w') as f: YAML().dump(d, f)
 
 # %% ../nbs/06_experiments.ipynb #4175a87c
-def _summary(exp:Experiment, trainer:Trainer, mon:RunMonitor, hist:pd.DataFrame, initial:float, total_s:float) -> dict:
+def _or_nan(f, xs) -> float: return float(f(xs)) if len(xs) else float('nan')
+
+def _summary(trainer:Trainer, mon:RunMonitor, hist:pd.DataFrame, initial:float, total_s:float) -> dict:
     "Every figure of one finished run (one row of the results CSV)."
     c = trainer.config; mode = metric_mode(c.monitor, c.monitor_mode)
     key = c.monitor if c.monitor in hist else c.monitor.replace('val/', 'train/')
     vals, times = hist[key].to_numpy(float), hist['epoch_time_s'].to_numpy(float)
     train_s = float(hist['train_time_s'].sum())
+    per_s = lambda n: n / train_s if train_s else float('nan')
     ep95, min95 = convergence(vals, times, mode)
     peak = float(hist['peak_gpu_mem_gb'].max()) if mon.cuda else float('nan')
-    best = float(np.nanmax(vals) if mode == 'max' else np.nanmin(vals)) if len(vals) else float('nan')
+    best = _or_nan(np.nanmax if mode == 'max' else np.nanmin, vals)
     return dict(epochs=len(hist), optimizer_steps=trainer.step, total_time_s=total_s, train_time_s=train_s,
-                steps_per_s=trainer.step / train_s if train_s else float('nan'),
-                samples_per_s=float((hist['samples_per_s'] * hist['train_time_s']).sum() / train_s) if train_s else float('nan'),
-                mean_gpu_mem_gb=float(np.mean(mon.gpu)) if mon.gpu else float('nan'), peak_gpu_mem_gb=peak,
-                mean_rss_gb=float(np.mean(mon.rss)) if mon.rss else float('nan'), peak_rss_gb=float(np.max(mon.rss)) if mon.rss else float('nan'),
+                steps_per_s=per_s(trainer.step), samples_per_s=per_s(float((hist['samples_per_s'] * hist['train_time_s']).sum())),
+                mean_gpu_mem_gb=_or_nan(np.mean, mon.gpu), peak_gpu_mem_gb=peak, mean_rss_gb=_or_nan(np.mean, mon.rss), peak_rss_gb=_or_nan(np.max, mon.rss),
                 monitor=key, monitor_mode=mode, initial_metric=initial, best_metric=best, best_epoch=trainer.best_epoch,
-                final_metric=float(vals[-1]) if len(vals) else float('nan'), epochs_to_95=ep95, minutes_to_95=min95,
+                final_metric=_or_nan(lambda v: v[-1], vals), epochs_to_95=ep95, minutes_to_95=min95,
                 metric_gain_per_min=gain_per_minute(initial, best, total_s, mode), metric_per_gb=best / peak if peak > 0 else float('nan'),
-                samples_sha=samples_sha(mon.steps()), auto_microbatch_events=len(getattr(trainer, 'microbatch_events', [])))
+                samples_sha=samples_sha(mon.steps()), auto_microbatch_events=len(trainer.microbatch_events))
+
+def _fit(exp:Experiment, c:TrainingConfig, out:Path, base:dict, mon:RunMonitor) -> dict:
+    "Build the task, measure the untrained model's metric, train; the status of the finished run (`base` gains device and weights)."
+    with rng_guard():
+        data = ensure_sample_data(out, **{**SAMPLE_DATA, **exp.sample_data}) if _sample_data_for(exp) else exp.data
+        _save_config(exp, Path(c.checkpoint_dir), data)
+        module, train_ds, val_ds = _make_task(exp, c, data)
+        trainer = Trainer(module, c, callbacks=[mon])
+        base.update(device=_device_name(trainer.device), init_weights_sha=weights_sha(trainer.raw.weights()))
+        initial = trainer.evaluate(val_ds).get(c.monitor.replace('val/', ''), float('nan')) if val_ds is not None else float('nan')
+        if trainer.device.type == 'cuda': torch.cuda.reset_peak_memory_stats(trainer.device)
+        t0 = time.perf_counter()
+        hist = trainer.fit(train_ds, val_ds)
+        return {**base, 'status': 'done', 'oom': False, **_summary(trainer, mon, hist, initial, time.perf_counter() - t0)}
 
 # %% ../nbs/06_experiments.ipynb #35d19f73
+def _failed(base:dict, e:Exception, mon:RunMonitor) -> dict:
+    "The status of a run that raised `e`: 'oom' (expected, no traceback) or 'failed' (with its traceback)."
+    oom = is_oom(e)
+    res = {**base, 'status': 'oom' if oom else 'failed', 'oom': oom, 'error': f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
+           'optimizer_steps': mon.trainer.step if mon.trainer else 0}
+    if not oom:
+        traceback.print_exc()
+        res['traceback'] = traceback.format_exc()
+    return res
+
+def _outcome(res:dict, run_dir:Path) -> str:
+    "One line on how the run ended."
+    if res['status'] == 'done': return f"done in {res['total_time_s']:.1f} s, best {res['monitor']} {res['best_metric']:.4g}, {res['steps_per_s']:.2f} steps/s"
+    if res['status'] == 'oom': return f"OUT OF MEMORY ({res['error']}); recorded as oom, going on"
+    return f"FAILED ({res['error']}); see {run_dir/STATUS}"
+
 def run_experiment(exp:Experiment, out='outputs/experiments', force:bool=False, record_samples:bool=False) -> dict:
     "Train `exp` into `<out>/<name>/` and return its status dict (done / oom / failed with every measured figure)."
     out = Path(out); run_dir = out/exp.name
@@ -237,35 +269,16 @@ def run_experiment(exp:Experiment, out='outputs/experiments', force:bool=False, 
                 effective_batch=exp.effective_batch, micro_batch_size=c.micro_batch_size, mixed_precision=c.mixed_precision,
                 seed=c.seed, max_epochs=c.max_epochs, source=exp.source, run_dir=str(run_dir), pid=os.getpid())
     _write_json(run_dir/STATUS, {**base, 'status': 'running'})
-    trainer = mon = None
+    mon = RunMonitor()
     try:
-        with rng_guard():
-            data = ensure_sample_data(out, **{**SAMPLE_DATA, **exp.sample_data}) if _sample_data_for(exp) else exp.data
-            _save_config(exp, run_dir, data)
-            module, train_ds, val_ds = _make_task(exp, c, data)
-            trainer = Trainer(module, c)
-            base.update(device=_device_name(trainer.device), init_weights_sha=weights_sha(trainer.raw.weights()))
-            mon = RunMonitor(trainer)
-            mkey = c.monitor.replace('val/', '')
-            initial = trainer.evaluate(val_ds).get(mkey, float('nan')) if val_ds is not None else float('nan')
-            if trainer.device.type == 'cuda': torch.cuda.reset_peak_memory_stats(trainer.device)
-            t0 = time.perf_counter()
-            hist = trainer.fit(train_ds, val_ds)
-            res = {**base, 'status': 'done', 'oom': False, **_summary(exp, trainer, mon, hist, initial, time.perf_counter() - t0)}
+        res = _fit(exp, c, out, base, mon)
         if record_samples: _write_json(run_dir/'samples_per_step.json', mon.steps())
-    except Exception as e:
-        if not is_oom(e): traceback.print_exc()
-        res = {**base, 'status': 'oom' if is_oom(e) else 'failed', 'oom': is_oom(e), 'error': f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
-               'optimizer_steps': trainer.step if trainer else 0}
-        if not is_oom(e): res['traceback'] = traceback.format_exc()
+    except Exception as e: res = _failed(base, e, mon)
     finally:
-        del trainer, mon; gc.collect()
+        del mon; gc.collect()
         if torch.cuda.is_available(): torch.cuda.empty_cache()    # between runs, not in a loop: the next run starts with a free card
     _write_json(run_dir/STATUS, res)
-    msg = {'done': lambda r: f"done in {r['total_time_s']:.1f} s, best {r['monitor']} {r['best_metric']:.4g}, {r['steps_per_s']:.2f} steps/s",
-           'oom': lambda r: f"OUT OF MEMORY ({r['error']}); recorded as oom, going on",
-           'failed': lambda r: f"FAILED ({r['error']}); see {run_dir/STATUS}"}[res['status']](res)
-    print(f"[experiment] {exp.name} ({exp.shape}, effective {exp.effective_batch}): {msg}", flush=True)
+    print(f"[experiment] {exp.name} ({exp.shape}, effective {exp.effective_batch}): {_outcome(res, run_dir)}", flush=True)
     return res
 
 # %% ../nbs/06_experiments.ipynb #dd76c56f
@@ -287,24 +300,41 @@ def worker_job(config_path, gpu:str, out, force:bool=False, overrides:dict|None=
 # %% ../nbs/06_experiments.ipynb #041de676
 def run_parallel(jobs:list[dict], out) -> None:
     "Run worker `jobs` (from `worker_job`), at most one at a time per GPU; each worker's output goes to `<out>/<config stem>.log`."
-    by_gpu = {}
-    for j in jobs: by_gpu.setdefault(j['gpu'], queue.Queue()).put(j)
-    def worker(q):
-        while True:
-            try: j = q.get_nowait()
-            except queue.Empty: return
+    def run_queue(queue:list[dict]):
+        for j in queue:
             log = Path(out)/f"{Path(j['config']).stem}.log"
             print(f"[experiment] GPU {j['gpu']}: {Path(j['config']).name} (log: {log})", flush=True)
             with open(log, 'w') as f: j['returncode'] = subprocess.run(j['cmd'], env=j['env'], stdout=f, stderr=subprocess.STDOUT).returncode
-    threads = [threading.Thread(target=worker, args=(q,)) for q in by_gpu.values()]
-    for t in threads: t.start()
-    for t in threads: t.join()
+    by_gpu = {}
+    for j in jobs: by_gpu.setdefault(j['gpu'], []).append(j)
+    with ThreadPoolExecutor(max(len(by_gpu), 1)) as pool: list(pool.map(run_queue, by_gpu.values()))
 
 def assign(configs:list, gpus:list[str]) -> list[str]:
     "GPU of each config: round-robin, so the queues are as even as the configs allow."
     return [gpus[i % len(gpus)] for i in range(len(configs))]
 
 # %% ../nbs/06_experiments.ipynb #055aef94
+def _share_sample_data(exps:list[Experiment], out:Path) -> list[Experiment]:
+    "Generate the sample data once, before workers race for it, and point the runs that train on it there; the others keep their data."
+    users = [e for e in exps if _sample_data_for(e)]
+    if not users: return exps
+    sd = str(ensure_sample_data(out, **{**SAMPLE_DATA, **users[0].sample_data}))
+    return [replace(e, data=sd) if _sample_data_for(e) else e for e in exps]
+
+def parallel_jobs(paths:list[Path], exps:list[Experiment], gpus:list[str], out, force:bool=False, overrides:dict|None=None) -> list[dict]:
+    "One `worker_job` per config, round-robin over `gpus`; a worker gets `data` only when its own run has it (a landmarks run makes its own)."
+    return [worker_job(p, g, out, force, {**(overrides or {}), **({'data': e.data} if e.data is not None else {})})
+            for p, e, g in zip(paths, exps, assign(paths, gpus))]
+
+def _worker_status(e:Experiment, job:dict, out:Path) -> dict:
+    "The status a worker left; a worker that died before writing one is recorded as failed, naming its log."
+    st = read_status(out/e.name)
+    if st.get('status') in ('done', 'oom', 'failed'): return st
+    st = {**st, 'name': e.name, 'status': 'failed', 'error': f"worker exited with code {job['returncode']}: see {out/(Path(job['config']).stem + '.log')}"}
+    (out/e.name).mkdir(parents=True, exist_ok=True)
+    _write_json(out/e.name/STATUS, st)
+    return st
+
 def run_experiments(paths, out='outputs/experiments', parallel:bool=False, force:bool=False, overrides:dict|None=None,
                     gpus:list[str]|None=None, record_samples:bool=False) -> pd.DataFrame:
     "Run experiment configs `paths` (in sequence, or `parallel` one per GPU); returns one status row per run."
@@ -314,22 +344,13 @@ def run_experiments(paths, out='outputs/experiments', parallel:bool=False, force
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup: raise ValueError(f"two configs share the name {dup[0]!r} ({', '.join(str(e.source) for e in exps if e.name == dup[0])}): names pick the run folders, make them unique")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    overrides = dict(overrides or {})
-    if any(map(_sample_data_for, exps)):                          # generate once, before workers race for it
-        sd = ensure_sample_data(out, **{**SAMPLE_DATA, **exps[0].sample_data})
-        overrides['data'] = str(sd); exps = [replace(e, data=str(sd)) if _sample_data_for(e) else e for e in exps]
+    exps = _share_sample_data(exps, out)
     gpus = visible_gpus() if gpus is None else gpus
     if parallel and not gpus: print("[experiment] --parallel: no GPUs visible, running the configs one after another", flush=True)
     if parallel and gpus:
-        jobs = [worker_job(p, g, out, force, overrides) for p, g in zip(paths, assign(paths, gpus))]
+        jobs = parallel_jobs(paths, exps, gpus, out, force, overrides)
         run_parallel(jobs, out)
-        rows = []
-        for e, j in zip(exps, jobs):
-            st = read_status(out/e.name)
-            if st.get('status') not in ('done', 'oom', 'failed'):
-                st = {**st, 'name': e.name, 'status': 'failed', 'error': f"worker exited with code {j['returncode']}: see {out/(Path(j['config']).stem + '.log')}"}
-                _write_json((out/e.name).mkdir(parents=True, exist_ok=True) or out/e.name/STATUS, st)
-            rows.append(st)
+        rows = [_worker_status(e, j, out) for e, j in zip(exps, jobs)]
     else: rows = [run_experiment(e, out, force, record_samples) for e in exps]
     df = pd.DataFrame(rows)
     failed = df[df.status == 'failed']
@@ -354,30 +375,31 @@ def find_runs(paths) -> list[Path]:
         runs += [r for r in found if r not in runs]
     return runs
 
+def _curve(run_dir:Path, st:dict) -> pd.DataFrame|None:
+    "A finished run's metrics.csv with an epoch-0 row (the untrained model's metric) and the cumulative `minutes`."
+    m = run_dir/'metrics.csv'
+    if st.get('status') != 'done' or not m.exists(): return None
+    h0 = pd.DataFrame([{'epoch': 0, st['monitor']: st.get('initial_metric', np.nan), 'epoch_time_s': 0.}])
+    h = pd.concat([h0, pd.read_csv(m)], ignore_index=True)
+    return h.assign(minutes=h['epoch_time_s'].fillna(0).cumsum() / 60)
+
 def collect_results(paths) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     "(results table with RESULT_COLUMNS, {run name: per-epoch metrics with an epoch-0 row}) for the runs in `paths`."
-    rows, curves = [], {}
-    for r in find_runs(paths):
-        st = read_status(r); rows.append(st)
-        m = r/'metrics.csv'
-        if st.get('status') == 'done' and m.exists():
-            h = pd.read_csv(m)
-            key = st['monitor']
-            h0 = pd.DataFrame([{'epoch': 0, key: st.get('initial_metric', np.nan), 'epoch_time_s': 0.}])
-            h = pd.concat([h0, h], ignore_index=True)
-            h['minutes'] = h['epoch_time_s'].fillna(0).cumsum() / 60
-            curves[st['name']] = h
-    df = pd.DataFrame(rows)
-    for c in RESULT_COLUMNS:
-        if c not in df: df[c] = np.nan
+    runs = find_runs(paths)
+    rows = [read_status(r) for r in runs]
+    curves = {st['name']: h for r, st in zip(runs, rows) if (h := _curve(r, st)) is not None}
+    df = pd.DataFrame(rows).reindex(columns=RESULT_COLUMNS)
     df['oom'] = df['status'].eq('oom')
-    return df[RESULT_COLUMNS], curves
+    return df, curves
 
 # %% ../nbs/06_experiments.ipynb #b80c64fa
 def _mem_col(df) -> tuple[str, str]:
     "(column, axis label) of the memory figure: GPU peak when measured, else process RSS (CPU)."
     if df['peak_gpu_mem_gb'].notna().any(): return 'peak_gpu_mem_gb', 'peak GPU memory allocated (GB)'
     return 'peak_rss_gb', 'peak process RSS (GB; CPU run, no GPU memory)'
+
+def _shape(r) -> str: return f"{int(r['batch_size'])}×{int(r['gradient_accumulation_steps'])}"
+def _label(r) -> str: return f"{r['name']} ({_shape(r)})"
 
 def recommend(df:pd.DataFrame, tolerance:float=0.02) -> dict|None:
     "The fastest finished run whose best metric is within `tolerance` (relative) of the best one, and why; None if none finished."
@@ -394,7 +416,7 @@ def recommend(df:pd.DataFrame, tolerance:float=0.02) -> dict|None:
            f"{len(near)} run(s) that close it trains fastest: {pick.samples_per_s:.0f} samples/s ({pick.steps_per_s:.3g} optimizer steps/s), "
            f"{pick.samples_per_s / slow:.2f}× the slowest run, with {pick[mem]:.3g} GB {'peak GPU memory' if mem == 'peak_gpu_mem_gb' else 'peak process RSS'}.")
     if others: why += f" Outside the tolerance: {', '.join(others)}."
-    return dict(name=pick['name'], shape=f"{int(pick.batch_size)}×{int(pick.gradient_accumulation_steps)}", why=why, best=best, tolerance=tolerance)
+    return dict(name=pick['name'], shape=_shape(pick), why=why, best=best, tolerance=tolerance)
 
 # %% ../nbs/06_experiments.ipynb #1728d461
 def _plt():
@@ -403,15 +425,19 @@ def _plt():
     sns.set_theme(style='whitegrid', context='notebook')
     return plt, sns
 
-def _label(r) -> str: return f"{r['name']} ({int(r['batch_size'])}×{int(r['gradient_accumulation_steps'])})"
+def _save(fig, path, **kw) -> Path:
+    "Write `fig` to `path` (PNG) and close it."
+    import matplotlib.pyplot as plt
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, **kw)
+    plt.close(fig)
+    return Path(path)
 
 def plot_memory_vs_speed(df:pd.DataFrame, path) -> Path:
     "Left: mean and peak memory per config (OOM marked); right: optimizer steps/s against peak memory."
     plt, sns = _plt()
     mem, mlabel = _mem_col(df)
     mean = 'mean_gpu_mem_gb' if mem == 'peak_gpu_mem_gb' else 'mean_rss_gb'
-    labels = [_label(r) for _, r in df.iterrows()]
-    colors = dict(zip(labels, sns.color_palette('deep', len(labels))))
     fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.8))
     x = np.arange(len(df))
     a.bar(x - 0.2, df[mean], 0.4, label='mean (sampled after each forward)', color='#9ecae1')
@@ -419,17 +445,16 @@ def plot_memory_vs_speed(df:pd.DataFrame, path) -> Path:
     top = np.nanmax(df[mem].to_numpy(float)) if df[mem].notna().any() else 1.
     for i, r in enumerate(df.itertuples()):
         if r.status != 'done': a.text(i, top * 0.05, r.status.upper(), ha='center', va='bottom', color='crimson', fontweight='bold')
-    a.set_xticks(x, labels, fontsize=8, rotation=15, ha='right')
+    a.set_xticks(x, [_label(r) for _, r in df.iterrows()], fontsize=8, rotation=15, ha='right')
     a.set_ylim(0, top * 1.3)                                   # room for the legend above the bars
     a.set(ylabel=mlabel.replace('peak ', ''), title='Memory per config'); a.legend(fontsize=8, loc='upper left', ncols=2)
-    for lab, r in zip(labels, df.itertuples()):
-        if r.status != 'done': continue
-        b.scatter(getattr(r, mem), r.steps_per_s, s=90, color=colors[lab], label=lab, edgecolor='k')
-        b.annotate(f"{int(r.batch_size)}×{int(r.gradient_accumulation_steps)}", (getattr(r, mem), r.steps_per_s), xytext=(7, -3), textcoords='offset points', fontsize=9)
+    done = df[df.status == 'done']
+    if len(done):
+        sns.scatterplot(done.assign(config=[_label(r) for _, r in done.iterrows()]), x=mem, y='steps_per_s', hue='config', s=90, edgecolor='k', palette='deep', ax=b)
+        for _, r in done.iterrows(): b.annotate(_shape(r), (r[mem], r.steps_per_s), xytext=(7, -3), textcoords='offset points', fontsize=9)
+        b.legend(fontsize=8, title='config (batch×accumulation)', title_fontsize=8)
     b.set(xlabel=mlabel, ylabel='training speed (optimizer steps/s)', title='Speed against memory (up and left is better)')
-    if (df.status == 'done').any(): b.legend(fontsize=8, title='config (batch×accumulation)', title_fontsize=8)
-    fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
-    return Path(path)
+    return _save(fig, path)
 
 def plot_training_curves(df:pd.DataFrame, curves:dict, path) -> Path:
     "The monitored validation metric against epochs and against wall-clock minutes, and the training loss, one line per run."
@@ -437,14 +462,12 @@ def plot_training_curves(df:pd.DataFrame, curves:dict, path) -> Path:
     done = df[df.status == 'done']
     key = done.monitor.iloc[0] if len(done) else 'val/loss'
     fig, axs = plt.subplots(1, 3, figsize=(16, 4.6))
-    pal = sns.color_palette('deep', len(df))
-    for (_, r), col in zip(df.iterrows(), pal):
-        h = curves.get(r['name'])
-        if h is None: continue
-        lab = _label(r)
-        axs[0].plot(h.epoch, h[key], marker='o', color=col, label=lab)
-        axs[1].plot(h.minutes, h[key], marker='o', color=col, label=lab)
-        if 'train/loss' in h: axs[2].plot(h.epoch[1:], h['train/loss'][1:], marker='o', color=col, label=lab)
+    runs = [curves[r['name']].assign(config=_label(r)) for _, r in df.iterrows() if r['name'] in curves]
+    if runs:
+        h, kw = pd.concat(runs, ignore_index=True), dict(hue='config', marker='o', palette='deep')
+        sns.lineplot(h, x='epoch', y=key, ax=axs[0], **kw)
+        sns.lineplot(h, x='minutes', y=key, ax=axs[1], **kw)
+        if 'train/loss' in h: sns.lineplot(h[h.epoch > 0], x='epoch', y='train/loss', ax=axs[2], **kw)
     if len(done):
         mode = done.monitor_mode.iloc[0]; best = done.best_metric.max() if mode == 'max' else done.best_metric.min()
         thr = 0.95 * best if mode == 'max' else best / 0.95
@@ -455,8 +478,7 @@ def plot_training_curves(df:pd.DataFrame, curves:dict, path) -> Path:
     from matplotlib.ticker import MaxNLocator
     for a in (axs[0], axs[2]): a.xaxis.set_major_locator(MaxNLocator(integer=True))
     for a in axs: a.legend(fontsize=8) if a.get_legend_handles_labels()[0] else None
-    fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
-    return Path(path)
+    return _save(fig, path)
 
 # %% ../nbs/06_experiments.ipynb #219e5663
 SUMMARY_COLUMNS = {  # results column: (table header, format)
@@ -469,77 +491,81 @@ def _fmt(v, f) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)): return '–'
     return f.format(v)
 
-def summary_rows(df:pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    "(header, rows) of the summary table: config, then SUMMARY_COLUMNS (RSS only when there is no GPU memory)."
-    cols = [c for c in SUMMARY_COLUMNS if not (c == 'peak_rss_gb' and df['peak_gpu_mem_gb'].notna().any())
-            and not (c in ('peak_gpu_mem_gb', 'metric_per_gb') and df['peak_gpu_mem_gb'].isna().all())]
-    head = ['config (batch×accum)'] + [SUMMARY_COLUMNS[c][0] for c in cols]
-    return head, [[_label(r)] + [_fmt(r[c], SUMMARY_COLUMNS[c][1]) for c in cols] for _, r in df.iterrows()]
+def summary_frame(df:pd.DataFrame) -> pd.DataFrame:
+    "The summary table, formatted: config, then SUMMARY_COLUMNS (RSS only when there is no GPU memory)."
+    gpu = df['peak_gpu_mem_gb'].notna().any()
+    cols = [c for c in SUMMARY_COLUMNS if c not in (('peak_rss_gb',) if gpu else ('peak_gpu_mem_gb', 'metric_per_gb'))]
+    t = pd.DataFrame({'config (batch×accum)': [_label(r) for _, r in df.iterrows()]})
+    for c in cols:
+        head, f = SUMMARY_COLUMNS[c]
+        t[head] = [_fmt(v, f) for v in df[c]]
+    return t
+
+def _batches(df) -> str: return ', '.join(map(str, sorted(df.effective_batch.dropna().astype(int).unique())))
 
 def plot_summary_table(df:pd.DataFrame, rec:dict|None, path) -> Path:
-    "The summary table as a figure, the recommended run highlighted."
+    "The summary table as a figure, the recommended run highlighted (green), the runs that did not finish in red."
     plt, _ = _plt()
-    head, rows = summary_rows(df)
-    fig, ax = plt.subplots(figsize=(min(4 + 1.1 * len(head), 20), 1.2 + 0.45 * len(rows)))
+    t = summary_frame(df)
+    fill = ['#c7e9c0' if rec and n == rec['name'] else '#fcbba1' if s != 'done' else 'white' for n, s in zip(df.name, df.status)]
+    fig, ax = plt.subplots(figsize=(min(4 + 1.1 * t.shape[1], 20), 1.2 + 0.45 * len(t)))
     ax.axis('off')
-    tab = ax.table(cellText=rows, colLabels=head, loc='center', cellLoc='center')
+    tab = ax.table(cellText=t.values, colLabels=list(t.columns), cellColours=[[f] * t.shape[1] for f in fill],
+                   colColours=['#dbe9f6'] * t.shape[1], loc='center', cellLoc='center')
     tab.auto_set_font_size(False); tab.set_fontsize(9); tab.scale(1, 1.5)
-    tab.auto_set_column_width(list(range(len(head))))
-    for j in range(len(head)): tab[0, j].set_facecolor('#dbe9f6'); tab[0, j].set_text_props(fontweight='bold')
-    for i, (_, r) in enumerate(df.iterrows(), start=1):
-        fill = '#c7e9c0' if rec and r['name'] == rec['name'] else ('#fcbba1' if r['status'] != 'done' else None)
-        if fill:
-            for j in range(len(head)): tab[i, j].set_facecolor(fill)
+    tab.auto_set_column_width(list(range(t.shape[1])))
+    for j in range(t.shape[1]): tab[0, j].set_text_props(fontweight='bold')
     metric = df.monitor.dropna().iloc[0] if df.monitor.notna().any() else 'metric'
-    title = f"Batch × accumulation, effective batch {', '.join(map(str, sorted(df.effective_batch.dropna().astype(int).unique())))}; metric: {metric}"
+    title = f"Batch × accumulation, effective batch {_batches(df)}; metric: {metric}"
     if rec: title += f"\nrecommended (green): {rec['name']} ({rec['shape']})"
     ax.set_title(title, fontsize=10)
-    fig.tight_layout(); fig.savefig(path, dpi=110, bbox_inches='tight'); plt.close(fig)
-    return Path(path)
+    return _save(fig, path, bbox_inches='tight')
 
 # %% ../nbs/06_experiments.ipynb #26561162
 def summary_markdown(df:pd.DataFrame) -> str:
-    "The summary table (`summary_rows`) as markdown."
-    head, rows = summary_rows(df)
-    return md_table(pd.DataFrame(rows, columns=head))
+    "The summary table (`summary_frame`) as markdown."
+    return md_table(summary_frame(df))
+
+def _intro_md(df:pd.DataFrame, done:pd.DataFrame, rec:dict|None) -> str:
+    "What ran, on which device, for which metric; then the recommendation."
+    dev = ', '.join(sorted(done.device.dropna().unique())) or 'unknown'
+    monitored = f"{done.monitor.iloc[0]} ({'higher' if done.monitor_mode.iloc[0] == 'max' else 'lower'} is better)" if len(done) else '–'
+    pick = f"**{rec['name']}** ({rec['shape']}): {rec['why']}" if rec else 'No run finished, so there is nothing to recommend: see the errors below.'
+    return (f"# Batch × accumulation experiment\n\n{len(df)} run(s), effective batch {_batches(df)}, on {dev}. Monitored: {monitored}.\n\n"
+            f"## Recommendation\n\n{pick}")
+
+def _convergence_md(done:pd.DataFrame) -> str:
+    "Per finished run: the metric before training and at its best, when it reached 95%, and its speed."
+    lines = ["## Convergence\n\nEpochs and minutes until the validation metric first reached 95% of the run's own best "
+             "(for a loss: within 5% of it); minutes include validation.\n"]
+    lines += [f"- {r.name}: {r.monitor} {r.initial_metric:.4g} before training → best {r.best_metric:.4g} at epoch {r.best_epoch}; "
+              f"95% reached after {_fmt(r.epochs_to_95, '{:.0f}')} epoch(s), {_fmt(r.minutes_to_95, '{:.3g}')} min; {r.steps_per_s:.3g} optimizer steps/s, "
+              f"{r.samples_per_s:.0f} samples/s, {r.total_time_s:.1f} s in all." for r in done.itertuples()]
+    if len(done) > 1 and done.samples_sha.nunique() == 1 and done.init_weights_sha.nunique() == 1:
+        lines.append('\nAll finished runs started from identical weights and saw the same samples in every optimizer step. What still differs between them is '
+                     'how each step is computed: the floating-point order of the sums, and random draws made per micro-batch (dropout masks, augmentation), '
+                     'which a split into 8 forward passes draws differently from one pass of 64.')
+    return '\n'.join(lines)
+
+def _memory_md(df:pd.DataFrame, done:pd.DataFrame) -> str:
+    "What the memory columns measure (GPU, or the process on a CPU), and the runs whose micro-batch auto_microbatch changed."
+    if _mem_col(df)[0] == 'peak_gpu_mem_gb':
+        text = "Peak is `torch.cuda.max_memory_allocated` over the run (forward, backward and optimizer step); mean is `torch.cuda.memory_allocated` sampled after each training forward, when the activations are alive."
+    else:
+        text = "These runs were on the CPU, so there is no GPU memory to report (NaN in the CSV). The table shows the process's resident memory (RSS, sampled after each training forward): it includes Python, the libraries and the data, so it says little about the batch's own footprint. Run the same configs on a GPU to compare memory."
+    changed = done[done.auto_microbatch_events.fillna(0) > 0]
+    if len(changed):
+        text += f"\n\n**Note:** the Trainer's auto_microbatch changed the micro-batch during {', '.join(changed.name)} after an out-of-memory error, so those runs did not train with the split their config names (see their metrics.csv). Set `auto_microbatch: false` to measure each split as configured."
+    return f"## Memory\n\n{text}"
 
 def report_markdown(df:pd.DataFrame, rec:dict|None, tolerance:float=0.02) -> str:
     "The text of `batch_optimization_report.md`."
-    done = df[df.status == 'done']
-    lines = ['# Batch × accumulation experiment', '']
-    dev = ', '.join(sorted(done.device.dropna().unique())) or 'unknown'
-    ebs = ', '.join(map(str, sorted(df.effective_batch.dropna().astype(int).unique())))
-    lines += [f"{len(df)} run(s), effective batch {ebs}, on {dev}. Monitored: "
-              f"{done.monitor.iloc[0] + (' (higher is better)' if done.monitor_mode.iloc[0] == 'max' else ' (lower is better)') if len(done) else '–'}.", '']
-    lines += ['## Recommendation', '']
-    lines += [f"**{rec['name']}** ({rec['shape']}): {rec['why']}" if rec else 'No run finished, so there is nothing to recommend: see the errors below.', '']
-    lines += ['## Results', '', summary_markdown(df), '']
-    lines += ['## Convergence', '', f"Epochs and minutes until the validation metric first reached 95% of the run's own best "
-              f"(for a loss: within 5% of it); minutes include validation.", '']
-    for r in done.itertuples():
-        lines.append(f"- {r.name}: {r.monitor} {r.initial_metric:.4g} before training → best {r.best_metric:.4g} at epoch {r.best_epoch}; "
-                     f"95% reached after {_fmt(r.epochs_to_95, '{:.0f}')} epoch(s), {_fmt(r.minutes_to_95, '{:.3g}')} min; {r.steps_per_s:.3g} optimizer steps/s, "
-                     f"{r.samples_per_s:.0f} samples/s, {r.total_time_s:.1f} s in all.")
-    if len(done) > 1 and done.samples_sha.nunique() == 1 and done.init_weights_sha.nunique() == 1:
-        lines += ['', 'All finished runs started from identical weights and saw the same samples in every optimizer step. What still differs between them is '
-                  'how each step is computed: the floating-point order of the sums, and random draws made per micro-batch (dropout masks, augmentation), '
-                  'which a split into 8 forward passes draws differently from one pass of 64.']
-    mem, mlabel = _mem_col(df)
-    lines += ['', '## Memory', '']
-    if mem == 'peak_gpu_mem_gb':
-        lines.append("Peak is `torch.cuda.max_memory_allocated` over the run (forward, backward and optimizer step); mean is `torch.cuda.memory_allocated` sampled after each training forward, when the activations are alive.")
-    else:
-        lines.append("These runs were on the CPU, so there is no GPU memory to report (NaN in the CSV). The table shows the process's resident memory (RSS, sampled after each training forward): it includes Python, the libraries and the data, so it says little about the batch's own footprint. Run the same configs on a GPU to compare memory.")
-    changed = done[done.auto_microbatch_events.fillna(0) > 0]
-    if len(changed):
-        lines += ['', f"**Note:** the Trainer's auto_microbatch changed the micro-batch during {', '.join(changed.name)} after an out-of-memory error, so those runs did not train with the split their config names (see their metrics.csv). Set `auto_microbatch: false` to measure each split as configured."]
-    bad = df[df.status != 'done']
-    if len(bad):
-        lines += ['', '## Runs that did not finish', '']
-        lines += [f"- {r.name} ({int(r.batch_size)}×{int(r.gradient_accumulation_steps)}): **{r.status}**: {r.error}" for r in bad.itertuples()]
-    lines += ['', '## Figures', '', '![memory vs speed](memory_vs_speed.png)', '', '![training curves](training_curves.png)', '', '![summary](summary_table.png)', '']
-    lines += [f"All figures per run are in `batch_optimization_results.csv` (one row per run). Tolerance for the recommendation: {tolerance:.0%} of the best metric."]
-    return '\n'.join(lines) + '\n'
+    done, bad = df[df.status == 'done'], df[df.status != 'done']
+    sections = [_intro_md(df, done, rec), f"## Results\n\n{summary_markdown(df)}", _convergence_md(done), _memory_md(df, done)]
+    if len(bad): sections.append('## Runs that did not finish\n\n' + '\n'.join(f"- {r['name']} ({_shape(r)}): **{r['status']}**: {r['error']}" for _, r in bad.iterrows()))
+    sections += ['## Figures', '![memory vs speed](memory_vs_speed.png)', '![training curves](training_curves.png)', '![summary](summary_table.png)',
+                 f"All figures per run are in `batch_optimization_results.csv` (one row per run). Tolerance for the recommendation: {tolerance:.0%} of the best metric."]
+    return '\n\n'.join(sections) + '\n'
 
 # %% ../nbs/06_experiments.ipynb #9ed0605d
 ANALYSIS_FILES = ('batch_optimization_results.csv', 'memory_vs_speed.png', 'training_curves.png', 'summary_table.png', 'batch_optimization_report.md')
