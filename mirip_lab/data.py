@@ -4,29 +4,32 @@
 
 # %% ../nbs/01_data.ipynb #7c6e3884
 from __future__ import annotations
-import os, io, re, csv, json, time, errno, glob, shutil, hashlib, unicodedata, warnings
+import os, io, re, csv, json, time, errno, glob, shutil, hashlib, tarfile, tempfile, unicodedata, warnings, zipfile, zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from unittest import mock
 import numpy as np
 import pandas as pd
+import pooch, rarfile, requests, urllib3
 import torch
+from fastcore.basics import patch
 from PIL import Image, ImageOps
 from torch.utils.data import Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2
+from tqdm.auto import tqdm
 from . import sample
 from .utils import usable_cores, remove_stale_temps
 
 # %% auto #0
-__all__ = ['TIERS', 'REQUIRED_COLUMNS', 'VALIDATED_FILE', 'FIX_ROWS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'QUALITY_AUGMENT',
-           'BAD_IMAGES', 'CACHE_VERSION', 'DATASETS', 'RAR_TOOLS', 'RAR_INSTALL', 'PROBE_RAR', 'RATIO_FROM',
-           'MARKER_FILE', 'ISBI_SPLITS', 'ISBI_SIZE', 'ISBI_N_LANDMARKS', 'ISBI_LIKE_MARKER', 'ISBI_TEMPLATE',
-           'tier_rank', 'write_error', 'read_table', 'image_problem', 'image_problems', 'load_metadata', 'to_rgb',
-           'decode_image', 'RandomRot90', 'make_transforms', 'takes_pil', 'load_pil', 'SlowPathNote', 'note_once',
-           'CachedImages', 'ImageDataset', 'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP', 'download',
-           'rar_backend', 'require_rar_backend', 'UnsafeArchiveError', 'archive_kind', 'extract', 'download_cli',
-           'extract_cli', 'make_isbi_like', 'read_isbi_points', 'check_isbi', 'isbi_splits', 'get_isbi2015',
-           'DataSplitter']
+__all__ = ['TIERS', 'VALIDATED_FILE', 'REQUIRED_COLUMNS', 'FIX_ROWS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'QUALITY_AUGMENT',
+           'CACHE_VERSION', 'DATASETS', 'RAR_TOOLS', 'RAR_INSTALL', 'PROBE_RAR', 'RATIO_FROM', 'MARKER_FILE',
+           'ISBI_SPLITS', 'ISBI_SIZE', 'ISBI_N_LANDMARKS', 'ISBI_LIKE_MARKER', 'ISBI_TEMPLATE', 'tier_rank',
+           'write_error', 'read_table', 'image_problem', 'image_problems', 'load_metadata', 'to_rgb', 'load_pil',
+           'decode_image', 'RandomRot90', 'make_transforms', 'takes_pil', 'SlowPathNote', 'note_once', 'CachedImages',
+           'ImageDataset', 'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP', 'download', 'rar_backend',
+           'require_rar_backend', 'UnsafeArchiveError', 'archive_kind', 'extract', 'download_cli', 'extract_cli',
+           'make_isbi_like', 'read_isbi_points', 'check_isbi', 'isbi_splits', 'get_isbi2015', 'DataSplitter']
 
 # %% ../nbs/01_data.ipynb #142b3534
 TIERS = sample.TIERS  # ('S','A','B','C'), best to worst; the one definition lives in mirip_lab.sample
@@ -49,7 +52,6 @@ def _free(path) -> int:
     while not p.exists() and p != p.parent: p = p.parent
     return shutil.disk_usage(p).free
 
-# %% ../nbs/01_data.ipynb #c0ffee04
 def write_error(e:OSError, where, need:int|None=None, doing:str='writing', note:str='') -> OSError|None:
     "`e`, a failed write in folder `where`, as an error naming the file and the fix (free space; a writable folder); None if `e` is not a write error."
     what = e.filename or where
@@ -83,15 +85,7 @@ def read_table(csv_path) -> pd.DataFrame:
     df.columns = [c.strip() for c in df.columns]
     return df.apply(lambda c: c.str.strip())
 
-# %% ../nbs/01_data.ipynb #b86007a3
-REQUIRED_COLUMNS = ('image_id', 'filename', 'tier')
-
-def _find_file(image_dir:Path, name:str) -> Path|None:
-    "`image_dir/name`, trying NFC and NFD spellings of `name`; None if none exists."
-    for n in dict.fromkeys([name, unicodedata.normalize('NFC', name), unicodedata.normalize('NFD', name)]):
-        if (image_dir/n).is_file(): return (image_dir/n).absolute()
-    return None
-
+# %% ../nbs/01_data.ipynb #c0ffee10
 def image_problem(path) -> str|None:
     "Why image file `path` does not decode completely (truncated, damaged, not an image), or None if every pixel decodes."
     try:
@@ -99,9 +93,6 @@ def image_problem(path) -> str|None:
     except Exception as e: return f"{type(e).__name__}: {e}"
     return None
 
-
-
-# %% ../nbs/01_data.ipynb #c0ffee10
 VALIDATED_FILE = '.validated_images.json'  # beside metadata.csv: {path: [size, mtime_ns]} of the images that decoded fully
 
 def _stamp(p:Path) -> list[int]: s = p.stat(); return [s.st_size, s.st_mtime_ns]
@@ -116,7 +107,6 @@ def _write_json(p, obj):
     try: tmp.write_text(json.dumps(obj)); os.replace(tmp, p)
     except OSError: tmp.unlink(missing_ok=True)
 
-# %% ../nbs/01_data.ipynb #c0ffee11
 def image_problems(paths, record=None, num_threads:int|None=None) -> dict[Path,str]:
     "{path: why} for the images in `paths` that do not decode fully, decoded in parallel threads; files recorded good in JSON file `record` with the same size and mtime are not decoded again."
     seen = _read_json(record) if record else {}
@@ -128,9 +118,17 @@ def image_problems(paths, record=None, num_threads:int|None=None) -> dict[Path,s
         _write_json(record, {**seen, **{str(p): stamps[p] for p, w in whys.items() if w is None}})
     return {p: w for p, w in whys.items() if w}
 
-# %% ../nbs/01_data.ipynb #af935d8d
-def _row_problems(df:pd.DataFrame, image_dir:Path, check_images:bool, record=None) -> dict[int,list[str]]:
-    "Problems per dataframe index: empty values, unknown tiers, duplicate ids, missing or undecodable files."
+# %% ../nbs/01_data.ipynb #b86007a3
+REQUIRED_COLUMNS = ('image_id', 'filename', 'tier')
+
+def _find_file(image_dir:Path, name:str) -> Path|None:
+    "`image_dir/name`, trying NFC and NFD spellings of `name`; None if none exists."
+    for n in dict.fromkeys([name, unicodedata.normalize('NFC', name), unicodedata.normalize('NFD', name)]):
+        if (image_dir/n).is_file(): return (image_dir/n).absolute()
+    return None
+
+def _row_problems(df:pd.DataFrame, image_dir:Path, check_images:bool, record=None) -> tuple[dict[int,list[str]], dict[int,Path]]:
+    "({index: problems}, {index: image path}) of the rows: empty values, unknown tiers, duplicate ids, missing or undecodable files."
     probs = {i: [] for i in df.index}
     for c in REQUIRED_COLUMNS:
         for i in df.index[df[c] == '']: probs[i].append(f"empty {c}")
@@ -177,23 +175,23 @@ def load_metadata(csv_path,                # `metadata.csv` with columns image_i
 def to_rgb(im:Image.Image) -> Image.Image:
     "Any PIL image as RGB: EXIF orientation applied, transparency on white, 16-bit/float scaled to 0-255."
     im = ImageOps.exif_transpose(im)
-    if im.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F'):
+    if im.mode.startswith(('I', 'F')):                     # I, I;16, I;16B ..., F: scaled by their own range
         a = np.asarray(im, dtype=np.float64)
         lo, hi = float(a.min()), float(a.max())
         im = Image.fromarray(((a-lo)/(hi-lo)*255 if hi > lo else np.zeros_like(a)).round().astype(np.uint8))
-    if im.mode == 'P' and 'transparency' in im.info: im = im.convert('RGBA')
-    if im.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La'):
-        im = im.convert('RGBA'); bg = Image.new('RGBA', im.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(bg, im)
+    if im.has_transparency_data: im = Image.alpha_composite(Image.new('RGBA', im.size, 'white'), im.convert('RGBA'))
     return im.convert('RGB')
+
+def load_pil(path) -> Image.Image:
+    "Image file `path` as a PIL RGB image (`to_rgb`); an error naming the file and the fix if it does not decode."
+    try:
+        with Image.open(path) as im: return to_rgb(im)
+    except Exception as e: raise OSError(f"cannot decode image {path}: {type(e).__name__}: {e}. Replace the file (load_metadata names every such "
+                                         "file at once), or let the dataset skip it: dataset.bad_images = 'skip'.") from e
 
 def decode_image(path) -> torch.Tensor:
     "Decode image file `path` with PIL to an RGB uint8 tensor C×H×W."
-    try:
-        with Image.open(path) as im: a = np.asarray(to_rgb(im))
-    except Exception as e: raise OSError(f"cannot decode image {path}: {type(e).__name__}: {e}. Replace the file (load_metadata names every such "
-                                         "file at once), or let the dataset skip it: dataset.bad_images = 'skip'.") from e
-    return torch.from_numpy(a.copy()).permute(2, 0, 1).contiguous()
+    return v2.functional.pil_to_tensor(load_pil(path)).contiguous()
 
 # %% ../nbs/01_data.ipynb #7cc19fec
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -244,13 +242,6 @@ def takes_pil(transform) -> bool:
     pil_only = (T.ToTensor, T.PILToTensor, v2.ToTensor, v2.PILToTensor)
     return transform is not None and any(isinstance(t, pil_only) for t in _walk(transform))
 
-def load_pil(path) -> Image.Image:
-    "Image file `path` as a PIL RGB image (same conversions as `decode_image`)."
-    try:
-        with Image.open(path) as im: return to_rgb(im)
-    except Exception as e: raise OSError(f"cannot decode image {path}: {type(e).__name__}: {e}") from e
-
-# %% ../nbs/01_data.ipynb #5a1c0de1
 class SlowPathNote(UserWarning):
     "A slower path was chosen for a reason the user may not know; the message names the faster one."
 
@@ -261,8 +252,10 @@ def note_once(key, msg:str):
     if key in _noted: return
     _noted.add(key); warnings.warn(msg, SlowPathNote, stacklevel=3)
 
+# %% ../nbs/01_data.ipynb #5a1c0de1
 class CachedImages:
     "Mixin: `_load_image(path)` loads one image as the transform takes it (PIL or uint8 tensor); `_tfm` applies the transform."
+    bad_images = 'error'  # an image that no longer decodes: 'error' stops, 'skip' takes the next good one of its tier
     def _setup_images(self, paths, transform, cache):
         self.paths, self.transform, self.image_cache = paths, transform, cache
         if takes_pil(transform): note_once((type(self).__name__, 'pil'), f"{type(self).__name__}: the transform takes PIL images (a classic "
@@ -274,10 +267,20 @@ class CachedImages:
         img = self.image_cache.get(path) if self.image_cache is not None else None
         if takes_pil(self.transform): return load_pil(path) if img is None else v2.functional.to_pil_image(img)
         return decode_image(path) if img is None else img
-    def _image(self, i:int): return self._load_image(self.paths[i])
     def _tfm(self, img):
         if self.transform is not None: return self.transform(img)
         return (v2.functional.pil_to_tensor(img) if isinstance(img, Image.Image) else img).float().div_(255)
+    def _image(self, i:int):
+        "Image of row `i`; with `bad_images='skip'` an image that no longer decodes is skipped, with a warning naming it, for the next good one of the same tier."
+        if self.bad_images == 'error': return self._load_image(self.paths[i])
+        bad, tiers, n = self.__dict__.setdefault('_bad_paths', set()), list(self.metadata.tier), len(self.paths)
+        for j in ((i + k) % n for k in range(n)):
+            if tiers[j] != tiers[i] or self.paths[j] in bad: continue
+            try: return self._load_image(self.paths[j])
+            except OSError as e:
+                bad.add(self.paths[j])
+                warnings.warn(f"skipped image {self.paths[j]}: {e} (bad_images='skip': training goes on without it; replace the file, or set bad_images='error' to stop instead)")
+        raise OSError(f"no image of tier {tiers[i]} decodes any more ({', '.join(map(str, sorted(bad)))} failed): replace these files.")
 
 # %% ../nbs/01_data.ipynb #f6aa8ce0
 class ImageDataset(CachedImages, Dataset):
@@ -335,32 +338,11 @@ class PairwiseDataset(CachedImages, Dataset):
         label = torch.tensor(1. if self.ranks[i] < self.ranks[j] else -1.)
         return self._tfm(self._image(i)), self._tfm(self._image(j)), label
 
-# %% ../nbs/01_data.ipynb #c0ffee20
-BAD_IMAGES = ('error', 'skip')  # what a dataset does with an image that no longer decodes
-
-def _image_or_skip(self:CachedImages, i:int):
-    "Image of row `i`; with `bad_images='skip'` an image that no longer decodes is skipped, with a warning naming it, for the next good one of the same tier."
-    if getattr(self, 'bad_images', 'error') == 'error': return self._load_image(self.paths[i])
-    bad, tiers, n = self.__dict__.setdefault('_bad_paths', set()), list(self.metadata.tier), len(self.paths)
-    for j in ((i + k) % n for k in range(n)):
-        if tiers[j] != tiers[i] or self.paths[j] in bad: continue
-        try: return self._load_image(self.paths[j])
-        except OSError as e:
-            bad.add(self.paths[j])
-            warnings.warn(f"skipped image {self.paths[j]}: {e} (bad_images='skip': training goes on without it; replace the file, or set bad_images='error' to stop instead)")
-    raise OSError(f"no image of tier {tiers[i]} decodes any more ({', '.join(map(str, sorted(bad)))} failed): replace these files.")
-CachedImages._image, CachedImages.bad_images = _image_or_skip, 'error'
-
 # %% ../nbs/01_data.ipynb #c3d4151f
 CACHE_VERSION = 1  # bump when decode_image or the resize changes: old caches are then rebuilt
 
 def _hash(obj) -> str: return hashlib.sha1(json.dumps(obj).encode()).hexdigest()[:12]
 
-def _resized(path, size:int) -> torch.Tensor:
-    "Decoded image at `path`, resized to size×size (uint8 3×size×size)."
-    return v2.functional.resize(decode_image(path), [size, size], antialias=True)
-
-# %% ../nbs/01_data.ipynb #24db602c
 class DecodedImageCache:
     "Images decoded and resized once to uint8 3×size×size, in a memory-mapped file shared by all DataLoader workers."
     def __init__(self, paths,            # image files, in item order
@@ -377,10 +359,11 @@ class DecodedImageCache:
         if self.cache_dir.is_dir(): remove_stale_temps(self.cache_dir, 'decoded_*.tmp*')   # builds killed halfway
         self.built = not self.file.exists()
         if self.built: self._build(num_threads, progress)
+    def __len__(self): return len(self.paths)
+    def __getitem__(self, i:int) -> torch.Tensor: return torch.from_numpy(np.array(self.array[i]))
+    def __getstate__(self): return {**self.__dict__, '_mm': None, '_pid': None}   # what pickling sends a worker: no open map
 
 # %% ../nbs/01_data.ipynb #11618f0f
-from tqdm.auto import tqdm
-
 def _reserve(f, n:int):
     "Allocate `n` bytes for open file `f` now, so that a full disk fails here (ENOSPC) and not later inside a memory map (SIGBUS)."
     try: return os.posix_fallocate(f.fileno(), 0, n)
@@ -389,7 +372,7 @@ def _reserve(f, n:int):
         if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL): raise
     f.seek(n - 1); f.write(b'\0')
 
-# %% ../nbs/01_data.ipynb #c0ffee22
+@patch
 def _build(self:DecodedImageCache, num_threads, progress):
     "Decode and resize every image into a temporary file, then rename it into place and drop stale caches."
     self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -398,8 +381,8 @@ def _build(self:DecodedImageCache, num_threads, progress):
         with _open_out(tmp, 'wb') as f:
             if need: _reserve(f, need)
         mm = np.memmap(tmp, dtype=np.uint8, mode='r+', shape=self.shape)
-        def put(i): mm[i] = _resized(self.paths[i], self.size).numpy()
-        with ThreadPoolExecutor(num_threads or min(8, os.cpu_count() or 1)) as ex:
+        def put(i): mm[i] = v2.functional.resize(decode_image(self.paths[i]), [self.size]*2, antialias=True).numpy()
+        with ThreadPoolExecutor(num_threads or min(8, usable_cores())) as ex:
             list(tqdm(ex.map(put, range(len(self.paths))), total=len(self.paths), disable=not progress,
                       desc=f'caching {len(self.paths)} images at {self.size}px'))
         mm.flush(); del mm
@@ -410,30 +393,22 @@ def _build(self:DecodedImageCache, num_threads, progress):
     finally: tmp.unlink(missing_ok=True)
     for f in self.cache_dir.glob(self.file.name.rsplit('_', 1)[0] + '_*.u8'):
         if f != self.file: f.unlink(missing_ok=True)
-DecodedImageCache._build = _build
 
 # %% ../nbs/01_data.ipynb #87079a9b
-def _array(self:DecodedImageCache) -> np.memmap:
+@patch(as_prop=True)
+def array(self:DecodedImageCache) -> np.memmap:
     "The memory map, opened once per process (so forked or spawned workers map the file themselves)."
     if self._mm is None or self._pid != os.getpid():
         self._mm, self._pid = np.memmap(self.file, dtype=np.uint8, mode='r', shape=self.shape), os.getpid()
     return self._mm
 
-def _getstate(self:DecodedImageCache): return {**self.__dict__, '_mm': None, '_pid': None}
-def _len(self:DecodedImageCache): return len(self.paths)
-def _getitem(self:DecodedImageCache, i:int) -> torch.Tensor: return torch.from_numpy(np.array(self.array[i]))
-def _get(self:DecodedImageCache, path) -> torch.Tensor:
+@patch
+def get(self:DecodedImageCache, path) -> torch.Tensor:
     "The cached image of file `path`."
     try: return self[self.index[str(Path(path).absolute())]]
     except KeyError: raise KeyError(f"{path} is not in this cache ({self.file}): build the cache from the dataset's paths.") from None
 
-DecodedImageCache.array = property(_array)
-DecodedImageCache.__getstate__, DecodedImageCache.__len__ = _getstate, _len
-DecodedImageCache.__getitem__, DecodedImageCache.get = _getitem, _get
-
 # %% ../nbs/01_data.ipynb #166fb389
-import zipfile, tarfile, tempfile, contextlib, zlib, struct
-
 DATASETS = {  # name: files to download, each (url, file name, sha256 or None)
     'isbi2015': [('https://figshare.com/ndownloader/articles/3471833?private_link=37ec464af8e81ae6ebbf', '3471833.zip', None)],
     'isbi2015-cv': [(f'https://raw.githubusercontent.com/christianpayer/MedicalDataAugmentationTool-HeatmapUncertainty/main/setup_ann/all_landmarks/cv/{i}.txt', f'{i}.txt', None) for i in range(1, 5)],
@@ -451,9 +426,9 @@ class ResumableHTTP:
         self.part = self.final.with_name(self.final.name + '.part')
 
 # %% ../nbs/01_data.ipynb #c0ffee30
-def _call(self:ResumableHTTP, url, output_file, pooch_obj=None, check_only=False):
+@patch
+def __call__(self:ResumableHTTP, url, output_file, pooch_obj=None, check_only=False):
     "Fetch `url` into `output_file` through the part: resume it, never save an error body, finish a complete part on 416."
-    import requests
     have = self.part.stat().st_size if self.part.exists() else 0
     try: r = requests.get(url, stream=True, timeout=(self.connect_timeout, self.stall_timeout), headers={'Range': f'bytes={have}-'} if have else {})
     except requests.exceptions.ReadTimeout: raise self._stalled(0, self.stall_timeout) from None     # no answer at all
@@ -468,24 +443,24 @@ def _call(self:ResumableHTTP, url, output_file, pooch_obj=None, check_only=False
     got = self.part.stat().st_size
     if total and got < total: raise requests.ConnectionError(f"transfer ended early, {got} of {total} bytes received (kept in {self.part.name}; the next call resumes)")
     os.replace(self.part, output_file)
-ResumableHTTP.__call__ = _call
 
 # %% ../nbs/01_data.ipynb #c0ffee31
+@patch
 def _complete(self:ResumableHTTP, r) -> bool:
     "After a 416 to our range request: is the part the whole file? By the expected hash when known, else by the size in `Content-Range: bytes */N`."
-    import pooch
     if self.known_hash:
         alg, _, h = self.known_hash.rpartition(':')
         return pooch.file_hash(str(self.part), alg=alg or 'sha256') == h.lower()
     m = re.fullmatch(r'bytes \*/(\d+)', r.headers.get('Content-Range', '').strip())
     return m is not None and int(m.group(1)) == self.part.stat().st_size
-ResumableHTTP._complete = _complete
 
 # %% ../nbs/01_data.ipynb #c0ffee32
+@patch
 def _stalled(self:ResumableHTTP, n:int, secs:float) -> TimeoutError:
     return TimeoutError(f"stalled: {n} bytes in the last {secs:.0f} s, fewer than {self.min_bytes} (the bytes received are kept in {self.part}, "
                         f"so the next call resumes); for a slow but working link raise stall_timeout (--stall-timeout, now {self.stall_timeout:g} s)")
 
+@patch
 def _pace(self:ResumableHTTP, t0:float, win:list, n:int):
     "Count `n` more bytes in window `win` = [start, bytes]; TimeoutError past the deadline, or when a window closes with too few bytes."
     now = time.monotonic(); win[1] += n
@@ -495,12 +470,11 @@ def _pace(self:ResumableHTTP, t0:float, win:list, n:int):
     if now - win[0] >= self.stall_timeout:
         if win[1] < self.min_bytes: raise self._stalled(win[1], now - win[0])
         win[:] = [now, 0]
-ResumableHTTP._stalled, ResumableHTTP._pace = _stalled, _pace
 
 # %% ../nbs/01_data.ipynb #c0ffee33
+@patch
 def _stream(self:ResumableHTTP, r, f, total:int, start:int):
     "Write the body to `f` as it arrives, with a progress bar, checking the pace after every read."
-    import urllib3
     t0 = time.monotonic(); win = [t0, 0]
     with tqdm(total=total or None, initial=start, unit='B', unit_scale=True, desc=self.final.name, disable=not self.progress) as bar:
         while True:
@@ -511,23 +485,16 @@ def _stream(self:ResumableHTTP, r, f, total:int, start:int):
             try: f.write(chunk)
             except OSError as e: e.filename = e.filename or str(self.part); raise
             bar.update(len(chunk)); self._pace(t0, win, len(chunk))
-ResumableHTTP._stream = _stream
 
 # %% ../nbs/01_data.ipynb #4e2ee8ce
 def _reason(e:Exception) -> str:
     "A short reason for a failed download: 'ConnectionError: Connection refused', 'HTTPError: 404 Not Found', a stall or deadline as said."
-    import requests
     if isinstance(e, TimeoutError): return str(e)
     if isinstance(e, requests.HTTPError) and e.response is not None: return f"HTTPError: {e.response.status_code} {e.response.reason}"
     if isinstance(e, ValueError) and 'hash' in str(e).lower(): return 'its checksum does not match'
     m = re.search(r'\[Errno -?\d+\] ([^\'")\]]+)', str(e)) or re.search(r'(Name or service not known|timed out|Temporary failure in name resolution)', str(e))
     return f"{type(e).__name__}: {m.group(1) if m else str(e)[:150]}"
 
-def _place_by_hand(url, target:Path, known_hash) -> str:
-    h = f" (its SHA-256 must be {known_hash})" if known_hash else ''
-    return f"download {url} in a browser or on another machine and place it at {target}{h}, then run again"
-
-# %% ../nbs/01_data.ipynb #c0ffee34
 def download(url_or_name:str,          # URL, or a name in DATASETS (e.g. 'isbi2015')
              dest,                     # folder to download into
              known_hash:str|None=None, # 'sha256:...' (or another 'algo:hash') to verify; None: no check
@@ -540,7 +507,6 @@ def download(url_or_name:str,          # URL, or a name in DATASETS (e.g. 'isbi2
     if url_or_name in DATASETS:
         paths = [download(u, dest, h, f, progress, deadline, stall_timeout) for u, f, h in DATASETS[url_or_name]]
         return paths[0] if len(paths) == 1 else paths
-    import pooch, requests
     url, dest = url_or_name, Path(dest)
     target = dest/(fname or url.split('?')[0].rstrip('/').split('/')[-1])
     dl = ResumableHTTP(target, progress, known_hash, deadline, stall_timeout) if url.startswith(('http://', 'https://')) else None
@@ -551,7 +517,9 @@ def download(url_or_name:str,          # URL, or a name in DATASETS (e.g. 'isbi2
         return Path(pooch.retrieve(url, known_hash, fname=target.name, path=dest, downloader=dl, progressbar=progress and dl is None))
     except (requests.RequestException, OSError, ValueError) as e:
         if isinstance(e, OSError) and (err := write_error(e, dest, doing=f'downloading {url}', note=f' A part already received stays in {target.name}.part for the next call.')): raise err from e
-        raise ConnectionError(f"Could not download {url} ({_reason(e)}): {_place_by_hand(url, target, known_hash)}.") from e
+        h = f" (its SHA-256 must be {known_hash})" if known_hash else ''
+        raise ConnectionError(f"Could not download {url} ({_reason(e)}): download {url} in a browser or on another machine "
+                              f"and place it at {target}{h}, then run again.") from e
 
 # %% ../nbs/01_data.ipynb #362f993d
 RAR_TOOLS = {  # tool name: (rarfile attribute holding the command, tool_setup keyword)
@@ -566,29 +534,15 @@ PROBE_RAR = bytes.fromhex(  # write_stored_rar(path, {'sub/probe.txt': b'mirip_l
 # %% ../nbs/01_data.ipynb #707b4a26
 def _tool_reads_rar(name:str) -> bool:
     "Does rarfile, forced through tool `name`, read back a small test archive correctly?"
-    import rarfile
-    attr, kw = RAR_TOOLS[name]
-    with tempfile.TemporaryDirectory() as d, _rarfile_settings(FORCE_TOOL=True):
+    with tempfile.TemporaryDirectory() as d, mock.patch.object(rarfile, 'FORCE_TOOL', True):
         arc = Path(d)/'probe.rar'; arc.write_bytes(PROBE_RAR)
         try:
-            rarfile.tool_setup(force=True, **{k: k == kw for _, k in RAR_TOOLS.values()})
+            rarfile.tool_setup(force=True, **{kw: kw == RAR_TOOLS[name][1] for _, kw in RAR_TOOLS.values()})
             return rarfile.RarFile(arc).read('sub/probe.txt') == b'mirip_lab rar probe'
         except Exception: return False
 
-@contextlib.contextmanager
-def _rarfile_settings(**kw):
-    "Set rarfile module globals for the duration of the block."
-    import rarfile
-    old = {k: getattr(rarfile, k) for k in kw}
-    for k, v in kw.items(): setattr(rarfile, k, v)
-    try: yield
-    finally:
-        for k, v in old.items(): setattr(rarfile, k, v)
-
-# %% ../nbs/01_data.ipynb #24221158
 def rar_backend(path:str|None=None) -> str|None:
     "Name of the first RAR tool on `path` (default PATH) that rarfile really reads with, now set up in rarfile; None if none."
-    import rarfile
     for name, (attr, kw) in RAR_TOOLS.items():
         exe = shutil.which(name, path=path)
         if exe is None: continue
@@ -610,9 +564,10 @@ def require_rar_backend(archive=None, path:str|None=None) -> str:
 # %% ../nbs/01_data.ipynb #113427fb
 class UnsafeArchiveError(ValueError): pass
 
+_ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, rarfile.Error, EOFError, zlib.error)  # a damaged archive, as each reader says it
+
 def archive_kind(archive) -> str:
     "'zip', 'rar' or 'tar' from the file's content; error if none."
-    import rarfile
     p = Path(archive)
     if not p.is_file(): raise FileNotFoundError(f"archive {p} not found.")
     if rarfile.is_rarfile(p): return 'rar'
@@ -622,16 +577,15 @@ def archive_kind(archive) -> str:
     except Exception: pass
     raise ValueError(f"{p} is not a readable zip, tar or RAR archive (corrupt or truncated?): delete it and download it again.")
 
-# %% ../nbs/01_data.ipynb #b79a684f
+def _open_archive(archive:Path, kind:str): return {'zip': zipfile.ZipFile, 'rar': rarfile.RarFile, 'tar': tarfile.open}[kind](archive)
+
 def _members(archive:Path, kind:str):
     "[(name, is_dir, size, link target or None, info)] from the archive's table of contents."
-    import rarfile
     try:
-        if kind == 'zip': return [(i.filename, i.is_dir(), i.file_size, None, i) for i in zipfile.ZipFile(archive).infolist()]
-        if kind == 'rar': return [(i.filename, i.is_dir(), i.file_size, None, i) for i in rarfile.RarFile(archive).infolist()]
-        with tarfile.open(archive) as tf:
-            return [(m.name, m.isdir(), m.size, m.linkname if (m.issym() or m.islnk()) else None, m) for m in tf.getmembers()]
-    except (zipfile.BadZipFile, tarfile.TarError, rarfile.Error, EOFError, zlib.error, OSError) as e:
+        with _open_archive(archive, kind) as a:
+            if kind == 'tar': return [(m.name, m.isdir(), m.size, m.linkname if (m.issym() or m.islnk()) else None, m) for m in a.getmembers()]
+            return [(i.filename, i.is_dir(), i.file_size, None, i) for i in a.infolist()]
+    except (*_ARCHIVE_ERRORS, OSError) as e:
         raise ValueError(f"{archive} is corrupt or truncated ({type(e).__name__}: {e}): delete it and download it again.") from e
 
 # %% ../nbs/01_data.ipynb #464d722b
@@ -650,7 +604,6 @@ def _resolve(path:str, links:dict, depth:int=0) -> str|None:
             out = r.split('/') if r else []
     return '/'.join(out)
 
-# %% ../nbs/01_data.ipynb #c0ffee40
 def _check_members(archive:Path, members) -> None:
     "Refuse members that would land outside the destination, each judged against the tree the members before it made (links followed); name every bad one."
     bad, links = [], {}
@@ -680,9 +633,6 @@ def _check_size(archive:Path, need:int, max_size_gb:float, max_ratio:float) -> N
         raise UnsafeArchiveError(f"{archive} would unpack to {_size(need)}, {need/max(have, 1):.0f} times its own {_size(have)}: more than "
                                  f"the limit of {max_ratio:g} times (a decompression bomb?). {fix}")
 
-def _sha256(p:Path) -> str:
-    with open(p, 'rb') as f: return hashlib.file_digest(f, 'sha256').hexdigest()
-
 _copy = shutil.copyfileobj  # module-level so a test can simulate a full disk
 
 # %% ../nbs/01_data.ipynb #6dd79bd9
@@ -691,12 +641,9 @@ def _inside(p, root) -> bool:
     p, root = os.path.realpath(p), os.path.realpath(root)
     return p == root or p.startswith(root + os.sep)
 
-# %% ../nbs/01_data.ipynb #d72470f1
 def _extract_into(archive:Path, kind:str, members, tmp:Path, progress:bool):
     "Write every member under `tmp` (names already checked), checking on disk before each write that it lands inside `tmp`."
-    import rarfile
-    opener = {'zip': zipfile.ZipFile, 'rar': rarfile.RarFile, 'tar': tarfile.open}[kind]
-    with opener(archive) as a, tqdm(total=sum(m[2] for m in members), unit='B', unit_scale=True, desc=f'extracting {archive.name}', disable=not progress) as bar:
+    with _open_archive(archive, kind) as a, tqdm(total=sum(m[2] for m in members), unit='B', unit_scale=True, desc=f'extracting {archive.name}', disable=not progress) as bar:
         for name, is_dir, size, link, info in members:
             out = tmp/name.replace('\\', '/')
             if not _inside(out, tmp) or (link is not None and not _inside(out.parent/link if info.issym() else tmp/link, tmp)):
@@ -715,7 +662,7 @@ def _extract_into(archive:Path, kind:str, members, tmp:Path, progress:bool):
             bar.update(size)
 
 # %% ../nbs/01_data.ipynb #40260bb6
-def _marker(archive:Path) -> dict: return dict(archive=archive.name, size=archive.stat().st_size, sha256=_sha256(archive))
+def _marker(archive:Path) -> dict: return dict(archive=archive.name, size=archive.stat().st_size, sha256=pooch.file_hash(str(archive)))
 MARKER_FILE = '.extracted.json'
 
 def _check_dest(archive:Path, dest:Path) -> None:
@@ -728,14 +675,12 @@ def _check_dest(archive:Path, dest:Path) -> None:
 
 def _check_room(archive:Path, kind:str, members, dest:Path, need:int) -> None:
     "A working RAR tool when a member needs one; free space for `need` bytes."
-    import rarfile
     if kind == 'rar' and any(i.compress_type != rarfile.RAR_M0 or i.needs_password() for *_, i in members if not i.is_dir()):
         print(f"extracting {archive.name} with RAR tool: {require_rar_backend(archive)}")
     if need > (free := _free(dest.parent)):
         raise OSError(errno.ENOSPC, f"Not enough disk space to extract {archive}: it needs {_size(need)}, {_size(free)} are free at {dest.parent}. "
                                     "Free space or extract elsewhere (nothing was extracted).")
 
-# %% ../nbs/01_data.ipynb #c0ffee42
 def _extract_error(e:Exception, archive:Path, dest:Path, need:int) -> Exception:
     "What to raise for `e` while extracting: a full disk or a folder not writable (path, free space, fix), a missing file as it is, else a corrupt archive."
     note = f" The archive is fine; nothing was extracted (the partial extraction was removed)."
@@ -746,12 +691,11 @@ def _extract_error(e:Exception, archive:Path, dest:Path, need:int) -> Exception:
 # %% ../nbs/01_data.ipynb #5c7ac3ba
 def extract(archive,               # zip, tar(.gz/.bz2/.xz) or RAR file
             dest,                  # folder to create with the archive's content
-            progress:bool=True,
+            progress:bool=True,    # progress bar (--no-progress hides it)
             max_size_gb:float=100, # refuse an archive that unpacks to more (0: no limit)
             max_ratio:float=100,   # refuse one that unpacks past 64 MiB to more than this many times its size (0: no limit)
            ) -> Path:
     "Extract `archive` into the new folder `dest` atomically (temporary folder, then rename); a no-op if already done."
-    import rarfile
     archive, dest = Path(archive), Path(dest)
     kind, mark = archive_kind(archive), _marker(archive)
     if (dest/MARKER_FILE).exists() and json.loads((dest/MARKER_FILE).read_text()) == mark: return dest
@@ -765,8 +709,7 @@ def extract(archive,               # zip, tar(.gz/.bz2/.xz) or RAR file
         (tmp/MARKER_FILE).write_text(json.dumps(mark))
         if dest.exists(): dest.rmdir()                               # empty (checked above)
         os.replace(tmp, dest)
-    except UnsafeArchiveError: raise
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, rarfile.Error, EOFError, zlib.error) as e:
+    except (OSError, *_ARCHIVE_ERRORS) as e:
         if (err := _extract_error(e, archive, dest, need)) is e: raise
         raise err from e
     finally: shutil.rmtree(tmp, ignore_errors=True)
@@ -801,7 +744,6 @@ ISBI_TEMPLATE = np.array([  # mean landmark positions (x, y) as fractions of wid
     (.42, .42), (.72, .38), (.64, .47), (.30, .48), (.72, .60), (.70, .75), (.70, .82), (.66, .86), (.69, .85), (.40, .75),
     (.73, .66), (.74, .665), (.80, .63), (.79, .70), (.78, .57), (.77, .82), (.46, .57), (.74, .56), (.35, .60)])
 
-# %% ../nbs/01_data.ipynb #ac00d61e
 def _isbi_like_image(pts:np.ndarray, size, rng) -> np.ndarray:
     "uint8 H×W cephalogram-like picture with bright blobs at `pts` (pixel x, y)."
     w, h = size
@@ -863,7 +805,6 @@ def _annotation_problem(p:Path) -> str|None:
     except (OSError, ValueError) as e: return str(e)
     return None
 
-# %% ../nbs/01_data.ipynb #c0ffee60
 def check_isbi(root) -> dict:
     "Check an ISBI 2015 tree under `root` (counts, 19 landmarks, image sizes); return a summary or raise listing every problem."
     isbi = Path(root)/'ISBI2015'
@@ -945,7 +886,8 @@ def _cut(n:int, ratios:list[float]) -> list[int]:
     for i in sorted(range(len(raw)), key=lambda i: (counts[i] - raw[i], i))[:n - sum(counts)]: counts[i] += 1
     return counts
 
-def _split(self:DataSplitter, metadata:pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+@patch
+def split(self:DataSplitter, metadata:pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     "(train, val, test) data frames."
     col, names, ratios = self.stratify_column, list(self.ratios), list(self.ratios.values())
     if col is not None and col not in metadata.columns: raise KeyError(f"stratify_column {col!r} is not a column of the metadata ({', '.join(metadata.columns)}).")
@@ -959,13 +901,11 @@ def _split(self:DataSplitter, metadata:pd.DataFrame) -> tuple[pd.DataFrame, pd.D
     if bad: raise ValueError(f"Too few rows to stratify at {'/'.join(map(str, ratios))}: " + '; '.join(bad) +
                              ". Add rows, change the ratios, or pass stratify_column=None.")
     return tuple(metadata.iloc[sorted(parts[n])].reset_index(drop=True) for n in names)
-DataSplitter.split = _split
 
-# %% ../nbs/01_data.ipynb #68ca8482
-def _write(self:DataSplitter, metadata:pd.DataFrame, out_dir) -> dict[str,Path]:
+@patch
+def write(self:DataSplitter, metadata:pd.DataFrame, out_dir) -> dict[str,Path]:
     "Write train.csv, val.csv, test.csv (columns image_id, filename, tier) into `out_dir`."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); res = {}
     for n, df in zip(self.ratios, self.split(metadata)):
         df[[c for c in df.columns if c != 'path']].to_csv(out/f'{n}.csv', index=False); res[n] = out/f'{n}.csv'
     return res
-DataSplitter.write = _write
