@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 from fastcore.script import Param
 from .utils import md_table, is_oom, metric_mode, load_yaml, DemoContext
 from .registry import TASKS
-from .train import TrainingConfig, Trainer, rng_guard
+from .train import TrainingConfig, Trainer, rng_guard, payload_digest
 from .callbacks import Callback
 
 # %% auto #0
@@ -147,12 +147,8 @@ class RunMonitor(Callback):
 
 # %% ../nbs/06_experiments.ipynb #09c5234a
 def weights_sha(module:torch.nn.Module) -> str:
-    "SHA-256 (first 16 hex digits) of a module's state_dict: names, dtypes and bytes."
-    h = hashlib.sha256()
-    for k, v in sorted(module.state_dict().items()):
-        v = v.detach().cpu().contiguous().reshape(-1)
-        h.update(f'{k}:{v.dtype}:'.encode()); h.update(v.view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()[:16]
+    "SHA-256 (first 16 hex digits) of a module's state_dict: names, dtypes, shapes and bytes (the checkpoints' `payload_digest`)."
+    return payload_digest(module.state_dict())[:16]
 
 def samples_sha(steps:list[list[int]]) -> str:
     "SHA-256 (16 hex digits) of the sample indices of every optimizer step, in order."
@@ -197,11 +193,12 @@ def _device_name(dev:torch.device) -> str:
     if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
     return f'cpu ({os.cpu_count()} cores)'
 
-def _save_config(exp:Experiment, run_dir:Path, data):
+def _save_config(exp:Experiment, c:TrainingConfig, data):
+    "The resolved config, as run, in `experiment.yaml` of the run folder."
     from ruamel.yaml import YAML
     d = dict(name=exp.name, effective_batch=exp.effective_batch, task=exp.task, data=None if data is None else str(data),
-             task_options=exp.task_options, source=exp.source, **asdict(replace(exp.config, checkpoint_dir=str(run_dir))))
-    with open(run_dir/'experiment.yaml', 'w') as f: YAML().dump(d, f)
+             task_options=exp.task_options, source=exp.source, **asdict(c))
+    with open(Path(c.checkpoint_dir)/'experiment.yaml', 'w') as f: YAML().dump(d, f)
 
 # %% ../nbs/06_experiments.ipynb #4175a87c
 def _or_nan(f, xs) -> float: return float(f(xs)) if len(xs) else float('nan')
@@ -228,7 +225,7 @@ def _fit(exp:Experiment, c:TrainingConfig, out:Path, base:dict, mon:RunMonitor) 
     "Build the task, measure the untrained model's metric, train; the status of the finished run (`base` gains device and weights)."
     with rng_guard():
         data = ensure_sample_data(out, **{**SAMPLE_DATA, **exp.sample_data}) if _sample_data_for(exp) else exp.data
-        _save_config(exp, Path(c.checkpoint_dir), data)
+        _save_config(exp, c, data)
         module, train_ds, val_ds = _make_task(exp, c, data)
         trainer = Trainer(module, c, callbacks=[mon])
         base.update(device=_device_name(trainer.device), init_weights_sha=weights_sha(trainer.raw.weights()))
@@ -439,13 +436,12 @@ def plot_memory_vs_speed(df:pd.DataFrame, path) -> Path:
     mem, mlabel = _mem_col(df)
     mean = 'mean_gpu_mem_gb' if mem == 'peak_gpu_mem_gb' else 'mean_rss_gb'
     fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.8))
-    x = np.arange(len(df))
-    a.bar(x - 0.2, df[mean], 0.4, label='mean (sampled after each forward)', color='#9ecae1')
-    a.bar(x + 0.2, df[mem], 0.4, label='peak', color='#3182bd')
+    bars = df[[mean, mem]].set_axis(['mean (sampled after each forward)', 'peak'], axis=1).set_axis([_label(r) for _, r in df.iterrows()])
+    bars.plot.bar(ax=a, color=['#9ecae1', '#3182bd'], width=0.8, rot=15)
     top = np.nanmax(df[mem].to_numpy(float)) if df[mem].notna().any() else 1.
     for i, r in enumerate(df.itertuples()):
         if r.status != 'done': a.text(i, top * 0.05, r.status.upper(), ha='center', va='bottom', color='crimson', fontweight='bold')
-    a.set_xticks(x, [_label(r) for _, r in df.iterrows()], fontsize=8, rotation=15, ha='right')
+    plt.setp(a.get_xticklabels(), ha='right', fontsize=8)
     a.set_ylim(0, top * 1.3)                                   # room for the legend above the bars
     a.set(ylabel=mlabel.replace('peak ', ''), title='Memory per config'); a.legend(fontsize=8, loc='upper left', ncols=2)
     done = df[df.status == 'done']
