@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pooch, rarfile, requests, urllib3
 import torch
+from fastcore.meta import delegates
 from fastcore.basics import patch
 from PIL import Image, ImageOps
 from torch.utils.data import Dataset
@@ -424,6 +425,9 @@ class ResumableHTTP:
         self.final, self.progress, self.known_hash, self.deadline = Path(final), progress, known_hash, deadline
         self.stall_timeout, self.min_bytes, self.connect_timeout = stall_timeout, min_bytes, connect_timeout
         self.part = self.final.with_name(self.final.name + '.part')
+    def _stalled(self, n:int, secs:float) -> TimeoutError:
+        return TimeoutError(f"stalled: {n} bytes in the last {secs:.0f} s, fewer than {self.min_bytes} (the bytes received are kept in {self.part}, "
+                            f"so the next call resumes); for a slow but working link raise stall_timeout (--stall-timeout, now {self.stall_timeout:g} s)")
 
 # %% ../nbs/01_data.ipynb #c0ffee30
 @patch
@@ -454,37 +458,26 @@ def _complete(self:ResumableHTTP, r) -> bool:
     m = re.fullmatch(r'bytes \*/(\d+)', r.headers.get('Content-Range', '').strip())
     return m is not None and int(m.group(1)) == self.part.stat().st_size
 
-# %% ../nbs/01_data.ipynb #c0ffee32
-@patch
-def _stalled(self:ResumableHTTP, n:int, secs:float) -> TimeoutError:
-    return TimeoutError(f"stalled: {n} bytes in the last {secs:.0f} s, fewer than {self.min_bytes} (the bytes received are kept in {self.part}, "
-                        f"so the next call resumes); for a slow but working link raise stall_timeout (--stall-timeout, now {self.stall_timeout:g} s)")
-
-@patch
-def _pace(self:ResumableHTTP, t0:float, win:list, n:int):
-    "Count `n` more bytes in window `win` = [start, bytes]; TimeoutError past the deadline, or when a window closes with too few bytes."
-    now = time.monotonic(); win[1] += n
-    if self.deadline and now - t0 > self.deadline:
-        raise TimeoutError(f"not finished within the deadline of {self.deadline:g} s (the bytes received are kept in {self.part}, so the next "
-                           "call resumes); for a big file on a slow link raise deadline (--deadline)")
-    if now - win[0] >= self.stall_timeout:
-        if win[1] < self.min_bytes: raise self._stalled(win[1], now - win[0])
-        win[:] = [now, 0]
-
 # %% ../nbs/01_data.ipynb #c0ffee33
 @patch
 def _stream(self:ResumableHTTP, r, f, total:int, start:int):
-    "Write the body to `f` as it arrives, with a progress bar, checking the pace after every read."
-    t0 = time.monotonic(); win = [t0, 0]
+    "Write the body to `f` as it arrives, with a progress bar; TimeoutError past the deadline, or when a window of `stall_timeout` seconds brings fewer than `min_bytes`."
+    t0 = win_start = time.monotonic(); win_bytes = 0
     with tqdm(total=total or None, initial=start, unit='B', unit_scale=True, desc=self.final.name, disable=not self.progress) as bar:
         while True:
             try: chunk = r.raw.read1(2**16, decode_content=True)   # returns what has arrived, not a full 64 KiB
-            except (urllib3.exceptions.ReadTimeoutError, TimeoutError): raise self._stalled(win[1], time.monotonic() - win[0]) from None
+            except (urllib3.exceptions.ReadTimeoutError, TimeoutError): raise self._stalled(win_bytes, time.monotonic() - win_start) from None
             except urllib3.exceptions.ProtocolError: break    # connection cut: the size check after says so
             if not chunk: break
             try: f.write(chunk)
             except OSError as e: e.filename = e.filename or str(self.part); raise
-            bar.update(len(chunk)); self._pace(t0, win, len(chunk))
+            bar.update(len(chunk)); win_bytes += len(chunk); now = time.monotonic()
+            if self.deadline and now - t0 > self.deadline:
+                raise TimeoutError(f"not finished within the deadline of {self.deadline:g} s (the bytes received are kept in {self.part}, so the next "
+                                   "call resumes); for a big file on a slow link raise deadline (--deadline)")
+            if now - win_start >= self.stall_timeout:
+                if win_bytes < self.min_bytes: raise self._stalled(win_bytes, now - win_start)
+                win_start, win_bytes = now, 0
 
 # %% ../nbs/01_data.ipynb #4e2ee8ce
 def _reason(e:Exception) -> str:
@@ -580,13 +573,16 @@ def archive_kind(archive) -> str:
 def _open_archive(archive:Path, kind:str): return {'zip': zipfile.ZipFile, 'rar': rarfile.RarFile, 'tar': tarfile.open}[kind](archive)
 
 def _members(archive:Path, kind:str):
-    "[(name, is_dir, size, link target or None, info)] from the archive's table of contents."
+    "[(name, is_dir, size, link target or None, info)] from the archive's table of contents; a RAR tool is required when a member needs one."
     try:
         with _open_archive(archive, kind) as a:
             if kind == 'tar': return [(m.name, m.isdir(), m.size, m.linkname if (m.issym() or m.islnk()) else None, m) for m in a.getmembers()]
-            return [(i.filename, i.is_dir(), i.file_size, None, i) for i in a.infolist()]
+            infos = a.infolist()
     except (*_ARCHIVE_ERRORS, OSError) as e:
         raise ValueError(f"{archive} is corrupt or truncated ({type(e).__name__}: {e}): delete it and download it again.") from e
+    if kind == 'rar' and any(i.compress_type != rarfile.RAR_M0 or i.needs_password() for i in infos if not i.is_dir()):
+        print(f"extracting {archive.name} with RAR tool: {require_rar_backend(archive)}")
+    return [(i.filename, i.is_dir(), i.file_size, None, i) for i in infos]
 
 # %% ../nbs/01_data.ipynb #464d722b
 def _resolve(path:str, links:dict, depth:int=0) -> str|None:
@@ -622,8 +618,8 @@ def _check_members(archive:Path, members) -> None:
 # %% ../nbs/01_data.ipynb #c0ffee41
 RATIO_FROM = 2**26  # the ratio limit applies from 64 MiB unpacked (small archives of text compress well)
 
-def _check_size(archive:Path, need:int, max_size_gb:float, max_ratio:float) -> None:
-    "Refuse an archive that unpacks to more than `max_size_gb`, or (past 64 MiB) to more than `max_ratio` times its size."
+def _check_size(archive:Path, need:int, dest:Path, max_size_gb:float, max_ratio:float) -> None:
+    "Refuse an archive that unpacks to more than `max_size_gb`, (past 64 MiB) to more than `max_ratio` times its size, or to more than the free space."
     have = archive.stat().st_size
     fix = ("Nothing was extracted. If you trust it, raise the limit: extract(..., max_size_gb=..., max_ratio=...) or "
            "`mirip-lab extract --max-size-gb N --max-ratio N` (0 turns a limit off).")
@@ -632,6 +628,9 @@ def _check_size(archive:Path, need:int, max_size_gb:float, max_ratio:float) -> N
     if max_ratio and need > RATIO_FROM and need > max_ratio * have:
         raise UnsafeArchiveError(f"{archive} would unpack to {_size(need)}, {need/max(have, 1):.0f} times its own {_size(have)}: more than "
                                  f"the limit of {max_ratio:g} times (a decompression bomb?). {fix}")
+    if need > (free := _free(dest.parent)):
+        raise OSError(errno.ENOSPC, f"Not enough disk space to extract {archive}: it needs {_size(need)}, {_size(free)} are free at {dest.parent}. "
+                                    "Free space or extract elsewhere (nothing was extracted).")
 
 _copy = shutil.copyfileobj  # module-level so a test can simulate a full disk
 
@@ -673,14 +672,6 @@ def _check_dest(archive:Path, dest:Path) -> None:
     if dest.exists() and any(dest.iterdir()):
         raise FileExistsError(f"{dest} exists and is not a complete extraction of {archive.name}: remove it or choose another folder (nothing was extracted).")
 
-def _check_room(archive:Path, kind:str, members, dest:Path, need:int) -> None:
-    "A working RAR tool when a member needs one; free space for `need` bytes."
-    if kind == 'rar' and any(i.compress_type != rarfile.RAR_M0 or i.needs_password() for *_, i in members if not i.is_dir()):
-        print(f"extracting {archive.name} with RAR tool: {require_rar_backend(archive)}")
-    if need > (free := _free(dest.parent)):
-        raise OSError(errno.ENOSPC, f"Not enough disk space to extract {archive}: it needs {_size(need)}, {_size(free)} are free at {dest.parent}. "
-                                    "Free space or extract elsewhere (nothing was extracted).")
-
 def _extract_error(e:Exception, archive:Path, dest:Path, need:int) -> Exception:
     "What to raise for `e` while extracting: a full disk or a folder not writable (path, free space, fix), a missing file as it is, else a corrupt archive."
     note = f" The archive is fine; nothing was extracted (the partial extraction was removed)."
@@ -701,7 +692,7 @@ def extract(archive,               # zip, tar(.gz/.bz2/.xz) or RAR file
     if (dest/MARKER_FILE).exists() and json.loads((dest/MARKER_FILE).read_text()) == mark: return dest
     _check_dest(archive, dest)
     members = _members(archive, kind); need = sum(m[2] for m in members)
-    _check_members(archive, members); _check_size(archive, need, max_size_gb, max_ratio); _check_room(archive, kind, members, dest, need)
+    _check_members(archive, members); _check_size(archive, need, dest, max_size_gb, max_ratio)
     tmp = dest.parent/f'.{dest.name}.extracting-{os.getpid()}'
     try:
         dest.parent.mkdir(parents=True, exist_ok=True); tmp.mkdir()
@@ -728,13 +719,12 @@ def download_cli(source:str,              # URL, or a dataset name: isbi2015 (do
     p = download(source, dest, known_hash, progress=progress, deadline=deadline, stall_timeout=stall_timeout)
     print(f"downloaded {p}"); return p
 
+@delegates(extract)
 def extract_cli(archive:str,             # zip, tar(.gz/.bz2/.xz) or RAR file
                 dest:str,                # folder to create with the archive's content
-                progress:bool=True,      # progress bar (--no-progress hides it)
-                max_size_gb:float=100,   # refuse an archive that unpacks to more (0: no limit)
-                max_ratio:float=100):    # refuse one that unpacks past 64 MiB to more than this many times its size (0: no limit)
+                **kwargs):
     "Extract an archive atomically (safe against traversal, link chains, bombs, corrupt files, full disks); RAR via a detected tool."
-    p = extract(archive, dest, progress, max_size_gb, max_ratio); print(f"extracted {archive} to {p}"); return p
+    p = extract(archive, dest, **kwargs); print(f"extracted {archive} to {p}"); return p
 
 # %% ../nbs/01_data.ipynb #120a1e76
 ISBI_SPLITS = {'train': ('TrainingData', 1, 150), 'test1': ('Test1Data', 151, 150), 'test2': ('Test2Data', 301, 100)}  # folder, first id, count
@@ -794,11 +784,10 @@ def read_isbi_points(path, n:int=ISBI_N_LANDMARKS) -> np.ndarray:
     "The first `n` landmarks of ISBI annotation file `path` ('x,y' lines, extra lines after them ignored) as float (n, 2) (y, x) pixels, as landmarker gives them."
     p = Path(path)
     if not p.is_file(): raise FileNotFoundError(f"missing {p}")
-    lines = [l for l in p.read_text(errors='replace').splitlines() if l.strip()][:n]
-    try: xy = [[float(v) for v in l.split(',')] for l in lines]
+    try: xy = np.loadtxt(p, delimiter=',', max_rows=n, ndmin=2, encoding='latin-1')   # blank lines skipped, lines after the n-th not read
     except ValueError: raise ValueError(f"{p}: cannot read 'x,y' numbers") from None
-    if len(xy) < n or any(len(v) != 2 for v in xy): raise ValueError(f"{p}: expected {n} lines 'x,y'")
-    return np.array(xy, dtype=np.float64)[:, ::-1].copy()
+    if xy.shape != (n, 2): raise ValueError(f"{p}: expected {n} lines 'x,y'")
+    return xy[:, ::-1].copy()
 
 def _annotation_problem(p:Path) -> str|None:
     try: read_isbi_points(p)
