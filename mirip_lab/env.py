@@ -4,14 +4,13 @@
 
 # %% ../nbs/00_env.ipynb #4c71df34
 from __future__ import annotations
-import os, sys, json, shutil, platform, dataclasses
+import os, json, shutil, platform
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-from .utils import usable_cores, load_yaml
+from .utils import usable_cores
 
 # %% auto #0
-__all__ = ['TORCH_CUDA_INDEX', 'GPU', 'Probes', 'env_warnings', 'EnvReport', 'env_report', 'env_cli', 'read_requirements',
-           'read_conda_pip']
+__all__ = ['TORCH_CUDA_INDEX', 'GPU', 'Probes', 'env_warnings', 'EnvReport', 'env_report', 'env_cli']
 
 # %% ../nbs/00_env.ipynb #1e3fc592
 @dataclass
@@ -27,9 +26,7 @@ class GPU:
 def _torch_info():
     import torch
     cuda = torch.version.cuda
-    hip = getattr(torch.version, 'hip', None)
-    return dict(torch=torch.__version__, cuda=cuda, hip=hip,
-                cudnn=torch.backends.cudnn.version() if cuda else None)
+    return dict(torch=torch.__version__, cuda=cuda, hip=getattr(torch.version, 'hip', None), cudnn=torch.backends.cudnn.version() if cuda else None)
 
 def _gpus():
     import torch
@@ -97,8 +94,7 @@ class EnvReport:
 
     @property
     def device(self) -> str: return 'cuda' if self.gpus else 'cpu'
-    def to_dict(self): return asdict(self)
-    def to_json(self, **kw): return json.dumps(self.to_dict(), **kw)
+    def to_json(self, **kw): return json.dumps(asdict(self), **kw)
 
 # %% ../nbs/00_env.ipynb #4ba282bd
 def env_report(probes:Probes|None=None) -> EnvReport:
@@ -134,21 +130,6 @@ EnvReport._repr_markdown_ = _report_md
 # %% ../nbs/00_env.ipynb #211b459c
 def env_cli(json:bool=False):  # print JSON instead of text
     "Print torch/CUDA versions, visible GPUs, cores and memory, with warnings that name the fix."
-    import json as _json
     r = env_report()
-    print(_json.dumps(r.to_dict(), indent=2) if json else r)
+    print(r.to_json(indent=2) if json else r)
     return r
-
-# %% ../nbs/00_env.ipynb #a2c404c6
-def read_requirements(settings='settings.ini') -> set[str]:
-    "The `requirements` and `dev_requirements` of `settings.ini`."
-    from configparser import ConfigParser
-    c = ConfigParser(delimiters=['=']); c.read(settings, encoding='utf-8')
-    d = c['DEFAULT']
-    return set(d.get('requirements', '').split()) | set(d.get('dev_requirements', '').split())
-
-def read_conda_pip(env_yml='environment.yml') -> set[str]:
-    "The pip requirements listed in a conda `environment.yml` (editable installs left out)."
-    deps = load_yaml(env_yml)['dependencies']
-    pip = next((d['pip'] for d in deps if isinstance(d, dict) and 'pip' in d), [])
-    return {str(x).replace(' ', '') for x in pip if not str(x).startswith('-e')}

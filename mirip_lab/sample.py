@@ -8,6 +8,7 @@ import io, os, json, shutil
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from fastcore.meta import delegates
 from PIL import Image, ImageFilter
 
 # %% auto #0
@@ -68,23 +69,18 @@ def make_sample_data(out_dir,           # folder to write `images/` and `metadat
     (out/MARKER).write_text(json.dumps(dict(n_images=n_images, size=size, seed=seed)))   # ours from now on: a killed run's folder is rewritten
     rng = np.random.default_rng(seed)
     srcs = [Image.open(p).convert('RGB') for p in source_photos()]
-    rows = []
-    for i in range(n_images):
-        tier = TIERS[i % len(TIERS)]
-        img = degrade(_random_crop(srcs[rng.integers(len(srcs))], size, rng), tier, rng)
-        fn = f'art_{i:04d}.jpg'
-        img.save(out/'images'/fn, quality=95)
-        rows.append(dict(image_id=f'art_{i:04d}', filename=fn, tier=tier))
-    df = pd.DataFrame(rows)
+    ids = [f'art_{i:04d}' for i in range(n_images)]
+    df = pd.DataFrame(dict(image_id=ids, filename=[f'{i}.jpg' for i in ids], tier=[TIERS[i % len(TIERS)] for i in range(n_images)]))
+    for fn, tier in zip(df.filename, df.tier):
+        degrade(_random_crop(srcs[rng.integers(len(srcs))], size, rng), tier, rng).save(out/'images'/fn, quality=95)
     df.to_csv(out/'metadata.csv.tmp', index=False); os.replace(out/'metadata.csv.tmp', out/'metadata.csv')   # last: complete
     return df
 
 # %% ../nbs/00b_sample_data.ipynb #ed156a5d
+@delegates(make_sample_data)
 def sample_data_cli(out_dir:str,         # folder to write `images/` and `metadata.csv` into
-                    n_images:int=SAMPLE_N_IMAGES,  # number of images, split evenly over the tiers S/A/B/C
-                    size:int=64,         # side of the square images in pixels
-                    seed:int=0):         # random seed: same seed, same files
+                    **kwargs):
     "Write the embedded MIRIP-format sample set (real photographs, tiers by graded degradation)."
-    df = make_sample_data(out_dir, n_images, size, seed)
+    df = make_sample_data(out_dir, **kwargs)
     print(f"wrote {len(df)} images ({', '.join(f'{t}: {n}' for t,n in df.tier.value_counts().sort_index().items())}) to {out_dir}")
     return df
