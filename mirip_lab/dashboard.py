@@ -260,10 +260,9 @@ def figure(self:SweepView):
     a, b = fig.subplots(1, 2, sharey=True)
     a.barh(y, t.samples_per_s, color=np.where(picked, 'tab:blue', 'lightsteelblue'))
     a.set(yticks=y, yticklabels=t.setting, xlabel='samples/s', title='throughput')
-    left = np.zeros(len(t))
-    for k, c in (('wait_frac', 'tab:red'), ('copy_frac', 'tab:orange'), ('compute_frac', 'tab:green')):
-        if k in t: b.barh(y, t[k], left=left, color=c, label=k.split('_')[0]); left += t[k].fillna(0).to_numpy()
-    b.set(xlim=(0, 1), xlabel='share of step time', title='where the time goes'); b.legend(fontsize=8, loc='lower right')
+    shares = t[[k for k in ('wait_frac', 'copy_frac', 'compute_frac') if k in t]].rename(columns=lambda k: k.split('_')[0])
+    shares.set_index(t.setting).plot.barh(stacked=True, ax=b, color={'wait': 'tab:red', 'copy': 'tab:orange', 'compute': 'tab:green'}, width=0.8)
+    b.set(xlim=(0, 1), xlabel='share of step time', ylabel='', title='where the time goes'); b.legend(fontsize=8, loc='lower right')
     fig.tight_layout()
     return fig
 
