@@ -471,7 +471,8 @@ def _stream(self:ResumableHTTP, r, f, total:int, start:int):
             if not chunk: break
             try: f.write(chunk)
             except OSError as e: e.filename = e.filename or str(self.part); raise
-            bar.update(len(chunk)); win_bytes += len(chunk); now = time.monotonic()
+            bar.update(len(chunk)); win_bytes += len(chunk)
+            now = time.monotonic()
             if self.deadline and now - t0 > self.deadline:
                 raise TimeoutError(f"not finished within the deadline of {self.deadline:g} s (the bytes received are kept in {self.part}, so the next "
                                    "call resumes); for a big file on a slow link raise deadline (--deadline)")

@@ -12,7 +12,7 @@ from .utils import usable_cores
 # %% auto #0
 __all__ = ['TORCH_CUDA_INDEX', 'GPU', 'Probes', 'env_warnings', 'EnvReport', 'env_report', 'env_cli']
 
-# %% ../nbs/00_env.ipynb #1e3fc592
+# %% ../nbs/00_env.ipynb #5c6feaaa
 @dataclass
 class GPU:
     "One visible GPU as torch sees it."
@@ -22,7 +22,6 @@ class GPU:
     free_gb: float|None  # None when the driver cannot say
     capability: str      # compute capability, e.g. '9.0'
 
-# %% ../nbs/00_env.ipynb #5c6feaaa
 def _torch_info():
     import torch
     cuda = torch.version.cuda
