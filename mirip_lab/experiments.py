@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import DataLoader
+from fastcore.basics import listify
 from fastcore.script import Param
 from .utils import md_table, is_oom, metric_mode, load_yaml, DemoContext
 from .registry import TASKS
@@ -335,7 +336,7 @@ def _worker_status(e:Experiment, job:dict, out:Path) -> dict:
 def run_experiments(paths, out='outputs/experiments', parallel:bool=False, force:bool=False, overrides:dict|None=None,
                     gpus:list[str]|None=None, record_samples:bool=False) -> pd.DataFrame:
     "Run experiment configs `paths` (in sequence, or `parallel` one per GPU); returns one status row per run."
-    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    paths = [Path(p) for p in listify(paths)]
     exps = [load_experiment(p, overrides) for p in paths]          # every file is checked before anything runs
     names = [e.name for e in exps]
     dup = sorted({n for n in names if names.count(n) > 1})
@@ -363,9 +364,8 @@ RESULT_COLUMNS = ['name', 'status', 'oom', 'task', 'batch_size', 'gradient_accum
 
 def find_runs(paths) -> list[Path]:
     "Run folders (holding status.json) among `paths` and their immediate subfolders."
-    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
     runs = []
-    for p in paths:
+    for p in map(Path, listify(paths)):
         if not p.exists(): raise FileNotFoundError(f"{p} not found: give run folders or the folder that holds them (mirip-lab experiment run --out)")
         found = [p] if (p/STATUS).exists() else sorted(q.parent for q in p.glob(f'*/{STATUS}'))
         if not found: raise FileNotFoundError(f"{p} holds no run (no {STATUS} in it or in its subfolders): run `mirip-lab experiment run CONFIG... --out {p}` first")
@@ -596,7 +596,7 @@ def experiment_cli(action:Param("run: train each config; analyze: collect run fo
                    overrides:str=None,        # run: YAML mapping applied to every config, e.g. '{max_epochs: 2, progress: false}'
                    tolerance:float=0.02):     # analyze: recommend the fastest run within this fraction of the best metric
     "Batch × accumulation experiments: `run CONFIG...` trains each config into its own run folder; `analyze RUNS...` writes the CSV, figures and report."
-    paths = ([paths] if isinstance(paths, (str, Path)) else list(paths or [])) + ([config] if config else [])
+    paths = listify(paths) + listify(config)
     if not paths: raise ValueError(f"experiment {action}: name the files, e.g. `mirip-lab experiment run --config configs/experiments/05a_small_batch_high_accum.yaml`")
     if action == 'run': return run_experiments(paths, out or 'outputs/experiments', parallel=parallel, force=force, overrides=_parse_overrides(overrides))
     if action == 'analyze': return analyze(paths, out or 'outputs/analysis/batch_optimization', tolerance=tolerance)
