@@ -184,11 +184,9 @@ class PairwiseRankingModel(nn.Module):
         super().__init__()
         if pooling not in POOLINGS: raise ValueError(f"Unknown pooling {pooling!r}: use one of {POOLINGS}.")
         if loss not in LOSSES: raise ValueError(f"Unknown loss {loss!r}: use one of {LOSSES}.")
-        self.hparams = dict(backbone_name=backbone_name, projector_output_dim=projector_output_dim, freeze_backbone=freeze_backbone,
-                            projector_dropout=projector_dropout, pooling=pooling, loss=loss, margin=margin, random_init=random_init, seed=seed,
-                            save_frozen_backbone=save_frozen_backbone)
-        self.save_frozen_backbone = save_frozen_backbone
-        self.pooling, self.loss_kind, self.margin, self.freeze_backbone = pooling, loss, margin, freeze_backbone
+        self.hparams = {k: v for k, v in locals().items() if k not in ('self', '__class__')}   # the arguments: what rebuilds this model
+        self.pooling, self.loss_kind, self.margin = pooling, loss, margin
+        self.freeze_backbone, self.save_frozen_backbone = freeze_backbone, save_frozen_backbone
         self.backbone = load_backbone(backbone_name, random_init, seed)
         if freeze_backbone: self.backbone.requires_grad_(False).eval()
         self.feature_dim = self.backbone.config.hidden_size * POOL_WIDTH[pooling]
@@ -240,18 +238,17 @@ def compute_loss(self:PairwiseRankingModel, score1, score2, labels) -> torch.Ten
 
 # %% ../nbs/05_pairwise.ipynb #ceb7e2a3
 from .data import TIERS, tier_rank, make_transforms, QUALITY_AUGMENT, PairwiseDataset, load_metadata, DataSplitter
-from .data import image_problem, CachedImages, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
+from .data import image_problems, CachedImages, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
 from .augment import BatchAugment, ResizeUint8
 from .utils import remove_stale_temps
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif')
 
 def check_images(paths) -> list[Path]:
-    "`paths` as Paths if every file exists and PIL can open it; else one error naming every bad file."
-    paths, bad = [Path(p) for p in paths], []
-    for p in paths:
-        if not p.is_file(): bad.append(f"{p}: no such file")
-        elif why := image_problem(p): bad.append(f"{p}: not a readable image ({why})")
+    "`paths` as Paths if every file exists and decodes fully (checked in threads); else one error naming every bad file."
+    paths = [Path(p) for p in paths]
+    bad = [f"{p}: no such file" for p in paths if not p.is_file()]
+    bad += [f"{p}: not a readable image ({why})" for p, why in image_problems([p for p in paths if p.is_file()]).items()]
     if bad: raise FileNotFoundError(f"{len(bad)} of {len(paths)} image(s) cannot be used, fix or remove them:\n" + '\n'.join(bad))
     return paths
 
@@ -470,7 +467,7 @@ def measure_memory(self:PerformanceBenchmarks) -> dict:
         for name, train in (('inference_memory_gb', False), ('train_step_memory_gb', True)):
             torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats(self.device)
             self.model.train(train)
-            with (torch.enable_grad() if train else torch.no_grad()), self._autocast():
+            with torch.set_grad_enabled(train), self._autocast():
                 s1, s2 = self.model(x1, x2)
                 if train: self.model.compute_loss(s1.float(), s2.float(), y).backward()
             self._sync(); res[name] = torch.cuda.max_memory_allocated(self.device) / 2**30
@@ -632,21 +629,17 @@ def _feature_datasets(model, tr_md, va_md, cache_dir, size:int, config:TrainingC
     pds = (PairwiseDataset(tr_md, pairs_per_image=pairs_per_image, seed=seed), PairwiseDataset(va_md, seed=seed))
     return [FeaturePairDataset(fc.features(model, p.paths, device=dev, progress=config.progress, **loader_kw), p) for p in pds]
 
-def _image_datasets(tr_md, va_md, cache_dir, size:int, augment, augment_on:str, pairs_per_image, seed:int, progress:bool) -> list:
-    "Train and val `PairwiseDataset`s of images decoded once (`DecodedImageCache`): uint8 to augment on the device, or transformed per sample."
-    def make(md, train:bool):
-        tf = ResizeUint8(size) if augment_on == 'device' else make_transforms(size, train=train and bool(augment), **_aug_kw(augment))
-        return PairwiseDataset(md, transform=tf, cache=DecodedImageCache(list(md.path), size, cache_dir, progress=progress),
-                               pairs_per_image=pairs_per_image if train else None, seed=seed)
-    return [make(tr_md, True), make(va_md, False)]
-
-def _aug_kw(augment) -> dict: return augment if isinstance(augment, dict) else {}
-
-def _batch_augment(augment, augment_on:str) -> BatchAugment|None:
-    "The `BatchAugment` that augments and normalises uint8 batches on the training device ('device'), or None ('loader': per sample)."
+def _end_to_end(model, tr_md, va_md, cache_dir, size:int, config:TrainingConfig, augment, augment_on:str, pairs_per_image, seed:int,
+                loader_kwargs:dict) -> tuple:
+    "`(module, [train, val], config)` to train on images decoded once (`DecodedImageCache`): uint8 batches augmented on the device, or per sample in the loader."
     if augment_on not in ('device', 'loader'): raise ValueError(f"augment_on must be 'device' or 'loader', got {augment_on!r}")
-    if augment_on == 'loader': return None
-    return BatchAugment(**(_aug_kw(augment) if augment else dict(flip=False)), mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    aug_kw = augment if isinstance(augment, dict) else {}
+    def make(md, train:bool):
+        tf = ResizeUint8(size) if augment_on == 'device' else make_transforms(size, train=train and bool(augment), **aug_kw)
+        return PairwiseDataset(md, transform=tf, cache=DecodedImageCache(list(md.path), size, cache_dir, progress=config.progress),
+                               pairs_per_image=pairs_per_image if train else None, seed=seed)
+    on_device = BatchAugment(**(aug_kw if augment else dict(flip=False)), mean=IMAGENET_MEAN, std=IMAGENET_STD) if augment_on == 'device' else None
+    return PairwiseModule(model, on_device), [make(tr_md, True), make(va_md, False)], replace(config, **loader_kwargs)
 
 def _keep_best(model, module, out:Path, config:TrainingConfig, size:int, tr_md, va_md) -> Path:
     "Load the best epoch's weights into `model`, write its card (so `best_model.pt` loads) and `pairwise.pt`."
@@ -683,10 +676,7 @@ def train_pairwise(data,                             # MIRIP folder (images/ + m
     if cached:
         ds = _feature_datasets(model, tr_md, va_md, cache_dir/'features', size, config, pairs_per_image, seed, num_workers=lk.get('num_workers', 0))
         module = PairwiseFeatureModule(model)
-    else:
-        module = PairwiseModule(model, _batch_augment(augment, augment_on))
-        ds = _image_datasets(tr_md, va_md, cache_dir/'decoded', size, augment, augment_on, pairs_per_image, seed, config.progress)
-        config = replace(config, **lk)
+    else: module, ds, config = _end_to_end(model, tr_md, va_md, cache_dir/'decoded', size, config, augment, augment_on, pairs_per_image, seed, lk)
     trainer, hist = train_model(module, ds[0], ds[1], config, out)
     return dict(model=model, trainer=trainer, history=hist, mode='cached features' if cached else 'end-to-end',
                 splits=(tr_md, va_md), checkpoint=_keep_best(model, module, out, config, size, tr_md, va_md), size=size)
@@ -844,15 +834,15 @@ def _train_demo(ctx:DemoContext, e2e:bool, aug) -> dict:
                        use_feature_cache=not e2e, freeze_backbone=not e2e, augment=aug, augment_on=ctx.augment_on)
     return dict(r, test=te, config=cfg)
 
-def _evaluate_demo(ctx:DemoContext, r:dict) -> tuple[dict, dict, dict]:
-    "Pairwise accuracy of the trained model on each split (train, val; test in detail, into ctx.out/eval) -> ctx.pairwise."
+def _evaluate_demo(ctx:DemoContext, r:dict) -> tuple[pd.DataFrame, dict]:
+    "Pairwise accuracy of the trained model per split (the test split in detail, into ctx.out/eval) -> ctx.pairwise; (accuracy table, test result)."
     ev = Evaluator(r['model'], default_device(), batch_size=64)
     pds = {k: PairwiseDataset(d, transform=make_transforms(ctx.size)) for k, d in zip(('train', 'val', 'test'), (*r['splits'], r['test']))}
     res = ev.evaluate_detailed(pds['test'], out_dir=ctx.out/'eval')
     acc = dict(train=ev.evaluate(pds['train']), val=ev.evaluate(pds['val']), test=res['accuracy'])
-    ctx.pairwise = dict(train_accuracy=acc['train'], val_accuracy=acc['val'], test_accuracy=acc['test'], kendall_tau=res['kendall_tau'],
-                        spearman=res['spearman'], checkpoint=str(r['checkpoint']), mode=r['mode'])
-    return pds, acc, res
+    ctx.pairwise = dict({f'{k}_accuracy': v for k, v in acc.items()}, kendall_tau=res['kendall_tau'], spearman=res['spearman'],
+                        checkpoint=str(r['checkpoint']), mode=r['mode'])
+    return pd.DataFrame([dict(split=k, images=len(pds[k].paths), pairs=len(pds[k]), accuracy=v) for k, v in acc.items()]), res
 
 def _how_trained(ctx:DemoContext, e2e:bool, aug) -> str:
     "How the demo's model was trained, in words: the augmentation and where it ran, or the cached features."
@@ -867,9 +857,8 @@ def stage_train_eval(ctx:DemoContext) -> str:
     e2e = ctx.train_mode == 'end-to-end'
     aug = (QUALITY_AUGMENT if ctx.augment is None else ctx.augment) if e2e else False  # make_transforms arguments, or True for a horizontal flip
     r = _train_demo(ctx, e2e, aug)
-    pds, acc, res = _evaluate_demo(ctx, r)
+    summary, res = _evaluate_demo(ctx, r)
     h, cfg = r['history'], r['config']
-    summary = pd.DataFrame([dict(split=k, images=len(pds[k].paths), pairs=len(pds[k]), accuracy=v) for k, v in acc.items()])
     return '\n\n'.join([
         f"A `PairwiseRankingModel` with a tiny DINOv2 backbone (`dinov2-tiny`, `{r['model'].pooling}` pooling) at {ctx.size} px, "
         f"{_how_trained(ctx, e2e, aug)}, for {len(h)} epochs ({ctx.pairs_per_image} sampled pairs per image per epoch; "
