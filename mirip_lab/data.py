@@ -489,6 +489,7 @@ def _reason(e:Exception) -> str:
     m = re.search(r'\[Errno -?\d+\] ([^\'")\]]+)', str(e)) or re.search(r'(Name or service not known|timed out|Temporary failure in name resolution)', str(e))
     return f"{type(e).__name__}: {m.group(1) if m else str(e)[:150]}"
 
+# %% ../nbs/01_data.ipynb #c0ffee34
 def download(url_or_name:str,          # URL, or a name in DATASETS (e.g. 'isbi2015')
              dest,                     # folder to download into
              known_hash:str|None=None, # 'sha256:...' (or another 'algo:hash') to verify; None: no check
