@@ -22,8 +22,7 @@ import matplotlib; matplotlib.use('Agg')
 import pandas as pd
 import torch
 from mirip_lab.sample import make_sample_data
-from mirip_lab.diagnose import diagnose, folder_dataset, make_model, make_step, measure, setting_name, speed_ladder, plot_ladder
-from mirip_lab.utils import md_table
+from mirip_lab.diagnose import diagnose, folder_dataset, make_model, make_step, measure, setting_name, speed_ladder
 from mirip_lab.utils import usable_cores, default_device
 
 
@@ -61,8 +60,8 @@ def main():
         rows = []
         for name, bs, kw in runs:  # one run, whole epochs each
             pr = measure(ds, step, bs, kw, epochs=a.epochs, steps=None, device=device, loader_kwargs=dict(shuffle=True))
-            rows.append(dict(run=name, epoch_s=pr.wall_s/a.epochs, samples_per_s=pr.samples_per_s, wait_frac=pr.fractions['wait'],
-                             copy_frac=pr.fractions['copy'], compute_frac=pr.fractions['compute'], epoch_start_s=pr.epoch_start_s))
+            summ = pr.summary()
+            rows.append(dict(run=name, epoch_s=pr.wall_s/a.epochs, **{k: summ[k] for k in ('samples_per_s', 'wait_frac', 'copy_frac', 'compute_frac', 'epoch_start_s')}))
             print(f"  measured {name}: {rows[-1]['epoch_s']:.2f} s/epoch", flush=True)
         tab = pd.DataFrame(rows)
         print('\n' + tab.round(3).to_string(index=False))
@@ -77,23 +76,18 @@ def main():
 def ladder(a, device):
     "The speed ladder on the demo's sample data (64 px images, batch 32, whole epochs)."
     from mirip_lab.sample import SAMPLE_N_IMAGES
-    import matplotlib.pyplot as plt
     with tempfile.TemporaryDirectory() as tmp:
         make_sample_data(Path(tmp)/'data', n_images=SAMPLE_N_IMAGES, size=64)
         print(f"demo data: {SAMPLE_N_IMAGES} images of 64 px; device {device}, {usable_cores()} usable cores, model {a.model}, batch 32", flush=True)
         t = time.perf_counter()
         lad = speed_ladder(Path(tmp)/'data', a.model, 64, 32, device, epochs=max(a.epochs, 3), steps=None, budget_s=a.budget_s)
-        tab = lad.table()
-        print(md_table(tab, '{:.3g}'), '\n')
-        for _, r in tab.iterrows():
+        print(lad.report(), '\n')
+        for _, r in lad.table().iterrows():
             gain = '' if r.status in ('skipped', 'start') else f"{r.lever_gain:.2f}x ({r.base_sps:.0f} -> {r.cand_sps:.0f} samples/s)"
             print(f"  {r.lever:24s} {r.status:9s} {gain:34s} {r.note}")
-        pr = lad.proof or (lad.start_sps, lad.start_sps)
-        print(f"\nladder (one run, {time.perf_counter()-t:.0f} s): chained lever gains {lad.final_sps/lad.start_sps:.2f}x; as configured vs final loop "
-              f"re-measured back to back: {pr[0]:.0f} -> {pr[1]:.0f} samples/s = {pr[1]/pr[0]:.2f}x")
-        out = Path(a.out) if a.out else Path('runs/ladder'); out.mkdir(parents=True, exist_ok=True)
-        fig = plot_ladder(lad, "Speed ladder on the demo's data"); fig.savefig(out/'ladder.png', dpi=110); plt.close(fig)
-        tab.to_csv(out/'ladder.csv', index=False); print(f"wrote {out/'ladder.png'}, {out/'ladder.csv'}")
+        print(f"\nladder (one run, {time.perf_counter()-t:.0f} s): chained lever gains {lad.final_sps/lad.start_sps:.2f}x; {lad.headline()}")
+        png = lad.save(Path(a.out) if a.out else Path('runs/ladder'), "Speed ladder on the demo's data")
+        print(f"wrote {png}, {png.with_suffix('.csv')}")
 
 
 if __name__ == '__main__': main()

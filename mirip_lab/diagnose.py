@@ -4,31 +4,34 @@
 
 # %% ../nbs/02_loader_doctor.ipynb #d8a78bad
 from __future__ import annotations
-import io, os, sys, gc, json, math, time, pickle, inspect, threading, itertools, warnings
-from dataclasses import replace
-from dataclasses import dataclass, field
+import io, json, time, inspect, tempfile, threading, itertools
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
+from torchvision.transforms import v2
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from PIL import Image
-from .data import to_rgb
+from ruamel.yaml import YAML
+from .augment import BatchAugment, ResizeUint8
+from .data import CachedImages, DecodedImageCache, ImageDataset, PairwiseDataset, IMAGENET_MEAN, IMAGENET_STD
+from .data import decode_image, load_metadata, make_transforms, read_isbi_points, takes_pil
 from .registry import MODELS
 from .train import Trainer, TrainingConfig, TrainModule
-from .utils import usable_cores, md_table, default_device, to_device, DemoContext
+from .utils import usable_cores, md_table, default_device, to_device, load_yaml, DemoContext
 
 # %% auto #0
 __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN', 'SWEEP_MIN_GAIN', 'COLORS', 'LEVERS',
            'NUMERICS', 'batch_len', 'BatchLossModule', 'make_step', 'NVMLSampler', 'Profile', 'profile_training',
-           'bound', 'profile_verdict', 'loader_ceiling', 'model_ceiling', 'loop_ceilings', 'decode_rgb', 'StageTimes',
+           'bound', 'profile_verdict', 'loader_ceiling', 'model_ceiling', 'loop_ceilings', 'StageTimes',
            'sample_stages', 'ImageFiles', 'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name',
-           'Sweep', 'measure', 'sweep_loader', 'Diagnosis', 'diagnose', 'plot_sweep', 'plot_timeline', 'find_isbi',
-           'folder_dataset', 'make_model', 'diagnose_cli', 'Setup', 'Rung', 'Ladder', 'speed_ladder', 'plot_ladder',
-           'ladder_settings', 'write_ladder_config', 'ladder_report', 'stage_diagnose']
+           'Sweep', 'measure', 'sweep_loader', 'Diagnosis', 'diagnose', 'keep_faster', 'plot_sweep', 'plot_timeline',
+           'find_isbi', 'folder_dataset', 'make_model', 'diagnose_cli', 'Setup', 'Rung', 'Ladder', 'speed_ladder',
+           'plot_ladder', 'ladder_settings', 'write_ladder_config', 'ladder_report', 'stage_diagnose']
 
 # %% ../nbs/02_loader_doctor.ipynb #36cd8c53
 def batch_len(batch) -> int:
@@ -67,25 +70,23 @@ def make_step(model:nn.Module, device=None, lr:float=1e-3, config:TrainingConfig
 
 # %% ../nbs/02_loader_doctor.ipynb #29ce5b4d
 class NVMLSampler:
-    "Context manager sampling GPU utilisation (%) and memory (GB) every `every` s via NVML; `.frame` is None without a GPU."
+    "Context manager sampling GPU utilisation (%) and memory (GB) every `every` s through NVML (`torch.cuda.utilization`); `.frame` is None without a GPU or pynvml."
     def __init__(self, device, every:float=0.1):
-        self.device, self.every, self.rows, self.frame, self._h = torch.device(device), every, [], None, None
-        if self.device.type != 'cuda': return
-        try:
-            import pynvml; pynvml.nvmlInit()
-            self._nv, self._h = pynvml, pynvml.nvmlDeviceGetHandleByIndex(self.device.index or 0)
-        except Exception: self._h = None
+        self.device, self.every, self.rows, self.frame, self._t = torch.device(device), every, [], None, None
+    def _sample(self) -> dict:
+        return dict(util_pct=torch.cuda.utilization(self.device), mem_gb=torch.cuda.device_memory_used(self.device)/2**30)
     def _run(self):
         t0 = time.perf_counter()
-        while not self._stop.wait(self.every):
-            u, m = self._nv.nvmlDeviceGetUtilizationRates(self._h), self._nv.nvmlDeviceGetMemoryInfo(self._h)
-            self.rows.append(dict(t_s=time.perf_counter()-t0, util_pct=u.gpu, mem_gb=m.used/2**30))
+        while not self._stop.wait(self.every): self.rows.append(dict(t_s=time.perf_counter()-t0, **self._sample()))
     def __enter__(self):
-        if self._h is not None:
-            self._stop = threading.Event(); self._t = threading.Thread(target=self._run, daemon=True); self._t.start()
+        if self.device.type != 'cuda': return self
+        try: self._sample()
+        except Exception: return self   # no pynvml, or no NVML: no samples
+        self._stop, self._t = threading.Event(), threading.Thread(target=self._run, daemon=True)
+        self._t.start()
         return self
     def __exit__(self, *exc):
-        if self._h is None: return
+        if self._t is None: return
         self._stop.set(); self._t.join()
         self.frame = pd.DataFrame(self.rows, columns=['t_s', 'util_pct', 'mem_gb'])
 
@@ -97,7 +98,6 @@ class Profile:
     wall_s: float                # wall-clock time of the whole run, epoch boundaries included
     device: str = 'cpu'
     gpu: pd.DataFrame|None = None  # NVML samples (t_s, util_pct, mem_gb); None without a GPU or pynvml
-    kwargs: dict = field(default_factory=dict)  # the DataLoader settings measured
 
     @property
     def n_samples(self) -> int: return int(self.steps.n.sum())
@@ -121,6 +121,11 @@ class Profile:
     def epoch_start_s(self) -> float:
         "Mean wait for the first batch of an epoch (worker start-up and epoch-boundary gap)."
         return float(self.steps.wait_s[self.steps.first_in_epoch].mean())
+    def summary(self) -> dict:
+        "The run in numbers, as the sweep table, the report and the JSON give it."
+        return dict(samples_per_s=self.samples_per_s, **{f'{k}_frac': v for k, v in self.fractions.items()},
+                    **{f'{k}_ms': 1000*self.steps[f'{k}_s'].mean() for k in ('wait', 'copy', 'compute')},
+                    epoch_start_s=self.epoch_start_s, wall_s=self.wall_s, steps=len(self.steps))
 
 # %% ../nbs/02_loader_doctor.ipynb #fdb4e461
 def _shutdown(loader):
@@ -143,21 +148,15 @@ def profile_training(loader:DataLoader,  # the loader to measure (a fresh iterat
     with NVMLSampler(device) as gpu:
         start = t0 = time.perf_counter()
         for ep in range(epochs):
-            it = iter(loader)
-            for s in itertools.count():
-                if steps is not None and s >= steps: break
-                try: batch = next(it)
-                except StopIteration: break
+            for s, batch in enumerate(itertools.islice(loader, steps)):   # a fresh iterator per epoch, as training makes
                 t1 = time.perf_counter()
                 xb = to_device(batch, device, nb); _sync(device); t2 = time.perf_counter()
                 step_fn(xb); _sync(device); t3 = time.perf_counter()
                 rows.append(dict(epoch=ep, step=s, n=batch_len(batch), wait_s=t1-t0, copy_s=t2-t1, compute_s=t3-t2, first_in_epoch=s==0))
                 t0 = t3
-            del it
         wall = time.perf_counter() - start
     if not rows: raise ValueError("The loader yielded no batch: check that the dataset is not empty and batch_size <= len(dataset) with drop_last=True.")
-    kw = {k: getattr(loader, k) for k in ('batch_size', 'num_workers', 'pin_memory', 'persistent_workers', 'prefetch_factor')}
-    return Profile(pd.DataFrame(rows), wall, str(device), gpu.frame, kw)
+    return Profile(pd.DataFrame(rows), wall, str(device), gpu.frame)
 
 # %% ../nbs/02_loader_doctor.ipynb #517a0668
 DATA_BOUND = 0.25      # wait share at or above which a run is data-bound
@@ -184,10 +183,8 @@ def profile_verdict(p:Profile) -> str:
 # %% ../nbs/02_loader_doctor.ipynb #c39e2b60
 def loader_ceiling(loader:DataLoader, steps:int|None=None) -> float:
     "Samples/s of iterating `loader` for one epoch (at most `steps` batches) with no training step."
-    t0, n = time.perf_counter(), 0
-    for i, b in enumerate(loader):
-        n += batch_len(b)
-        if steps is not None and i+1 >= steps: break
+    t0 = time.perf_counter()
+    n = sum(batch_len(b) for b in itertools.islice(loader, steps))
     return n / (time.perf_counter() - t0)
 
 def model_ceiling(step_fn, batch, device=None, reps:int=5, warmup:int=2) -> float:
@@ -211,17 +208,20 @@ def loop_ceilings(base:Profile, loader_sps:float, model_sps:float) -> dict:
 
 
 # %% ../nbs/02_loader_doctor.ipynb #7ed2dac3
-def decode_rgb(data:bytes) -> torch.Tensor:
-    "Decode image bytes with PIL to an RGB uint8 tensor C×H×W, as `mirip_lab.data.decode_image` does for a file."
-    with Image.open(io.BytesIO(data)) as im: a = np.asarray(to_rgb(im))
-    return torch.from_numpy(a.copy()).permute(2, 0, 1).contiguous()
-
-def _image_paths(ds):
-    paths = getattr(ds, 'paths', None)
-    if paths is None:
-        md = getattr(ds, 'metadata', None)
-        if isinstance(md, pd.DataFrame) and 'path' in md: paths = list(md.path)
+def _image_paths(ds) -> list|None:
+    "The dataset's image paths: `.paths`, or the `path` column of its `.metadata`; None when it has neither."
+    md = getattr(ds, 'metadata', None)
+    paths = getattr(ds, 'paths', md.get('path') if isinstance(md, pd.DataFrame) else None)
     return None if paths is None else list(paths)
+
+def _stage_times(stages:dict) -> dict:
+    "Run `stages` (name -> function of the previous stage's result) in order; seconds per stage."
+    x, secs = None, {}
+    for k, f in stages.items():
+        t0 = time.perf_counter()
+        x = f(x)
+        secs[k] = time.perf_counter() - t0
+    return secs
 
 # %% ../nbs/02_loader_doctor.ipynb #b1473cec
 @dataclass
@@ -231,7 +231,7 @@ class StageTimes:
     dominant: str
     advice: str
 
-def _stage_advice(dom:str, ms:dict, ds) -> str:
+def _stage_advice(dom:str, ms:dict) -> str:
     per = f"{ms[dom]:.1f} ms of {sum(ms.values()):.1f} ms per image"
     if dom in ('decode', 'transform') and 'read' in ms:
         return (f"{dom} dominates ({per}): decode and resize each image once with "
@@ -247,57 +247,45 @@ def _stage_advice(dom:str, ms:dict, ds) -> str:
 def sample_stages(ds, n:int=8) -> StageTimes:
     "Time read / decode / transform (or the whole `ds[i]`) for `n` samples of `ds` and name the dominant stage."
     paths, tf, cache = _image_paths(ds), getattr(ds, 'transform', None), getattr(ds, 'image_cache', getattr(ds, 'cache', None))
-    m = len(paths) if paths else len(ds)
     tfm = tf if tf is not None else (lambda t: t.float()/255)
-    from mirip_lab.data import takes_pil; from torchvision.transforms.v2.functional import to_pil_image
-    pil = takes_pil(tf)   # a classic PIL pipeline (the MIRIP guide's) is handed PIL images, as the dataset does
-    times = {}
-    for i in np.linspace(0, m-1, min(n, m)).astype(int).tolist():
-        t0 = time.perf_counter()
-        if paths and cache is not None:
-            img = cache.get(paths[i]) if hasattr(cache, 'get') else cache[i]; t1 = time.perf_counter(); tfm(img); t2 = time.perf_counter()
-            got = {'cache read': t1-t0, 'transform': t2-t1}
-        elif paths:
-            b = Path(paths[i]).read_bytes(); t1 = time.perf_counter()
-            img = decode_rgb(b); img = to_pil_image(img) if pil else img; t2 = time.perf_counter(); tfm(img); t3 = time.perf_counter()
-            got = {'read': t1-t0, 'decode': t2-t1, 'transform': t3-t2}
-        else: ds[i]; got = {'getitem': time.perf_counter()-t0}
-        for k,v in got.items(): times.setdefault(k, []).append(v)
-    ms = {k: 1000*float(np.mean(v)) for k,v in times.items()}
-    tab = pd.DataFrame(dict(stage=list(ms), mean_ms=list(ms.values())))
+    decode = lambda b: decode_image(io.BytesIO(b))
+    if takes_pil(tf): decode = lambda b: v2.functional.to_pil_image(decode_image(io.BytesIO(b)))   # a classic PIL pipeline (the MIRIP guide's) gets PIL images
+    def stages(i):
+        if paths and cache is not None: return {'cache read': lambda _: cache.get(paths[i]) if hasattr(cache, 'get') else cache[i], 'transform': tfm}
+        if paths: return {'read': lambda _: Path(paths[i]).read_bytes(), 'decode': decode, 'transform': tfm}
+        return {'getitem': lambda _: ds[i]}
+    m = len(paths) if paths else len(ds)
+    times = pd.DataFrame([_stage_times(stages(i)) for i in np.linspace(0, m-1, min(n, m)).astype(int)])
+    tab = (1000*times.mean()).rename_axis('stage').reset_index(name='mean_ms')
     tab['share'] = tab.mean_ms / tab.mean_ms.sum()
-    dom = str(tab.stage[tab.mean_ms.idxmax()])
-    return StageTimes(tab, dom, _stage_advice(dom, ms, ds))
+    ms = dict(zip(tab.stage, tab.mean_ms))
+    dom = max(ms, key=ms.get)
+    return StageTimes(tab, dom, _stage_advice(dom, ms))
 
 # %% ../nbs/02_loader_doctor.ipynb #febc856a
-class ImageFiles(Dataset):
-    "Images decoded from `paths` with PIL to RGB, then `transform`; item -> (image, target)."
+class ImageFiles(CachedImages, Dataset):
+    "Images at `paths`, loaded as `mirip_lab.data.ImageDataset` loads them (optionally from a `DecodedImageCache`), then `transform`; item -> (image, target)."
     def __init__(self, paths, targets=None, transform=None, cache=None):
-        self.paths, self.transform, self.cache = [Path(p) for p in paths], transform, cache
+        self._setup_images([Path(p) for p in paths], transform, cache)
         self.targets = torch.zeros(len(self.paths), dtype=torch.long) if targets is None else torch.as_tensor(targets)
     def __len__(self): return len(self.paths)
-    def __getitem__(self, i):
-        img = self.cache[i] if self.cache is not None else decode_rgb(self.paths[i].read_bytes())
-        return (self.transform(img) if self.transform is not None else img.float()/255), self.targets[i]
+    def __getitem__(self, i): return self._tfm(self._image(i)), self.targets[i]
 
 # %% ../nbs/02_loader_doctor.ipynb #109e4a9e
 def dataset_nbytes(obj, depth:int=3, _seen=None) -> int:
     "Bytes of tensors, arrays, DataFrames and bytes that `obj` holds in memory (memory maps excluded), a few levels deep."
     _seen = set() if _seen is None else _seen
-    if id(obj) in _seen or depth < 0: return 0
+    if id(obj) in _seen or depth < 0 or isinstance(obj, np.memmap): return 0
     _seen.add(id(obj))
-    if isinstance(obj, np.memmap): return 0
-    if isinstance(obj, torch.Tensor): return obj.numel() * obj.element_size()
-    if isinstance(obj, np.ndarray): return obj.nbytes
+    if isinstance(obj, (torch.Tensor, np.ndarray)): return obj.nbytes
     if isinstance(obj, (bytes, bytearray)): return len(obj)
-    if isinstance(obj, (pd.DataFrame, pd.Series)): return int(obj.memory_usage(deep=True).sum() if isinstance(obj, pd.DataFrame) else obj.memory_usage(deep=True))
+    if isinstance(obj, (pd.DataFrame, pd.Series)): return int(np.sum(obj.memory_usage(deep=True)))
     if isinstance(obj, dict): items = list(obj.values())
     elif isinstance(obj, (list, tuple)): items = list(obj)
     elif hasattr(obj, '__dict__'): items = list(vars(obj).values())
     else: return 0
-    if len(items) > 1000:  # long lists: extrapolate from a sample
-        return int(sum(dataset_nbytes(o, depth-1, _seen) for o in items[:200]) * len(items) / 200)
-    return sum(dataset_nbytes(o, depth-1, _seen) for o in items)
+    sample = items if len(items) <= 1000 else items[:200]   # long lists: extrapolate from a sample
+    return sum(dataset_nbytes(o, depth-1, _seen) for o in sample) * len(items) // max(len(sample), 1)
 
 # %% ../nbs/02_loader_doctor.ipynb #51753381
 LARGE_GB = 1.0  # in-memory dataset size per worker above which copies to each worker are worth a warning
@@ -307,10 +295,9 @@ def loader_warnings(kwargs:dict, dataset=None, device=None, cores:int|None=None,
     cores, device = cores or usable_cores(), default_device(device)
     w, res = kwargs.get('num_workers', 0), []
     fix_w = min(cores, 4)
-    if kwargs.get('persistent_workers') and w == 0:
-        res.append(f"persistent_workers=True needs workers (DataLoader raises ValueError with num_workers=0): set num_workers={fix_w}, or persistent_workers=False.")
-    if kwargs.get('prefetch_factor') is not None and w == 0:
-        res.append(f"prefetch_factor={kwargs['prefetch_factor']} needs workers (DataLoader raises ValueError with num_workers=0): set num_workers={fix_w}, or drop prefetch_factor.")
+    for k, undo in (('persistent_workers', 'persistent_workers=False'), ('prefetch_factor', 'drop prefetch_factor')):
+        if kwargs.get(k) not in (None, False) and w == 0:
+            res.append(f"{k}={kwargs[k]} needs workers (DataLoader raises ValueError with num_workers=0): set num_workers={fix_w}, or {undo}.")
     if w > cores:
         res.append(f"num_workers={w} but this process may use only {cores} cores: the workers fight over them and the training step; set num_workers={cores}.")
     if kwargs.get('pin_memory') and device.type != 'cuda':
@@ -351,11 +338,8 @@ class Sweep:
     kwargs: dict = field(default_factory=dict)  # setting name -> its DataLoader kwargs
 
 def _row(name, kw, p:Profile, base_sps:float|None) -> dict:
-    f, st = p.fractions, p.steps
-    return dict(setting=name, **{k: kw.get(k) for k in LOADER_KEYS}, samples_per_s=p.samples_per_s,
-                speedup=p.samples_per_s/base_sps if base_sps else 1.0, wait_frac=f['wait'], copy_frac=f['copy'], compute_frac=f['compute'],
-                wait_ms=1000*st.wait_s.mean(), copy_ms=1000*st.copy_s.mean(), compute_ms=1000*st.compute_s.mean(),
-                epoch_start_s=p.epoch_start_s, wall_s=p.wall_s)
+    "A sweep table row: the setting, its DataLoader kwargs, its speed-up over the baseline, its profile's summary."
+    return dict(setting=name, **{k: kw.get(k) for k in LOADER_KEYS}, speedup=p.samples_per_s/base_sps if base_sps else 1.0, **p.summary())
 
 def measure(ds, step_fn, batch_size:int, kwargs:dict, epochs:int=2, steps:int|None=None, device=None, loader_kwargs:dict|None=None) -> Profile:
     "Profile a fresh `DataLoader(ds, batch_size, **loader_kwargs, **kwargs)` over `epochs` epochs of `steps` batches, then stop its workers."
@@ -415,6 +399,13 @@ class Diagnosis:
     def gain(self) -> float: return self.after.samples_per_s / self.before.samples_per_s
 
 # %% ../nbs/02_loader_doctor.ipynb #467aab7c
+def _separate_ceilings(step_fn, dl:DataLoader, device) -> tuple[float, float]:
+    "(loader alone, model alone) in samples/s on the baseline loader `dl`: the model first, so that its warm-up warms every later run."
+    model_sps = model_ceiling(step_fn, next(iter(dl)), device, reps=3)
+    loader_sps = loader_ceiling(dl, steps=min(len(dl), 4))
+    _shutdown(dl)
+    return loader_sps, model_sps
+
 def _auto_steps(n_batches:int, bs:int, loader_sps:float, model_sps:float, budget_s:float, n_runs:int, epochs:int) -> int:
     "Steps per epoch so that `n_runs` profiles of `epochs` epochs fit in `budget_s`."
     per_step = bs/loader_sps + bs/model_sps
@@ -448,45 +439,51 @@ def diagnose(ds,                       # the training dataset
     baseline = dict(num_workers=0) if baseline is None else dict(baseline)
     loader_kwargs = dict(shuffle=True) if loader_kwargs is None else loader_kwargs
     cands = candidate_grid(cuda=device.type == 'cuda') if candidates is None else candidates
-    notes, left = [], lambda: budget_s - (time.perf_counter() - start)
+    left = lambda: budget_s - (time.perf_counter() - start)
     with torch.random.fork_rng(devices=[]):
         warns = loader_warnings(baseline, ds, device)
         if fatal := [w for w in warns if 'DataLoader raises' in w]: raise ValueError(f"baseline {baseline}: {fatal[0]}")
         stages = sample_stages(ds, n_stage_samples)
         dl = DataLoader(ds, batch_size=batch_size, **loader_kwargs, **baseline)
-        model_sps = model_ceiling(step_fn, next(iter(dl)), device, reps=3)
-        loader_sps = loader_ceiling(dl, steps=min(len(dl), 4)); _shutdown(dl)
+        loader_sps, model_sps = _separate_ceilings(step_fn, dl, device)
         if steps == 'auto': steps = _auto_steps(len(dl), batch_size, loader_sps, model_sps, left(), len(cands) + 3, epochs)
-        base = measure(ds, step_fn, batch_size, baseline, epochs, steps, device, loader_kwargs)
+        run = partial(measure, ds, step_fn, batch_size, epochs=epochs, steps=steps, device=device, loader_kwargs=loader_kwargs)
+        base = run(baseline)
         ceil = loop_ceilings(base, loader_sps, model_sps)
-        if ceil['max_gain'] < SWEEP_MIN_GAIN:
-            cands = []; notes.append(f"sweep skipped: computing takes {_pct(base.fractions['compute'])} of the step time, so no loader setting can gain more than {ceil['max_gain']:.2f}×.")
-        sw = sweep_loader(ds, step_fn, batch_size, cands, baseline, left() - 2*base.wall_s, epochs, steps, device, loader_kwargs,
+        notes = [] if ceil['max_gain'] >= SWEEP_MIN_GAIN else [
+            f"sweep skipped: computing takes {_pct(base.fractions['compute'])} of the step time, so no loader setting can gain more than {ceil['max_gain']:.2f}×."]
+        sw = sweep_loader(ds, step_fn, batch_size, [] if notes else cands, baseline, left() - 2*base.wall_s, epochs, steps, device, loader_kwargs,
                           baseline_profile=base, progress=progress)
         if sw.untried: notes.append(f"not tried for lack of time (budget {budget_s:g} s): " + ', '.join(setting_name(c) for c in sw.untried) + '.')
-        rec, before, after = _recommend(sw, baseline, ds, step_fn, batch_size, epochs, steps, device, loader_kwargs, notes)
-    return _finish(Diagnosis(bound(base.fractions), '', baseline, rec, ceil, stages, sw, before, after, list(dict.fromkeys(warns + loader_warnings(rec, ds, device))),
-                             notes, batch_size, str(device), time.perf_counter() - start))
+        rec, before, after = _recommend(sw, baseline, run, notes)
+    warns = list(dict.fromkeys(warns + loader_warnings(rec, ds, device)))
+    return _finish(Diagnosis(bound(base.fractions), '', baseline, rec, ceil, stages, sw, before, after, warns, notes, batch_size, str(device), time.perf_counter() - start))
 
 # %% ../nbs/02_loader_doctor.ipynb #9e811656
-def _recommend(sw, baseline, ds, step_fn, bs, epochs, steps, device, loader_kwargs, notes):
-    "(recommended kwargs, before, after): the sweep's winner if it is faster in the sweep and again in a re-run, else the baseline."
-    best, base_name = sw.table.iloc[0], setting_name(baseline)
-    base_prof = sw.profiles[base_name]
-    if best.setting == base_name:
-        if len(sw.table) > 1: notes.append("no setting measured faster than the baseline: keep it.")
-        return baseline, base_prof, base_prof
-    if best.speedup < MIN_GAIN:
-        notes.append(f"the best setting ({best.setting}) was only {best.speedup:.2f}× faster than the baseline, within noise: keep the baseline.")
-        return baseline, base_prof, base_prof
-    rec = sw.kwargs[best.setting]
-    before = measure(ds, step_fn, bs, baseline, epochs, steps, device, loader_kwargs)
-    after = measure(ds, step_fn, bs, rec, epochs, steps, device, loader_kwargs)
-    if after.samples_per_s <= before.samples_per_s:
-        notes.append(f"{best.setting} won the sweep but measured slower than the baseline when re-run "
-                     f"({after.samples_per_s:.1f} vs {before.samples_per_s:.1f} samples/s): keep the baseline.")
-        return baseline, before, before
-    return rec, before, after
+def keep_faster(run, cur, cand, min_gain:float=MIN_GAIN) -> tuple[bool, Profile, Profile]:
+    "Measure `cur` then `cand` back to back with `run(setting) -> Profile`: (is `cand` at least `min_gain` faster, cur's profile, cand's)."
+    b, c = run(cur), run(cand)
+    return c.samples_per_s >= min_gain * b.samples_per_s, b, c
+
+def _sweep_winner(sw:Sweep, baseline:dict) -> tuple[dict|None, str]:
+    "(the sweep's best DataLoader kwargs, '') if it beat `baseline` by `MIN_GAIN` in the sweep, else (None, why not)."
+    best = sw.table.iloc[0]
+    if best.setting == setting_name(baseline): return None, "no setting measured faster than the baseline: keep it."
+    if best.speedup < MIN_GAIN: return None, f"the best setting ({best.setting}) was only {best.speedup:.2f}× faster than the baseline, within noise: keep the baseline."
+    return sw.kwargs[best.setting], ''
+
+def _recommend(sw:Sweep, baseline:dict, run, notes:list) -> tuple[dict, Profile, Profile]:
+    "(recommended kwargs, before, after): the sweep's winner if it is faster in the sweep and again re-run back to back, else the baseline."
+    win, why = _sweep_winner(sw, baseline)
+    if win is None:
+        if len(sw.table) > 1: notes.append(why)
+        base = sw.profiles[setting_name(baseline)]
+        return baseline, base, base
+    faster, before, after = keep_faster(run, baseline, win)
+    if faster: return win, before, after
+    notes.append(f"{setting_name(win)} won the sweep but, re-run back to back, measured {after.samples_per_s:.1f} against the baseline's "
+                 f"{before.samples_per_s:.1f} samples/s, less than {MIN_GAIN:.2f}× faster: keep the baseline.")
+    return baseline, before, before
 
 # %% ../nbs/02_loader_doctor.ipynb #bf07241c
 def _stage_line(st:StageTimes, bound:str) -> str:
@@ -513,10 +510,9 @@ def _finish(d:Diagnosis) -> Diagnosis:
 def report(self:Diagnosis, figures:dict|None=None) -> str:
     "Markdown: verdict, before/after, the sweep table, warnings, notes and figure links."
     cols = ['setting', 'samples_per_s', 'speedup', 'wait_frac', 'copy_frac', 'compute_frac', 'epoch_start_s']
-    ba = pd.DataFrame([dict(run=k, samples_per_s=p.samples_per_s, wait_frac=p.fractions['wait'], epoch_start_s=p.epoch_start_s, wall_s=p.wall_s)
-                       for k,p in (('before', self.before), ('after', self.after))])
+    ba = pd.DataFrame([dict(run=k, **p.summary()) for k,p in (('before', self.before), ('after', self.after))])
     md = [f"**{self.bound}** — {self.verdict[len(self.bound)+2:]}", '', '```python', f"DataLoader(ds, batch_size={self.batch_size}, **{self.recommended})", '```', '',
-          md_table(ba, '{:.3g}'), '', md_table(self.sweep.table[cols], '{:.3g}'), '',
+          md_table(ba[['run', 'samples_per_s', 'wait_frac', 'epoch_start_s', 'wall_s']], '{:.3g}'), '', md_table(self.sweep.table[cols], '{:.3g}'), '',
           md_table(self.stages.table, '{:.3g}')]
     md += [f"- warning: {w}" for w in self.warnings] + [f"- note: {n}" for n in self.notes]
     md += [f"\n![{k}]({v})" for k,v in (figures or {}).items()]
@@ -529,10 +525,8 @@ def _repr_markdown_(self:Diagnosis): return self.report()
 @patch
 def to_dict(self:Diagnosis) -> dict:
     "JSON-ready summary (tables as lists of records)."
-    summ = lambda p: dict(samples_per_s=p.samples_per_s, wait_frac=p.fractions['wait'], copy_frac=p.fractions['copy'],
-                          compute_frac=p.fractions['compute'], epoch_start_s=p.epoch_start_s, wall_s=p.wall_s, steps=len(p.steps))
     return dict(bound=self.bound, verdict=self.verdict, batch_size=self.batch_size, device=self.device, baseline=self.baseline,
-                recommended=self.recommended, gain=self.gain, ceilings=self.ceilings, before=summ(self.before), after=summ(self.after),
+                recommended=self.recommended, gain=self.gain, ceilings=self.ceilings, before=self.before.summary(), after=self.after.summary(),
                 stages=dict(dominant=self.stages.dominant, advice=self.stages.advice, table=self.stages.table.to_dict('records')),
                 sweep=self.sweep.table.to_dict('records'), untried=[setting_name(c) for c in self.sweep.untried],
                 warnings=self.warnings, notes=self.notes, elapsed_s=self.elapsed_s)
@@ -543,14 +537,13 @@ COLORS = dict(wait='#d62728', copy='#ff7f0e', compute='#1f77b4')
 def plot_sweep(table:pd.DataFrame, title:str='Mean step time per loader setting'):
     "Horizontal stacked bars of mean wait/copy/compute per step (ms) for each setting, fastest on top."
     import matplotlib.pyplot as plt
-    t = table.iloc[::-1]
+    t = table.iloc[::-1].set_index('setting')
+    ms = t[[f'{k}_ms' for k in COLORS]].set_axis(list(COLORS), axis=1)
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.45*len(t)))
-    left = np.zeros(len(t))
-    for k in ('wait', 'copy', 'compute'):
-        ax.barh(t.setting, t[f'{k}_ms'], left=left, color=COLORS[k], label=k); left += t[f'{k}_ms'].to_numpy()
-    for y, (x, sps) in enumerate(zip(left, t.samples_per_s)): ax.text(x, y, f'  {sps:.1f} samples/s', va='center', fontsize=8)
-    ax.set_xlim(0, left.max()*1.4); ax.set_xlabel('mean time per step (ms)'); ax.set_ylabel('DataLoader setting')
-    ax.set_title(title); ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=8, title='per step'); fig.tight_layout()
+    ms.plot.barh(stacked=True, color=COLORS, ax=ax)
+    for y, (x, sps) in enumerate(zip(ms.sum(axis=1), t.samples_per_s)): ax.text(x, y, f'  {sps:.1f} samples/s', va='center', fontsize=8)
+    ax.set(xlim=(0, ms.sum(axis=1).max()*1.4), xlabel='mean time per step (ms)', ylabel='DataLoader setting', title=title)
+    ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=8, title='per step'); fig.tight_layout()
     return fig
 
 # %% ../nbs/02_loader_doctor.ipynb #04119aca
@@ -559,12 +552,10 @@ def plot_timeline(profiles:dict, title:str='Per-step timeline'):
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(len(profiles), 1, figsize=(9, 2.4*len(profiles)), sharey=True, squeeze=False)
     for ax, (name, p) in zip(axs[:, 0], profiles.items()):
-        st, x, bottom = p.steps, np.arange(len(p.steps)), np.zeros(len(p.steps))
-        for k in ('wait', 'copy', 'compute'):
-            ax.bar(x, st[f'{k}_s'], bottom=bottom, color=COLORS[k], label=k, width=0.9); bottom += st[f'{k}_s'].to_numpy()
-        for i in x[st.first_in_epoch.to_numpy()]: ax.axvline(i-0.5, color='k', ls='--', lw=0.8)
+        p.steps[[f'{k}_s' for k in COLORS]].set_axis(list(COLORS), axis=1).plot.bar(stacked=True, color=COLORS, width=0.9, rot=0, ax=ax, legend=False)
+        for i in np.flatnonzero(p.steps.first_in_epoch): ax.axvline(i-0.5, color='k', ls='--', lw=0.8)
         ax.set_title(f'{name}: {p.samples_per_s:.1f} samples/s, data-wait {_pct(p.fractions["wait"])}', fontsize=9)
-        ax.set_ylabel('seconds'); ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.set_ylabel('seconds'); ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True)); ax.xaxis.set_major_formatter('{x:.0f}')
     axs[-1, 0].set_xlabel('step (across epochs; dashed line = epoch start)')
     axs[0, 0].legend(loc='upper right', fontsize=8); fig.suptitle(title); fig.tight_layout()
     return fig
@@ -589,14 +580,13 @@ def find_isbi(folder) -> Path|None:
     return next((c for c in (folder, folder/'ISBI2015') if (c/'RawImage').is_dir()), None)
 
 def _isbi_landmarks(root:Path, stem:str) -> np.ndarray:
+    "The senior annotation of image `stem` as flat (x, y) / 1000; zeros without one, which is enough to time loading."
     f = root/'400_senior'/f'{stem}.txt'
     if not f.exists(): return np.zeros(38, np.float32)
-    rows = [l.split(',') for l in f.read_text().splitlines()[:19]]
-    return np.array([[float(x), float(y)] for x, y in rows], np.float32).reshape(-1) / 1000
+    return (read_isbi_points(f)[:, ::-1] / 1000).astype(np.float32).reshape(-1)
 
 def folder_dataset(folder, size:int=224, pairwise:bool=False, pairs_per_image:int|None=4) -> tuple[Dataset, int]:
     "(dataset, model outputs) for a MIRIP folder or an ISBI 2015 layout, images resized to `size`."
-    from mirip_lab.data import load_metadata, ImageDataset, PairwiseDataset, make_transforms
     folder, tf = Path(folder), make_transforms(size)
     if (folder/'metadata.csv').exists():
         md = load_metadata(folder/'metadata.csv')
@@ -608,20 +598,10 @@ def folder_dataset(folder, size:int=224, pairwise:bool=False, pairs_per_image:in
     raise FileNotFoundError(f"{folder} is neither a MIRIP folder (metadata.csv + images/) nor an ISBI 2015 layout "
                             "(ISBI2015/RawImage/TrainingData/*.bmp): point the command at one of them, e.g. `mirip-lab sample-data data/` makes a MIRIP folder.")
 
-# %% ../nbs/02_loader_doctor.ipynb #716da4e5
-def _write_isbi_stub(root, n:int=3, hw=(60, 48)):
-    "A minimal ISBI 2015 layout for tests: `n` grey BMPs in TrainingData, annotation of the first."
-    from PIL import Image
-    root = Path(root)/'ISBI2015'; (root/'RawImage'/'TrainingData').mkdir(parents=True); (root/'400_senior').mkdir()
-    for i in range(1, n+1):
-        Image.fromarray(np.random.default_rng(i).integers(0, 255, hw, dtype=np.uint8)).save(root/'RawImage'/'TrainingData'/f'{i:03d}.bmp')
-    (root/'400_senior'/'001.txt').write_text('\n'.join(f'{10*k},{20*k}' for k in range(19)) + '\n1\n2\n')
-    return root
-
 # %% ../nbs/02_loader_doctor.ipynb #4f3be613
 def _preset_names() -> list[str]:
-    names = MODELS.names()
-    return [n for n in ('tiny-cnn', 'resnet18') if n in names] + [n for n in names if n not in ('tiny-cnn', 'resnet18')]
+    "The registered presets, tiny-cnn and resnet18 first."
+    return sorted(MODELS.names(), key=lambda n: (n != 'tiny-cnn', n != 'resnet18'))
 
 def _require_preset(name:str):
     if name not in MODELS: raise ValueError(f"unknown model preset {name!r}: choose one of {', '.join(_preset_names())}.")
@@ -632,7 +612,6 @@ def make_model(name:str, n_out:int) -> nn.Module:
     f = MODELS[name]
     m = f(n_out=n_out) if 'n_out' in inspect.signature(f).parameters else f()
     return m[0] if isinstance(m, tuple) else m
-
 
 # %% ../nbs/02_loader_doctor.ipynb #b7ff3659
 def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + images/) or ISBI 2015 layout
@@ -656,12 +635,8 @@ def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + ima
     device = default_device(device)
     d = diagnose(ds, make_step(make_model(model, n_out), device), batch_size, device, budget_s, epochs, progress=progress)
     paths = d.save(out_dir)
-    print(d.verdict, '\n')
-    cols = ['setting', 'samples_per_s', 'speedup', 'wait_frac', 'compute_frac', 'epoch_start_s']
-    print(d.sweep.table[cols].round(3).to_string(index=False), '\n')
-    for w in d.warnings: print('warning:', w)
-    for n in d.notes: print('note:', n)
-    print(f"\nDataLoader kwargs: {json.dumps(d.recommended)}")
+    print(d.report(), '\n')
+    print(f"DataLoader kwargs: {json.dumps(d.recommended)}")
     print(f"wrote {paths['sweep']}, {paths['timeline']}, {paths['json']}")
     return d
 
@@ -681,7 +656,10 @@ diagnose_cli.make_parser = _diagnose_parser
 
 
 # %% ../nbs/02_loader_doctor.ipynb #b1c2d3e4
-LEVERS = ('loader kwargs', 'decoded cache', 'uint8 transfer', 'on-device augmentation', 'channels_last', 'mixed precision', 'torch.compile', 'fused AdamW')
+LEVERS = {  # lever -> what it switches on in the loop's `Setup` (the loader kwargs: the sweep's winner)
+    'loader kwargs': {}, 'decoded cache': dict(cache=True), 'uint8 transfer': dict(uint8=True),
+    'on-device augmentation': dict(uint8=True, device_augment=True), 'channels_last': dict(channels_last=True),
+    'mixed precision': dict(mixed_precision='bf16'), 'torch.compile': dict(compile=True), 'fused AdamW': dict(fused=True)}
 NUMERICS = {'mixed precision': "changes the numerics: train a few epochs with and without it and compare the validation metric "
                                "(bf16 keeps float32's range; fp16 relies on the Trainer's gradient scaler)"}
 
@@ -697,32 +675,25 @@ class Setup:
     compile: bool = False
     fused: bool = False           # fused AdamW
 
-
 # %% ../nbs/02_loader_doctor.ipynb #c2d3e4f5
+_CPU_SKIPS = {'uint8 transfer': 'on the CPU there is no host-to-device copy to shrink',
+              'mixed precision': 'mixed precision pays on GPU tensor cores; CPU autocast is not a training-speed lever',
+              'torch.compile': 'compiling takes minutes on a few CPU cores, more than the ladder measures; try it on a GPU'}
+
 def _skip_reason(lever:str, device:torch.device, cached:bool) -> str|None:
     "Why `lever` does not apply here, or None."
-    cpu = device.type != 'cuda'
     if lever == 'decoded cache' and not cached: return 'the dataset has no image paths to cache'
-    if lever == 'uint8 transfer' and cpu: return 'on the CPU there is no host-to-device copy to shrink'
-    if lever == 'mixed precision' and cpu: return 'mixed precision pays on GPU tensor cores; CPU autocast is not a training-speed lever'
-    if lever == 'torch.compile' and cpu: return 'compiling takes minutes on a few CPU cores, more than the ladder measures; try it on a GPU'
-    return None
+    return _CPU_SKIPS.get(lever) if device.type != 'cuda' else None
 
 def _lever_on(s:Setup, lever:str, device, loader:dict) -> Setup:
-    "`s` with `lever` switched on."
-    mp = 'bf16' if device.type == 'cuda' and torch.cuda.is_bf16_supported() else 'fp16'
-    kw = {'loader kwargs': dict(loader=loader), 'decoded cache': dict(cache=True), 'uint8 transfer': dict(uint8=True),
-          'on-device augmentation': dict(uint8=True, device_augment=True), 'channels_last': dict(channels_last=True),
-          'mixed precision': dict(mixed_precision=mp), 'torch.compile': dict(compile=True), 'fused AdamW': dict(fused=True)}[lever]
-    return replace(s, **kw)
-
+    "`s` with `lever` switched on and DataLoader kwargs `loader` (mixed precision in fp16 where the device has no bf16)."
+    on = dict(LEVERS[lever], loader=loader)
+    if lever == 'mixed precision' and not (device.type == 'cuda' and torch.cuda.is_bf16_supported()): on['mixed_precision'] = 'fp16'
+    return replace(s, **on)
 
 # %% ../nbs/02_loader_doctor.ipynb #e4f5a6b7
 def _ladder_loop(md, s:Setup, model, size:int, cache_dir, device, flip:bool=True):
     "(dataset, step) of the loop `s` on metadata `md`: per-sample or on-device augmentation, float or uint8 images."
-    from mirip_lab.data import ImageDataset, DecodedImageCache, make_transforms, IMAGENET_MEAN, IMAGENET_STD
-    from mirip_lab.augment import BatchAugment, ResizeUint8
-    from torchvision.transforms import v2
     cache = DecodedImageCache(md.path, size, cache_dir, progress=False) if s.cache else None
     if s.device_augment: tf = ResizeUint8(size)
     elif s.uint8: tf = v2.Compose([ResizeUint8(size)] + ([v2.RandomHorizontalFlip()] if flip else []))
@@ -732,7 +703,6 @@ def _ladder_loop(md, s:Setup, model, size:int, cache_dir, device, flip:bool=True
     step = make_step(model, device, config=cfg, batch_transform=aug)
     if s.fused: t = step.trainer; t.opt = torch.optim.AdamW(t.raw.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True)
     return ImageDataset(md, transform=tf, cache=cache), step
-
 
 # %% ../nbs/02_loader_doctor.ipynb #f5a6b7c8
 @dataclass
@@ -759,7 +729,11 @@ class Ladder:
     @property
     def final_sps(self) -> float:
         return float(self.table().samples_per_s.dropna().iloc[-1])
-
+    def headline(self) -> str:
+        "The loop as configured against the ladder's final loop, re-measured back to back after the climb."
+        if self.proof is None: return f"no lever kept: {self.start_sps:.0f} samples/s as configured"
+        a, b = self.proof
+        return f"{a:.0f} → {b:.0f} samples/s ({b/a:.2f}×), as configured vs final, re-measured back to back"
 
 # %% ../nbs/02_loader_doctor.ipynb #a6b7c8d9
 @patch
@@ -785,36 +759,33 @@ def speed_ladder(folder,                      # MIRIP folder (metadata.csv + ima
                  budget_s:float=30,           # time for the loader sweep of the first lever
                  cache_dir=None, flip:bool=True) -> Ladder:
     "From the loop as configured, try each lever of `LEVERS` and keep it only if it measures faster in this run."
-    import tempfile
-    from mirip_lab.data import load_metadata
-    md, device = load_metadata(Path(folder)/'metadata.csv'), default_device(device)
-    net, tmp = make_model(model, 4), tempfile.TemporaryDirectory()
-    cache_dir = cache_dir or tmp.name
-    def run(s): ds, step = _ladder_loop(md, s, net, size, cache_dir, device, flip); return measure(ds, step, batch_size, s.loader, epochs, steps, device, dict(shuffle=True)).samples_per_s
-    with tmp, torch.random.fork_rng(devices=[]):
+    md, device, net = load_metadata(Path(folder)/'metadata.csv'), default_device(device), make_model(model, 4)
+    with tempfile.TemporaryDirectory() as tmp, torch.random.fork_rng(devices=[]):
+        loop = partial(_ladder_loop, md, model=net, size=size, cache_dir=cache_dir or tmp, device=device, flip=flip)
+        run = lambda s: measure(*loop(s), batch_size, s.loader, epochs, steps, device, dict(shuffle=True))
+        sweep = lambda s: sweep_loader(*loop(s), batch_size, baseline=s.loader, budget_s=budget_s, epochs=epochs, steps=steps, device=device,
+                                       loader_kwargs=dict(shuffle=True), progress=False)
         start = cur = Setup(dict(num_workers=0) if baseline is None else dict(baseline))
         run(cur)   # burn in: the first run pays one-off costs (imports, allocator, caches) that would flatter every lever after it
-        rungs = [Rung('as configured', 'start', None, run(cur))]
+        rungs = [Rung('as configured', 'start', None, run(cur).samples_per_s)]
         for lever in LEVERS:
-            if (why := _skip_reason(lever, device, True)): rungs.append(Rung(lever, 'skipped', note=why)); continue
-            cand = _lever_on(cur, lever, device, _best_loader(md, cur, net, size, cache_dir, device, flip, batch_size, epochs, steps, budget_s) if lever == 'loader kwargs' else cur.loader)
-            if cand == cur: rungs.append(Rung(lever, 'rejected', note='no DataLoader setting beat the current one in the sweep')); continue
-            b, c = run(cur), run(cand)
-            keep = c >= MIN_GAIN*b
-            rungs.append(Rung(lever, 'kept' if keep else 'rejected', b, c, NUMERICS.get(lever, '') if keep else ''))
-            if keep: cur = cand
-        proof = (run(start), run(cur)) if cur != start else None   # the whole climb, proven back to back
+            rung, cur = _rung(lever, cur, run, sweep, device)
+            rungs.append(rung)
+        proof = (run(start).samples_per_s, run(cur).samples_per_s) if cur != start else None   # the whole climb, back to back
     return Ladder(rungs, start, cur, batch_size, str(device), proof)
 
-
 # %% ../nbs/02_loader_doctor.ipynb #e0f1a2b3
-def _best_loader(md, s, net, size, cache_dir, device, flip, bs, epochs, steps, budget_s) -> dict:
-    "The sweep's fastest DataLoader kwargs for loop `s`."
-    ds, step = _ladder_loop(md, s, net, size, cache_dir, device, flip)
-    sw = sweep_loader(ds, step, bs, baseline=s.loader, budget_s=budget_s, epochs=epochs, steps=steps, device=device,
-                      loader_kwargs=dict(shuffle=True), progress=False)
-    return sw.kwargs[sw.table.setting[0]]
-
+def _rung(lever:str, cur:Setup, run, sweep, device) -> tuple[Rung, Setup]:
+    "Try `lever` on the loop `cur`: its rung, and the loop to climb on from (the candidate if `keep_faster` kept it)."
+    if why := _skip_reason(lever, device, True): return Rung(lever, 'skipped', note=why), cur
+    loader = cur.loader
+    if lever == 'loader kwargs':
+        loader, why = _sweep_winner(sweep(cur), cur.loader)
+        if loader is None: return Rung(lever, 'rejected', note=why), cur
+    cand = _lever_on(cur, lever, device, loader)
+    keep, b, c = keep_faster(run, cur, cand)
+    rung = Rung(lever, 'kept' if keep else 'rejected', b.samples_per_s, c.samples_per_s, NUMERICS.get(lever, '') if keep else '')
+    return rung, (cand if keep else cur)
 
 # %% ../nbs/02_loader_doctor.ipynb #c4d5e6f7
 def plot_ladder(lad:Ladder, title:str='Speed ladder'):
@@ -829,24 +800,40 @@ def plot_ladder(lad:Ladder, title:str='Speed ladder'):
         lab = f'{r.samples_per_s:.0f}' if r.status == 'start' else f'{r.lever_gain:.2f}×'
         ax.text(x, max(r.samples_per_s, prev), lab, ha='center', va='bottom', fontsize=7); prev = r.samples_per_s
     ax.set_xticks(range(len(t)), t.lever, rotation=30, ha='right', fontsize=8); ax.set_ylabel('samples/s')
-    proof = f'; re-measured back to back {lad.proof[0]:.0f} → {lad.proof[1]:.0f} ({lad.proof[1]/lad.proof[0]:.2f}×)' if lad.proof else ''
-    ax.set_title(f'{title}, batch {lad.batch_size}, {lad.device}: chained gains {lad.final_sps/lad.start_sps:.2f}×{proof}', fontsize=9)
+    ax.set_title(f'{title}, batch {lad.batch_size}, {lad.device}: chained gains {lad.final_sps/lad.start_sps:.2f}×; {lad.headline()}', fontsize=9)
     fig.tight_layout(); return fig
 
+# %% ../nbs/02_loader_doctor.ipynb #22e4237c
+@patch
+def save(self:Ladder, out_dir, title:str='Speed ladder') -> Path:
+    "Write the waterfall `ladder.png` and the table `ladder.csv` into `out_dir`; return the figure's path."
+    import matplotlib.pyplot as plt
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    fig = plot_ladder(self, title)
+    fig.savefig(out/'ladder.png', dpi=110); plt.close(fig)
+    self.table().to_csv(out/'ladder.csv', index=False)
+    return out/'ladder.png'
+
+@patch
+def report(self:Ladder, figure:str|None=None) -> str:
+    "Markdown: the headline, one row per lever with its gain or why it was skipped, and the figure at `figure` if given."
+    cols = ['lever', 'status', 'lever_gain', 'samples_per_s', 'note']
+    md = (f"### Speed ladder\n\nFrom the loop as configured, each lever kept only if it measured faster back to back: "
+          f"{self.headline()}.\n\n{md_table(self.table()[cols], '{:.3g}')}")
+    return md + (f"\n\n![ladder]({figure})" if figure else '')
 
 # %% ../nbs/02_loader_doctor.ipynb #f7a8b9c0
+_LEVER_WORDS = dict(cache='decoded-image cache (mirip_lab.data.DecodedImageCache)', uint8='uint8 transfer',
+                    device_augment='on-device augmentation (mirip_lab.augment.BatchAugment)', fused='fused AdamW')
+
 def ladder_settings(s:Setup) -> tuple[dict, list[str]]:
     "(TrainingConfig values, the other winning levers in words) of the ladder's final loop."
-    kw = {k: s.loader[k] for k in ('num_workers', 'pin_memory', 'persistent_workers', 'prefetch_factor') if k in s.loader}
+    kw = {k: s.loader[k] for k in LOADER_KEYS if k in s.loader}
     kw.update(channels_last=s.channels_last, mixed_precision=s.mixed_precision, compile=s.compile)
-    words = [w for on, w in ((s.cache, 'decoded-image cache (mirip_lab.data.DecodedImageCache)'), (s.uint8 and not s.device_augment, 'uint8 transfer'),
-                             (s.device_augment, 'uint8 transfer and on-device augmentation (mirip_lab.augment.BatchAugment)'), (s.fused, 'fused AdamW')) if on]
-    return kw, words
+    return kw, [w for k, w in _LEVER_WORDS.items() if getattr(s, k)]
 
 def write_ladder_config(path, lad:Ladder) -> dict:
     "Write the ladder's winning settings into the YAML config at `path` (comments kept, backup `.bak`); returns {key: (old, new)}."
-    from ruamel.yaml import YAML
-    from mirip_lab.utils import load_yaml
     path = Path(path); load_yaml(path)   # a broken file is named with its line before anything is written
     y = YAML(); y.preserve_quotes = True; cfg = y.load(path.read_text(encoding='utf-8')) or {}
     kw, words = ladder_settings(lad.final)
@@ -857,36 +844,22 @@ def write_ladder_config(path, lad:Ladder) -> dict:
     with path.open('w', encoding='utf-8') as f: y.dump(cfg, f)
     return changes
 
-
 # %% ../nbs/02_loader_doctor.ipynb #c0d1e2f3
 def _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config) -> Ladder:
     "The `--ladder` branch of `diagnose_cli`."
-    import matplotlib.pyplot as plt
     if not (Path(folder)/'metadata.csv').exists(): raise FileNotFoundError(f"--ladder needs a MIRIP folder (metadata.csv + images/); {folder} is not one.")
     lad = speed_ladder(folder, model, size, batch_size, device, epochs=epochs, budget_s=min(budget_s, 60))
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    fig = plot_ladder(lad); fig.savefig(out/'ladder.png', dpi=110); plt.close(fig)
-    lad.table().to_csv(out/'ladder.csv', index=False)
-    print(md_table(lad.table(), '{:.3g}'), '\n')
-    for r in lad.rungs:
-        if r.status == 'kept' and r.lever in NUMERICS: print(f"note: {r.lever} {NUMERICS[r.lever]}.")
-    p = lad.proof or (lad.start_sps, lad.start_sps)
-    print(f"as configured vs the ladder's loop, re-measured back to back: {p[0]:.1f} -> {p[1]:.1f} samples/s ({p[1]/p[0]:.2f}x); wrote {out/'ladder.png'}, {out/'ladder.csv'}")
+    png = lad.save(out_dir)
+    print(lad.report(), '\n')
+    print(f"wrote {png}, {png.with_suffix('.csv')}")
     if config: print(f"{config}: {write_ladder_config(config, lad) or 'already up to date'}")
     return lad
-
 
 # %% ../nbs/02_loader_doctor.ipynb #e5f6a7b8
 def ladder_report(lad:Ladder, out_dir, rel:str='') -> str:
     "Markdown for the demo report: the ladder's table and waterfall (`ladder.png` written into `out_dir`, linked as `rel`+'ladder.png')."
-    import matplotlib.pyplot as plt
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    fig = plot_ladder(lad, "Speed ladder on the demo's data"); fig.savefig(out/'ladder.png', dpi=110); plt.close(fig)
-    p = lad.proof or (lad.start_sps, lad.start_sps)
-    cols = ['lever', 'status', 'lever_gain', 'samples_per_s', 'note']
-    return (f"### Speed ladder\n\nFrom the loop as configured, each lever kept only if it measured faster back to back: "
-            f"{p[0]:.0f} → {p[1]:.0f} samples/s ({p[1]/p[0]:.2f}×) re-measured at the end.\n\n{md_table(lad.table()[cols], '{:.3g}')}\n\n![ladder]({rel}ladder.png)")
-
+    png = lad.save(out_dir, "Speed ladder on the demo's data")
+    return lad.report(rel + png.name)
 
 # %% ../nbs/02_loader_doctor.ipynb #4c83e92e
 def stage_diagnose(ctx:DemoContext) -> str:
