@@ -104,7 +104,7 @@ def _load_pretrained(name:str) -> nn.Module:
     if Path(name).expanduser().is_dir():
         try: return AutoModel.from_pretrained(Path(name).expanduser())
         except (OSError, ValueError) as e: raise _not_found(name, f"the folder has no loadable model ({str(e).splitlines()[0]})") from e
-    kw = dict(cache_dir=hf_cache_dir()) if hf_cache_dir() else {}
+    kw = dict(cache_dir=hf_cache_dir())   # None: huggingface_hub's default
     try: return AutoModel.from_pretrained(name, local_files_only=True, **kw)
     except OSError: pass
     if _offline(): raise _not_found(name, "offline mode is on (HF_HUB_OFFLINE=1) and there is no local copy")
@@ -405,15 +405,12 @@ def batch_compare(model, image_pairs, transform,
         raise TypeError(f"batch_compare's 4th argument is the device (the MIRIP guide's order); pass batch_size={device} by name.")
     image_pairs = [(str(a), str(b)) for a, b in image_pairs]
     sc = _scores_of(model, [p for ab in image_pairs for p in ab], transform, batch_size, device)
+    rows = [dict(image1=a, image2=b, score1=sc[a], score2=sc[b]) for a, b in image_pairs]
     if not as_frame:
-        return [dict(image1=a, image2=b, score1=sc[a], score2=sc[b], winner='image1' if sc[a] >= sc[b] else 'image2',
-                     confidence=abs(sc[a] - sc[b])) for a, b in image_pairs]
-    df = pd.DataFrame(image_pairs, columns=['image1', 'image2'])
-    df['score1'], df['score2'] = df.image1.map(sc), df.image2.map(sc)
+        return [dict(r, winner='image1' if r['score1'] >= r['score2'] else 'image2', confidence=abs(r['score1'] - r['score2'])) for r in rows]
+    df = pd.DataFrame(rows, columns=['image1', 'image2', 'score1', 'score2'])
     df['gap'] = df.score1 - df.score2
-    df['winner'] = np.where(df.gap >= 0, 1, 2)
-    df['prob_first_better'] = 1 / (1 + np.exp(-df.gap))
-    return df
+    return df.assign(winner=np.where(df.gap >= 0, 1, 2), prob_first_better=1 / (1 + np.exp(-df.gap)))
 
 def rank_images(model, paths, transform, batch_size:int=32, device=None) -> pd.DataFrame:
     "Images sorted by score, best first: columns path, score, rank (1 = best)."
