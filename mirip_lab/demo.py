@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, time
 from pathlib import Path
 from .env import env_report
-from .sample import make_sample_data, MARKER, SAMPLE_N_IMAGES
+from .sample import make_sample_data, SAMPLE_N_IMAGES
 from .data import load_metadata
 from .utils import DemoContext
 
