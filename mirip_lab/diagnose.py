@@ -374,14 +374,13 @@ def sweep_loader(ds, step_fn, batch_size:int,
     return Sweep(tab, profs, untried, {setting_name(k): k for k in todo})
 
 # %% ../nbs/02_loader_doctor.ipynb #b04ef690
-MIN_GAIN = 1.05        # a setting must beat the baseline by this factor in the sweep to be recommended
+MIN_GAIN = 1.05        # a setting or lever must beat the current loop by this factor to be kept (in the sweep and re-run back to back)
 SWEEP_MIN_GAIN = 1.1   # below this ceiling-bound gain the sweep is skipped
 
 @dataclass
 class Diagnosis:
     "What `diagnose` measured and recommends."
     bound: str             # data-bound / transfer-bound / compute-bound (baseline run)
-    verdict: str           # the sentences to read
     baseline: dict         # DataLoader settings measured first
     recommended: dict      # DataLoader settings to use: measured faster than `baseline`, or `baseline` itself
     ceilings: dict         # loader_sps, model_sps, loop_sps, max_gain
@@ -457,7 +456,7 @@ def diagnose(ds,                       # the training dataset
         if sw.untried: notes.append(f"not tried for lack of time (budget {budget_s:g} s): " + ', '.join(setting_name(c) for c in sw.untried) + '.')
         rec, before, after = _recommend(sw, baseline, run, notes)
     warns = list(dict.fromkeys(warns + loader_warnings(rec, ds, device)))
-    return _finish(Diagnosis(bound(base.fractions), '', baseline, rec, ceil, stages, sw, before, after, warns, notes, batch_size, str(device), time.perf_counter() - start))
+    return Diagnosis(bound(base.fractions), baseline, rec, ceil, stages, sw, before, after, warns, notes, batch_size, str(device), time.perf_counter() - start)
 
 # %% ../nbs/02_loader_doctor.ipynb #9e811656
 def keep_faster(run, cur, cand, min_gain:float=MIN_GAIN) -> tuple[bool, Profile, Profile]:
@@ -491,19 +490,19 @@ def _stage_line(st:StageTimes, bound:str) -> str:
     ms = st.table.set_index('stage').mean_ms
     return f"Per sample, {st.dominant} dominates ({ms[st.dominant]:.1f} of {ms.sum():.1f} ms), but loading is not what limits this {bound} loop."
 
-def _finish(d:Diagnosis) -> Diagnosis:
-    b, a = d.before, d.after
-    lines = [profile_verdict(d.sweep.profiles[setting_name(d.baseline)]), _ceiling_text(d.ceilings),
-             _stage_line(d.stages, d.bound)]
-    if d.recommended != d.baseline:
-        lines.append(f"Recommended DataLoader kwargs {d.recommended}: re-measured {b.samples_per_s:.1f} → {a.samples_per_s:.1f} samples/s "
-                     f"({d.gain:.2f}×), data-wait {_pct(b.fractions['wait'])} → {_pct(a.fractions['wait'])} of the step time "
+@patch(as_prop=True)
+def verdict(self:Diagnosis) -> str:
+    "The sentences to read: the baseline's shares, the ceilings, where a sample's time goes, the recommendation as re-measured, GPU use."
+    b, a = self.before, self.after
+    lines = [profile_verdict(self.sweep.profiles[setting_name(self.baseline)]), _ceiling_text(self.ceilings), _stage_line(self.stages, self.bound)]
+    if self.recommended != self.baseline:
+        lines.append(f"Recommended DataLoader kwargs {self.recommended}: re-measured {b.samples_per_s:.1f} → {a.samples_per_s:.1f} samples/s "
+                     f"({self.gain:.2f}×), data-wait {_pct(b.fractions['wait'])} → {_pct(a.fractions['wait'])} of the step time "
                      f"({1000*b.steps.wait_s.mean():.1f} → {1000*a.steps.wait_s.mean():.1f} ms per step).")
-    else: lines.append(f"Keep DataLoader kwargs {d.baseline} ({b.samples_per_s:.1f} samples/s).")
+    else: lines.append(f"Keep DataLoader kwargs {self.baseline} ({b.samples_per_s:.1f} samples/s).")
     if b.gpu is not None and len(b.gpu):
         lines.append(f"GPU utilisation {b.gpu.util_pct.mean():.0f} % before, {a.gpu.util_pct.mean():.0f} % after (NVML).")
-    d.verdict = ' '.join(lines)
-    return d
+    return ' '.join(lines)
 
 # %% ../nbs/02_loader_doctor.ipynb #39cb7c04
 @patch
