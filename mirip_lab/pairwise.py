@@ -341,21 +341,15 @@ class Evaluator:
 # %% ../nbs/05_pairwise.ipynb #4445c230
 def plot_tier_results(scores, ranks, win:pd.DataFrame, path, title:str='') -> Path:
     "PNG: score distribution per tier (box + points) and the tier win matrix."
+    import seaborn as sns
     from matplotlib.figure import Figure
     fig = Figure(figsize=(10, 4), layout='constrained'); ax1, ax2 = fig.subplots(1, 2)
     s, r = np.asarray(scores, dtype=float), np.asarray(ranks, dtype=int)
-    present = [k for k in range(len(TIERS)) if (r == k).any()]
-    ax1.boxplot([s[r == k] for k in present], positions=present, widths=0.5, showfliers=False)
-    jit = np.random.default_rng(0).uniform(-0.15, 0.15, len(s))
-    ax1.scatter(r + jit, s, s=10, alpha=0.6)
-    ax1.set_xticks(range(len(TIERS)), TIERS); ax1.set_xlabel('tier (best → worst)'); ax1.set_ylabel('model score')
-    ax1.set_title('Score per tier')
-    im = ax2.imshow(win.values, vmin=0, vmax=1, cmap='RdYlGn')
-    for (a, b), v in np.ndenumerate(win.values):
-        if not np.isnan(v): ax2.text(b, a, f'{v:.2f}', ha='center', va='center', fontsize=9)
-    ax2.set_xticks(range(len(TIERS)), TIERS); ax2.set_yticks(range(len(TIERS)), TIERS)
-    ax2.set_xlabel("column tier's image"); ax2.set_ylabel("row tier's image")
-    ax2.set_title('P(row scores higher than column)'); fig.colorbar(im, ax=ax2)
+    sns.boxplot(x=pd.Categorical(np.take(TIERS, r), categories=TIERS), y=s, width=0.5, showfliers=False, fill=False, color='k', ax=ax1)
+    ax1.scatter(r + np.random.default_rng(0).uniform(-0.15, 0.15, len(s)), s, s=10, alpha=0.6)   # every image, jittered
+    ax1.set(xlabel='tier (best → worst)', ylabel='model score', title='Score per tier')
+    sns.heatmap(win, vmin=0, vmax=1, cmap='RdYlGn', annot=True, fmt='.2f', ax=ax2)
+    ax2.set(xlabel="column tier's image", ylabel="row tier's image", title='P(row scores higher than column)')
     if title: fig.suptitle(title)
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=100)
     return path
