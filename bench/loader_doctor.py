@@ -83,7 +83,7 @@ def ladder(a, device):
         lad = speed_ladder(Path(tmp)/'data', a.model, 64, 32, device, epochs=max(a.epochs, 3), steps=None, budget_s=a.budget_s)
         print(lad.report(), '\n')
         for _, r in lad.table().iterrows():
-            gain = '' if r.status in ('skipped', 'start') else f"{r.lever_gain:.2f}x ({r.base_sps:.0f} -> {r.cand_sps:.0f} samples/s)"
+            gain = '' if pd.isna(r.lever_gain) else f"{r.lever_gain:.2f}x ({r.base_sps:.0f} -> {r.cand_sps:.0f} samples/s)"
             print(f"  {r.lever:24s} {r.status:9s} {gain:34s} {r.note}")
         print(f"\nladder (one run, {time.perf_counter()-t:.0f} s): chained lever gains {lad.final_sps/lad.start_sps:.2f}x; {lad.headline()}")
         png = lad.save(Path(a.out) if a.out else Path('runs/ladder'), "Speed ladder on the demo's data")

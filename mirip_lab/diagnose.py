@@ -709,7 +709,7 @@ class Rung:
     "One lever of the ladder: kept, rejected or skipped, with the loop's rate before it and the candidate's."
     lever: str
     status: str                 # start, kept, rejected, skipped
-    base_sps: float|None = None # the current loop, re-measured beside the candidate
+    base_sps: float|None = None # the current loop, re-measured beside the candidate (a sweep's loser: its rates in the sweep)
     cand_sps: float|None = None # the loop with this lever on
     note: str = ''
 
@@ -732,7 +732,7 @@ class Ladder:
         "The loop as configured against the ladder's final loop, re-measured back to back after the climb."
         if self.proof is None: return f"no lever kept: {self.start_sps:.0f} samples/s as configured"
         a, b = self.proof
-        return f"{a:.0f} → {b:.0f} samples/s ({b/a:.2f}×), as configured vs final, re-measured back to back"
+        return f"as configured {a:.0f} → final {b:.0f} samples/s ({b/a:.2f}×), re-measured back to back"
 
 # %% ../nbs/02_loader_doctor.ipynb #a6b7c8d9
 @patch
@@ -740,12 +740,11 @@ def table(self:Ladder) -> pd.DataFrame:
     "One row per rung: the lever's own gain (candidate over the loop before it, measured back to back) and the loop's rate after it."
     rows, level = [], self.start_sps
     for r in self.rungs:
-        g = r.cand_sps/r.base_sps if r.status in ('kept', 'rejected') and r.base_sps else None
+        g = r.cand_sps/r.base_sps if r.status in ('kept', 'rejected') and r.base_sps and r.cand_sps else None
         if r.status == 'kept': level *= g
         rows.append(dict(lever=r.lever, status=r.status, lever_gain=g, samples_per_s=None if r.status == 'skipped' else level,
                          total_gain=None if r.status == 'skipped' else level/self.start_sps, base_sps=r.base_sps, cand_sps=r.cand_sps, note=r.note))
     return pd.DataFrame(rows)
-
 
 # %% ../nbs/02_loader_doctor.ipynb #d9e0f1a2
 def speed_ladder(folder,                      # MIRIP folder (metadata.csv + images/)
@@ -774,13 +773,20 @@ def speed_ladder(folder,                      # MIRIP folder (metadata.csv + ima
     return Ladder(rungs, start, cur, batch_size, str(device), proof)
 
 # %% ../nbs/02_loader_doctor.ipynb #e0f1a2b3
+def _sweep_rates(sw:Sweep, baseline:dict) -> tuple[float, float|None]:
+    "(the baseline's samples/s in the sweep, the best other setting's; None when the budget measured no other)."
+    sps = sw.table.set_index('setting').samples_per_s
+    others = sps.drop(setting_name(baseline))
+    return float(sps[setting_name(baseline)]), (float(others.iloc[0]) if len(others) else None)
+
 def _rung(lever:str, cur:Setup, run, sweep, device) -> tuple[Rung, Setup]:
     "Try `lever` on the loop `cur`: its rung, and the loop to climb on from (the candidate if `keep_faster` kept it)."
     if why := _skip_reason(lever, device, True): return Rung(lever, 'skipped', note=why), cur
     loader = cur.loader
     if lever == 'loader kwargs':
-        loader, why = _sweep_winner(sweep(cur), cur.loader)
-        if loader is None: return Rung(lever, 'rejected', note=why), cur
+        sw = sweep(cur)
+        loader, why = _sweep_winner(sw, cur.loader)
+        if loader is None: return Rung(lever, 'rejected', *_sweep_rates(sw, cur.loader), note=why), cur
     cand = _lever_on(cur, lever, device, loader)
     keep, b, c = keep_faster(run, cur, cand)
     rung = Rung(lever, 'kept' if keep else 'rejected', b.samples_per_s, c.samples_per_s, NUMERICS.get(lever, '') if keep else '')
@@ -796,10 +802,10 @@ def plot_ladder(lad:Ladder, title:str='Speed ladder'):
         if r.status == 'start': ax.bar(x, prev, color='#1f77b4')
         elif r.status == 'kept': ax.bar(x, r.samples_per_s - prev, bottom=prev, color='#2ca02c')
         else: ax.plot([x-0.4, x+0.4], [prev, prev], color='0.6'); ax.plot(x, prev*r.lever_gain, 'x', color='0.3')
-        lab = f'{r.samples_per_s:.0f}' if r.status == 'start' else f'{r.lever_gain:.2f}×'
+        lab = f'{r.samples_per_s:.0f}' if r.status == 'start' else f'{r.lever_gain:.2f}×' if pd.notna(r.lever_gain) else ''
         ax.text(x, max(r.samples_per_s, prev), lab, ha='center', va='bottom', fontsize=7); prev = r.samples_per_s
     ax.set_xticks(range(len(t)), t.lever, rotation=30, ha='right', fontsize=8); ax.set_ylabel('samples/s')
-    ax.set_title(f'{title}, batch {lad.batch_size}, {lad.device}: chained gains {lad.final_sps/lad.start_sps:.2f}×; {lad.headline()}', fontsize=9)
+    ax.set_title(f'{title}, batch {lad.batch_size}, {lad.device}: chained gains {lad.final_sps/lad.start_sps:.2f}×\n{lad.headline()}', fontsize=9)
     fig.tight_layout(); return fig
 
 # %% ../nbs/02_loader_doctor.ipynb #22e4237c
