@@ -8,7 +8,6 @@ import os, math, time, importlib, importlib.util
 from dataclasses import asdict
 from pathlib import Path
 from fastcore.basics import patch
-import numpy as np
 import pandas as pd
 import torch
 from .utils import process_alive, remove_stale_temps
@@ -40,21 +39,16 @@ CSV_COLUMNS = ['epoch', 'train/loss', 'train/accuracy', 'val/loss', 'val/accurac
                'samples_per_s', 'data_wait_frac', 'peak_gpu_mem_gb', 'epoch_time_s']
 
 def history_frame(history:list[dict]) -> pd.DataFrame:
-    "The per-epoch rows as a DataFrame, standard columns first."
+    "The per-epoch rows as a DataFrame, standard columns first (all `NaN` where no row has a value)."
     df = pd.DataFrame(history)
-    for col in CSV_COLUMNS:
-        if col not in df: df[col] = np.nan
-    return df[CSV_COLUMNS + [c for c in df.columns if c not in CSV_COLUMNS]]
+    return df.reindex(columns=CSV_COLUMNS + [c for c in df.columns if c not in CSV_COLUMNS])
 
 # %% ../nbs/04b_callbacks.ipynb #2f01d339
 def metrics_frame(history:list[dict], events:list[dict]=()) -> pd.DataFrame:
     "What metrics.csv holds: the epoch rows, plus one row per micro-batch change (`event` set) placed before its epoch's row."
-    df = history_frame(history)
-    if not len(events): return df
-    out = pd.concat([df.assign(_o=1), pd.DataFrame(list(events)).assign(_o=0)], ignore_index=True)
-    out = out.sort_values(['epoch', '_o'], kind='stable').drop(columns='_o').reset_index(drop=True)
-    front = ['epoch', 'event', 'step', 'old_micro_batch', 'new_micro_batch', 'old_accumulation', 'new_accumulation', 'error']
-    return out[['epoch'] + CSV_COLUMNS[1:] + [c for c in out.columns if c not in CSV_COLUMNS and c not in front] + front[1:]]
+    df = history_frame(sorted([*history, *events], key=lambda r: (r['epoch'], 'event' not in r)))   # stable: events first in their epoch
+    ev = ['event', 'step', 'old_micro_batch', 'new_micro_batch', 'old_accumulation', 'new_accumulation', 'error']
+    return df[[c for c in df.columns if c not in ev] + [c for c in ev if c in df]]
 
 class CSVLogger(Callback):
     "Rewrite `<checkpoint_dir>/metrics.csv` after every epoch."
@@ -206,14 +200,12 @@ def plot_history(df:pd.DataFrame, path) -> Path:
     "Loss (and accuracy, when there is one) per epoch for train and validation, to a PNG."
     import matplotlib; matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
-    acc = [k for k in ('train/accuracy', 'val/accuracy') if k in df and df[k].notna().any()]
-    fig, axs = plt.subplots(1, 2 if acc else 1, figsize=(10 if acc else 5.5, 4), squeeze=False)
-    for k in ('train/loss', 'val/loss'):
-        if k in df and df[k].notna().any(): axs[0, 0].plot(df.epoch, df[k], marker='o', label=k)
-    axs[0, 0].set(xlabel='epoch', ylabel='loss', title='Loss'); axs[0, 0].legend()
-    if acc:
-        for k in acc: axs[0, 1].plot(df.epoch, df[k], marker='o', label=k)
-        axs[0, 1].set(xlabel='epoch', ylabel='accuracy', title='Accuracy'); axs[0, 1].legend()
+    curves = {m: [k for k in (f'train/{m}', f'val/{m}') if k in df and df[k].notna().any()] for m in ('loss', 'accuracy')}
+    panels = ['loss'] + (['accuracy'] if curves['accuracy'] else [])
+    fig, axs = plt.subplots(1, len(panels), figsize=(10 if len(panels) > 1 else 5.5, 4), squeeze=False)
+    for ax, m in zip(axs[0], panels):
+        for k in curves[m]: ax.plot(df.epoch, df[k], marker='o', label=k)
+        ax.set(xlabel='epoch', ylabel=m, title=m.capitalize()); ax.legend()
     fig.tight_layout(); fig.savefig(path, dpi=100); plt.close(fig)
     return Path(path)
 

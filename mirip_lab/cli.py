@@ -5,7 +5,7 @@
 # %% ../nbs/99_cli.ipynb #433e4295
 from __future__ import annotations
 import os, re, sys, typing, difflib, argparse, importlib, inspect, dataclasses
-from pathlib import Path
+from fastcore.basics import str2bool
 from fastcore.script import anno_parser
 from fastcore.docments import docments
 from .registry import TASKS, MODELS
@@ -59,33 +59,23 @@ def _docline(spec:str) -> str|None:
     return None if f is None else (ast.get_docstring(f) or '').split('\n')[0]
 
 def available_commands() -> dict[str,str]:
-    "Subcommand -> first line of its help, for those whose module defines the function (reads source, imports nothing heavy)."
+    "Subcommand -> first line of its help (per task where it has several), for those whose module defines the function; imports nothing heavy."
     res = {}
     for name, spec in COMMANDS.items():
-        if isinstance(spec, str): doc = _docline(spec)
-        else:
-            docs = {t: _docline(sp) for t, sp in spec.items()}
-            docs = {t: d for t, d in docs.items() if d is not None}
-            doc = ' | '.join(f"--task {t}: {d}" for t, d in docs.items()) if docs else None
-        if doc is not None: res[name] = doc
+        docs = {t: d for t, sp in (spec.items() if isinstance(spec, dict) else [(None, spec)]) if (d := _docline(sp)) is not None}
+        if docs: res[name] = docs[None] if None in docs else ' | '.join(f"--task {t}: {d}" for t, d in docs.items())
     return res
 
 # %% ../nbs/99_cli.ipynb #8b39c986
-def _to_bool(s:str) -> bool:
-    v = str(s).lower()
-    if v in ('true', 'yes', '1', 'on'): return True
-    if v in ('false', 'no', '0', 'off'): return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
-
 def value_reader(hint):
-    "argparse `type` for a field annotated `hint` (bool, int, float, str, unions of them, `|None` reading 'none')."
+    "argparse `type` for a field annotated `hint` (bool, int, float, str, unions of them, `|None` reading 'none'); booleans read by `fastcore`'s `str2bool`."
     ts = typing.get_args(hint) or (hint,)
     nullable, ts = type(None) in ts, [t for t in ts if t is not type(None)]
     def read(s:str):
         if nullable and s.lower() in ('none', 'null'): return None
         for t in ts:
-            try: return _to_bool(s) if t is bool else t(s)
-            except (ValueError, argparse.ArgumentTypeError): pass
+            try: return str2bool(s) if t is bool else t(s)
+            except (ValueError, TypeError): pass
         raise argparse.ArgumentTypeError(f"expected {' or '.join(t.__name__ for t in ts)}{' or none' if nullable else ''}, got {s!r}")
     read.__name__ = ' or '.join(t.__name__ for t in ts)  # argparse names the type in its error
     return read
@@ -131,18 +121,12 @@ def parse_or_suggest(p:argparse.ArgumentParser, argv:list[str]) -> argparse.Name
 
 # %% ../nbs/99_cli.ipynb #be8e73ac
 def parse_task_args(s:str|None) -> dict:
-    "'size=512,annotation=senior,augment=false' -> {'size': 512, 'annotation': 'senior', 'augment': False}."
-    res = {}
-    for kv in (s or '').split(','):
-        if not kv.strip(): continue
+    "'size=512,annotation=senior,augment=false' -> {'size': 512, 'annotation': 'senior', 'augment': False}: numbers, then booleans, else text."
+    read, res = value_reader(int|float|bool|str), {}
+    for kv in filter(str.strip, (s or '').split(',')):
         if '=' not in kv: raise ValueError(f"--task-args: {kv!r} is not key=value (example: size=512,annotation=senior)")
         k, v = (x.strip() for x in kv.split('=', 1))
-        low = v.lower()
-        if low in ('true', 'false'): res[k] = low == 'true'; continue
-        for t in (int, float):
-            try: res[k] = t(v); break
-            except ValueError: pass
-        else: res[k] = v
+        res[k] = read(v)
     return res
 
 # %% ../nbs/99_cli.ipynb #3abaf980
@@ -178,9 +162,8 @@ def train_cli(config:str=None,        # YAML file of TrainingConfig keys (exampl
     task = task or ('pairwise' if guide else 'regression')
     if {'wandb_project', 'wandb_run_name'} & set(overrides): overrides.setdefault('wandb_enabled', True)
     cfg = train_config(config, MIRIP_GUIDE if guide else None, **overrides)
-    factory = TASKS[task]
     targs = {**parse_task_args(task_args), **{k: v for k, v in dict(data_dir=data_dir, metadata=metadata, val_metadata=val_metadata).items() if v is not None}}
-    module, train_ds, val_ds = factory(cfg, data, **targs)
+    module, train_ds, val_ds = TASKS[task](cfg, data, **targs)
     trainer = Trainer(module, cfg)
     try: df = trainer.fit(train_ds, val_ds, resume=resume)
     finally:
@@ -236,29 +219,27 @@ def command_parser(name:str, func):
     return p
 
 # %% ../nbs/99_cli.ipynb #cc8fee44
-def _take_task(rest:list[str]):
-    "(--task value or None, the other arguments)."
-    for i, a in enumerate(rest):
-        if a == '--task' and i+1 < len(rest): return rest[i+1], rest[:i] + rest[i+2:]
-        if a.startswith('--task='): return a.split('=', 1)[1], rest[:i] + rest[i+1:]
-    return None, rest
-
 def main(argv:list[str]|None=None):
     "Entry point of the `mirip-lab` console script."
     argv = sys.argv[1:] if argv is None else list(argv)
     cmds = available_commands()
     if not argv or argv[0] in ('-h', '--help', 'help'): print(_usage(cmds)); return 0
     if argv[0] in ('-V', '--version'): from mirip_lab import __version__; print(__version__); return 0
-    name, rest = argv[0], argv[1:]
+    name, rest, task = argv[0], argv[1:], None
     if name not in cmds: print(f"mirip-lab: unknown command {name!r}.\n\n{_usage(cmds)}", file=sys.stderr); return 2
-    task, several = None, not isinstance(COMMANDS[name], str)
-    if several: task, rest = _take_task(rest)  # several tasks: --task picks the function
+    tasks = COMMANDS[name] if isinstance(COMMANDS[name], dict) else None
+    if tasks:  # several tasks: --task picks the function
+        pre = argparse.ArgumentParser(prog=f'mirip-lab {name}', add_help=False, allow_abbrev=False)
+        pre.add_argument('--task')
+        task, rest = pre.parse_known_args(rest)
+        task = task.task
     try: func = load_command(name, task)
     except ValueError as e: print(e, file=sys.stderr); return 2
     p = command_parser(name, func)
-    if several: p.add_argument('--task', choices=list(COMMANDS[name]), default=argparse.SUPPRESS, help=f"what to {name}: {', '.join(COMMANDS[name])} (default {next(iter(COMMANDS[name]))})")
+    if tasks: p.add_argument('--task', choices=list(tasks), default=argparse.SUPPRESS, help=f"what to {name}: {', '.join(tasks)} (default {next(iter(tasks))})")
     args = vars(parse_or_suggest(p, rest))
-    debug = args.pop('pdb', False) or os.environ.get('MIRIP_DEBUG'); args.pop('xtra', None)
+    debug = args.pop('pdb', False) or os.environ.get('MIRIP_DEBUG')
+    args.pop('xtra', None)
     try: func(**args)
     except (KeyboardInterrupt, SystemExit): raise
     except Exception as e:

@@ -8,7 +8,7 @@ import difflib, importlib
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['TASK_MODULES', 'MODEL_MODULES', 'TASKS', 'MODELS', 'UnknownName', 'Registry', 'register_task', 'find_task']
+__all__ = ['TASKS', 'MODELS', 'UnknownName', 'Registry']
 
 # %% ../nbs/00d_registry.ipynb #8f5c5e22
 class UnknownName(KeyError, ValueError):
@@ -64,8 +64,6 @@ def __contains__(self:Registry, name:str) -> bool:
 def __iter__(self:Registry): return iter(self.names())
 @patch
 def __len__(self:Registry): return len(self.names())
-@patch
-def get(self:Registry, name:str, default=None): return self[name] if name in self else default
 
 @patch
 def help(self:Registry, name:str) -> str:
@@ -85,15 +83,5 @@ def __setitem__(self:Registry, name:str, factory): self.register(name, factory)
 def __delitem__(self:Registry, name:str): del self._items[name]; self._help.pop(name, None)
 
 # %% ../nbs/00d_registry.ipynb #0287d51b
-TASK_MODULES = ('mirip_lab.pairwise', 'mirip_lab.landmarks', 'mirip_lab.test_utils')   # modules that register tasks
-MODEL_MODULES = ('mirip_lab.models', 'mirip_lab.pairwise', 'mirip_lab.landmarks')      # modules that register model presets
-TASKS = Registry('task', TASK_MODULES)
-MODELS = Registry('model preset', MODEL_MODULES)
-
-def register_task(name:str, factory=None, help:str=''):
-    "Register `factory(config, data=None, **task_args) -> (module, train_ds, val_ds)` as task `name` (usable as a decorator)."
-    return TASKS.register(name, factory, help)
-
-def find_task(task:str):
-    "The factory of `task` (did-you-mean and the list of tasks when it is unknown)."
-    return TASKS[task]
+TASKS = Registry('task', ('mirip_lab.pairwise', 'mirip_lab.landmarks', 'mirip_lab.test_utils'))     # and the modules that register tasks
+MODELS = Registry('model preset', ('mirip_lab.models', 'mirip_lab.pairwise', 'mirip_lab.landmarks'))  # and those that register presets

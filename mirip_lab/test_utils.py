@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.utils.data import Dataset, TensorDataset
-from .registry import register_task
+from .registry import TASKS
 
 # %% auto #0
 __all__ = ['synth_regression', 'RegModel', 'regression_task', 'OOMModel', 'SlowDataset', 'heavy_mlp', 'mirip_folder',
@@ -31,7 +31,7 @@ class RegModel(nn.Module):
     def forward(self, x): return self.lin(x)
 
 # %% ../nbs/97_test_utils.ipynb #923c9c72
-@register_task('regression', help='a linear model on synthetic data (256 train, 64 validation samples): the smoke test')
+@TASKS.register('regression', help='a linear model on synthetic data (256 train, 64 validation samples): the smoke test')
 def regression_task(config, data=None):
     "A linear model on `synth_regression` (256 train, 64 validation samples): the loop's smoke test."
     from mirip_lab.train import SupervisedModule

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_trainer.ipynb #3b8a06e5
 from __future__ import annotations
-import os, sys, gc, math, time, random, shutil, difflib, typing, warnings, itertools, hashlib, pickle
+import os, gc, math, time, random, shutil, difflib, typing, warnings, itertools, hashlib, pickle
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, fields, asdict, replace
 from pathlib import Path
@@ -13,12 +13,11 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.distributed as dist
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 from fastcore.basics import patch
 from .utils import is_oom, to_device, pick_device, metric_mode, load_yaml  # one of each, in the core layer
-from .registry import TASKS, TASK_MODULES, register_task, find_task  # the one task registry (re-exported)
-from .callbacks import Callback, EpochFunc, default_callbacks, history_frame, metrics_frame, plot_history, CSV_COLUMNS
+from .callbacks import Callback, EpochFunc, default_callbacks, history_frame
 
 # %% auto #0
 __all__ = ['MIXED_PRECISION', 'ALIASES', 'set_seed', 'ROW_KEYS', 'TrainingConfig', 'split_batch', 'TrainModule', 'accuracy_sum',
@@ -88,44 +87,35 @@ class TrainingConfig:
     def __post_init__(self): _validate(self)
 
 # %% ../nbs/04_trainer.ipynb #c66c3b18
-def _type_ok(v, hint):
-    args = typing.get_args(hint) or (hint,)
+_AT_LEAST = {**dict.fromkeys(('batch_size', 'gradient_accumulation_steps', 'max_epochs', 'log_every_steps',
+                              'micro_batch_size', 'scheduler_t_max', 'prefetch_factor'), 1),
+             **dict.fromkeys(('weight_decay', 'warmup_steps', 'microbatch_grow_after', 'num_workers', 'save_every_n_epochs', 'print_every',
+                              'print_batch_every', 'scheduler_eta_min', 'gradient_clip_norm', 'early_stopping_patience'), 0)}
+_CHOICES = {'mixed_precision': MIXED_PRECISION, 'monitor_mode': ('auto', 'min', 'max'), 'wandb_mode': ('offline', 'online', 'disabled')}
+
+def _type_ok(v, args:tuple) -> bool:
     if v is None: return type(None) in args
     if isinstance(v, bool): return bool in args
-    if float in args and isinstance(v, int): return True
-    return isinstance(v, tuple(a for a in args if a is not type(None)))
+    return isinstance(v, tuple(a for a in args if a is not type(None))) or (float in args and isinstance(v, int))
 
 def _validate(c:TrainingConfig):
-    hints = typing.get_type_hints(TrainingConfig)
-    for f in fields(c):
-        v = getattr(c, f.name)
-        if not _type_ok(v, hints[f.name]):
-            raise TypeError(f"TrainingConfig.{f.name} must be {hints[f.name]}, got {v!r} ({type(v).__name__})")
-        if isinstance(v, int) and not isinstance(v, bool) and float in (typing.get_args(hints[f.name]) or (hints[f.name],)):
-            setattr(c, f.name, float(v))
-        if isinstance(v, float) and not math.isfinite(v): raise ValueError(f"TrainingConfig: {f.name} must be a finite number, got {v}")
-    def need(ok, msg):
-        if not ok: raise ValueError(f"TrainingConfig: {msg}")
-    need(c.learning_rate > 0, f"learning_rate must be > 0, got {c.learning_rate}")
-    need(c.weight_decay >= 0, f"weight_decay must be >= 0, got {c.weight_decay}")
-    for k in ('batch_size', 'gradient_accumulation_steps', 'max_epochs', 'log_every_steps'):
-        need(getattr(c, k) >= 1, f"{k} must be >= 1, got {getattr(c, k)}")
-    for k in ('micro_batch_size', 'scheduler_t_max', 'prefetch_factor'):
-        need(getattr(c, k) is None or getattr(c, k) >= 1, f"{k} must be >= 1 or None, got {getattr(c, k)}")
-    need(c.auto_microbatch in (True, False, 'auto'), f"auto_microbatch must be true, false or 'auto', got {c.auto_microbatch!r}")
-    for k in ('warmup_steps', 'microbatch_grow_after', 'num_workers', 'save_every_n_epochs', 'print_every', 'print_batch_every', 'scheduler_eta_min'):
-        need(getattr(c, k) >= 0, f"{k} must be >= 0, got {getattr(c, k)}")
-    need(c.gradient_clip_norm is None or c.gradient_clip_norm >= 0, f"gradient_clip_norm must be >= 0 or None, got {c.gradient_clip_norm}")
-    need(c.early_stopping_patience is None or c.early_stopping_patience >= 0, f"early_stopping_patience must be >= 0 or None, got {c.early_stopping_patience}")
-    need(c.mixed_precision in MIXED_PRECISION, f"mixed_precision must be one of {', '.join(map(repr, MIXED_PRECISION))}, got {c.mixed_precision!r}")
-    need(c.monitor_mode in ('auto', 'min', 'max'), f"monitor_mode must be 'auto', 'min' or 'max', got {c.monitor_mode!r}")
-    need(c.wandb_mode in ('offline', 'online', 'disabled'), f"wandb_mode must be 'offline', 'online' or 'disabled', got {c.wandb_mode!r}")
+    "Each field's type (an int is taken for a float), finiteness, least value (`_AT_LEAST`) and choices (`_CHOICES`); errors name the field."
+    for name, hint in typing.get_type_hints(TrainingConfig).items():
+        v, args, err = getattr(c, name), typing.get_args(hint) or (hint,), f"TrainingConfig: {name} must be"
+        if not _type_ok(v, args): raise TypeError(f"TrainingConfig.{name} must be {hint}, got {v!r} ({type(v).__name__})")
+        if float in args and type(v) is int: setattr(c, name, v := float(v))
+        if isinstance(v, float) and not math.isfinite(v): raise ValueError(f"{err} a finite number, got {v}")
+        if name in _AT_LEAST and v is not None and v < _AT_LEAST[name]:
+            raise ValueError(f"{err} >= {_AT_LEAST[name]}{' or None' if type(None) in args else ''}, got {v}")
+        if v not in _CHOICES.get(name, (v,)): raise ValueError(f"{err} one of {', '.join(map(repr, _CHOICES[name]))}, got {v!r}")
+    if c.learning_rate <= 0: raise ValueError(f"TrainingConfig: learning_rate must be > 0, got {c.learning_rate}")
+    if c.auto_microbatch not in (True, False, 'auto'): raise ValueError(f"TrainingConfig: auto_microbatch must be true, false or 'auto', got {c.auto_microbatch!r}")
 
 # %% ../nbs/04_trainer.ipynb #466c404f
-def _from_dict(cls, d:dict, source:str='config', **overrides) -> TrainingConfig:
+@patch(cls_method=True)
+def from_dict(cls:TrainingConfig, d:dict, source:str='config', **overrides) -> TrainingConfig:
     "A `TrainingConfig` from `d` (seed aliases allowed) with non-None `overrides` applied; unknown keys are errors."
-    names = [f.name for f in fields(cls)]
-    kw = {}
+    names, kw = [f.name for f in fields(cls)], {}
     for k, v in {**(d or {}), **{k: v for k, v in overrides.items() if v is not None}}.items():
         name = ALIASES.get(k, k)
         if name not in names:
@@ -136,16 +126,14 @@ def _from_dict(cls, d:dict, source:str='config', **overrides) -> TrainingConfig:
     try: return cls(**kw)
     except (TypeError, ValueError) as e: raise type(e)(f"{source}: {e}") from None
 
-def _from_yaml(cls, path, **overrides) -> TrainingConfig:
+@patch(cls_method=True)
+def from_yaml(cls:TrainingConfig, path, **overrides) -> TrainingConfig:
     "Load a YAML file of `TrainingConfig` keys (syntax errors name the file and line), then apply non-None `overrides`."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"config file {path} not found (an example: configs/train.yaml)")
     d = load_yaml(path)
     if d is not None and not isinstance(d, dict): raise ValueError(f"{path}: expected a mapping of TrainingConfig keys, got {type(d).__name__}")
     return cls.from_dict(d or {}, source=str(path), **overrides)
-
-TrainingConfig.from_dict = classmethod(_from_dict)
-TrainingConfig.from_yaml = classmethod(_from_yaml)
 
 # %% ../nbs/04_trainer.ipynb #52332e65
 def split_batch(batch, size:int) -> list:
@@ -262,7 +250,9 @@ def atomic_save(obj, path) -> Path:
 class CheckpointError(ValueError):
     "A checkpoint file that cannot be used; the message names the file and what is wrong with it."
 
-def _first_line(e:BaseException) -> str: return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+def _first_line(e:BaseException, n:int=200) -> str:
+    "The first line of an error (the allocator's 'Tried to allocate ...'), at most `n` characters."
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:n]
 
 def payload_digest(obj) -> str:
     "SHA-256 of a checkpoint's contents: tensors by dtype, shape and bytes, other values by `repr`; the same before saving and after loading."
@@ -424,11 +414,6 @@ def memory_text(device) -> str:
     vm = psutil.virtual_memory()
     return f"{device.type}: {vm.available/2**30:.2f} GiB RAM available of {vm.total/2**30:.2f} GiB"
 
-def _err_line(e:BaseException) -> str:
-    "The first line of an error (the allocator's 'Tried to allocate ...'), shortened."
-    lines = str(e).strip().splitlines()
-    return (lines[0] if lines else type(e).__name__)[:300]
-
 def _has_batchnorm(m:nn.Module) -> bool: return any(isinstance(x, nn.modules.batchnorm._BatchNorm) for x in m.modules())
 
 # %% ../nbs/04_trainer.ipynb #81dd3c30
@@ -477,13 +462,11 @@ def _after_oom(self:Trainer, phase:str, old:int, n:int, err:str) -> int:
             f"out of memory even with micro-batch 1 in {where}, a batch of {n} samples; memory: {memory_text(self.device)}; the error: {err}. "
             f"One sample's forward/backward does not fit. Change: mixed_precision='bf16' (or 'fp16' on GPUs without bf16), a smaller image size, "
             f"gradient checkpointing in the model (torch.utils.checkpoint), or a smaller model or a GPU with more memory.")
-    tail = f" [{err}]"
     if phase == 'eval':
         self.eval_micro_batch_size = new
         self._record('eval_microbatch', old, new, math.ceil(n / old), math.ceil(n / new),
-                     f"auto_microbatch: out of memory in {where} at eval micro-batch {old}; continuing at {new} (the training micro-batch is unchanged).{tail}", err)
-        return new
-    self._shrink_train(old, new, epoch, where, err)
+                     f"auto_microbatch: out of memory in {where} at eval micro-batch {old}; continuing at {new} (the training micro-batch is unchanged). [{err}]", err)
+    else: self._shrink_train(old, new, epoch, where, err)
     return new
 
 
@@ -539,7 +522,7 @@ def train_step(self:Trainer, batches:list) -> tuple[torch.Tensor, int, dict]:
             break
         except Exception as e:
             if rng is None or not is_oom(e): raise
-            err = _err_line(e)
+            err = _first_line(e, 300)
         self._after_oom('train', size, n, err)   # outside `except`: the traceback, and with it the failed attempt's tensors, is gone
         self._set_step_rng(rng)
     self.loss, self.grad_norm = loss_sum / n, self._clip()
@@ -559,18 +542,13 @@ def _clip(self:Trainer) -> torch.Tensor|None:
     return nn.utils.clip_grad_norm_(self.raw.parameters(), self.config.gradient_clip_norm)
 
 # %% ../nbs/04_trainer.ipynb #173c3b9e
-def _all_reduce(vals:list[float|torch.Tensor], device) -> list[float]:
-    t = torch.stack([torch.as_tensor(v, dtype=torch.float64).to(device) for v in vals])
-    if dist.is_available() and dist.is_initialized(): dist.all_reduce(t)
-    return t.tolist()
-
-@patch
-def _epoch_row(self:Trainer, msums:dict, t_data:float, dt:float) -> dict:
-    "The epoch's training metrics, reduced over processes."
+def _reduced_means(loss_sum, n, msums:dict, device) -> tuple[float, dict]:
+    "(samples, {'loss': mean, metric: mean}) from this process's sums, each summed over all processes first."
     names = sorted(msums)
-    tot = _all_reduce([self.loss_sum, self.n_seen] + [msums[k] for k in names], self.device)
-    row = {'train/loss': tot[0] / tot[1], **{f'train/{k}': v / tot[1] for k, v in zip(names, tot[2:])}}
-    return {**row, 'samples_per_s': tot[1] / dt, 'data_wait_frac': t_data / dt, 'train_time_s': dt}
+    t = torch.stack([torch.as_tensor(v, dtype=torch.float64).to(device) for v in [loss_sum, n, *(msums[k] for k in names)]])
+    if dist.is_available() and dist.is_initialized(): dist.all_reduce(t)
+    loss, n, *sums = t.tolist()
+    return n, {'loss': loss / max(n, 1), **{k: v / max(n, 1) for k, v in zip(names, sums)}}
 
 # %% ../nbs/04_trainer.ipynb #2e701b83
 @patch
@@ -593,7 +571,9 @@ def train_epoch(self:Trainer) -> dict:
         for name, v in ms.items(): msums[name] = msums.get(name, 0) + v
         self('after_batch')
     if self.device.type == 'cuda': torch.cuda.synchronize(self.device)
-    return self._epoch_row(msums, t_data, time.perf_counter() - t0)
+    dt = time.perf_counter() - t0
+    n, means = _reduced_means(self.loss_sum, self.n_seen, msums, self.device)
+    return {**{f'train/{name}': v for name, v in means.items()}, 'samples_per_s': n / dt, 'data_wait_frac': t_data / dt, 'train_time_s': dt}
 
 
 # %% ../nbs/04_trainer.ipynb #86efc184
@@ -606,7 +586,7 @@ def _eval_chunks(self:Trainer, b, fn) -> list:
         try: return [fn(to_device(mb, self.device, non_blocking=True, channels_last=self.config.channels_last)) for mb in (self.raw.split(b, size) if size < k else [b])]
         except Exception as e:
             if not (self.auto_microbatch_on and is_oom(e)): raise
-            err = _err_line(e)
+            err = _first_line(e, 300)
         self._after_oom('eval', size, k, err)
 
 
@@ -631,9 +611,7 @@ def evaluate(self:Trainer, data=None) -> dict:
                 for name, v in ms.items(): msums[name] = msums.get(name, 0) + v
             n_sum += self.raw.batch_len(b)
     self.model.train(was_training)
-    names = sorted(msums)
-    tot = _all_reduce([loss_sum, n_sum] + [msums[k_] for k_ in names], self.device)
-    return {'loss': tot[0] / max(tot[1], 1), **{k_: v / max(tot[1], 1) for k_, v in zip(names, tot[2:])}}
+    return _reduced_means(loss_sum, n_sum, msums, self.device)[1]
 
 # %% ../nbs/04_trainer.ipynb #eff3fe45
 @patch
@@ -689,8 +667,7 @@ def load_checkpoint(self:Trainer, path, restore_rng:bool=True) -> dict:
     self.opt.load_state_dict(ck['optimizer_state_dict'])
     if ck.get('scaler_state_dict'): self.scaler.load_state_dict(ck['scaler_state_dict'])
     self.epoch, self.step = ck['epoch'], ck.get('step', 0)
-    self.best, self.best_epoch, self.bad_epochs = ck.get('best_metric', ck.get('best_accuracy')), ck.get('best_epoch', 0), ck.get('bad_epochs', 0)
-    self.best_accuracy = ck.get('best_accuracy') if 'best_metric' in ck or ck.get('monitor') == 'val/accuracy' else None  # older files: the monitored best
+    self.best, self.best_accuracy, self.best_epoch, self.bad_epochs = ck.get('best_metric'), ck.get('best_accuracy'), ck.get('best_epoch', 0), ck.get('bad_epochs', 0)
     self.history = list(ck.get('history', []))
     self._load_microbatch(ck.get('microbatch'))
     self._pending = dict(sched=ck.get('scheduler_state_dict'), rng=ck.get('rng') if restore_rng else None)

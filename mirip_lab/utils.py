@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 # %% auto #0
-__all__ = ['OOM_MESSAGES', 'usable_cores', 'default_device', 'to_device', 'pick_device', 'is_oom', 'process_alive',
+__all__ = ['default_device', 'OOM_MESSAGES', 'usable_cores', 'to_device', 'pick_device', 'is_oom', 'process_alive',
            'remove_stale_temps', 'load_yaml', 'metric_mode', 'md_table', 'DemoContext']
 
 # %% ../nbs/00c_utils.ipynb #7d27f0a4
@@ -20,11 +20,6 @@ def usable_cores() -> int:
     except AttributeError: return os.cpu_count() or 1
 
 # %% ../nbs/00c_utils.ipynb #26137bdc
-def default_device(device=None):
-    "`device` as a `torch.device`, or CUDA when available, else the CPU."
-    import torch
-    return torch.device(device if device is not None else ('cuda' if torch.cuda.is_available() else 'cpu'))
-
 def to_device(batch, device, non_blocking:bool=False, channels_last:bool=False):
     "Move every tensor in `batch` (a tensor, or tuples/lists/dicts of them) to `device`; 4-D float tensors to channels_last if asked."
     import torch
@@ -36,8 +31,8 @@ def to_device(batch, device, non_blocking:bool=False, channels_last:bool=False):
     return batch
 
 # %% ../nbs/00c_utils.ipynb #0e0bc889
-def pick_device(device:str='auto', local_rank:int=0):
-    "'auto' is this process's GPU when CUDA is available, else the CPU."
+def pick_device(device='auto', local_rank:int=0):
+    "`device` (a name or `torch.device`) as a `torch.device`: 'auto' or None is this process's GPU when CUDA is available, else the CPU."
     import torch
     if device in ('auto', None): device = f'cuda:{local_rank}' if torch.cuda.is_available() else 'cpu'
     if device == 'cuda': device = f'cuda:{local_rank}'
@@ -45,6 +40,8 @@ def pick_device(device:str='auto', local_rank:int=0):
     if d.type == 'cuda' and not torch.cuda.is_available():
         raise RuntimeError(f"device={device!r} but torch {torch.__version__} sees no GPU: use device='cpu', or run `mirip-lab env` to see why")
     return d
+
+default_device = pick_device  # the one device picker, under the name the tools call it by
 
 # %% ../nbs/00c_utils.ipynb #202591dc
 OOM_MESSAGES = ('CUDA out of memory', 'CUDA error: out of memory', 'cuDNN error: CUDNN_STATUS_NOT_SUPPORTED',
@@ -78,12 +75,6 @@ def remove_stale_temps(folder, pattern:str) -> list[Path]:
     return gone
 
 # %% ../nbs/00c_utils.ipynb #86f45a51
-def _yaml_error(path, e) -> ValueError:
-    "A ValueError naming `path` and the line of ruamel.yaml's error `e`."
-    mark = getattr(e, 'problem_mark', None) or getattr(e, 'context_mark', None)
-    what = ' '.join(str(x) for x in (getattr(e, 'context', None), getattr(e, 'problem', None)) if x) or str(e).splitlines()[0]
-    return ValueError(f"{path}, line {mark.line + 1}: {what}" if mark else f"{path}: {what}")
-
 def load_yaml(path, typ:str='safe'):
     "The YAML document in file `path` (None if empty); errors name the file and the line."
     from ruamel.yaml import YAML
@@ -91,12 +82,14 @@ def load_yaml(path, typ:str='safe'):
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such file")
     raw = path.read_bytes()
-    try: text = raw.decode('utf-8-sig')
-    except UnicodeDecodeError as e: text, bad = None, e.start
-    if text is None or '\x00' in text:
-        raise ValueError(f"{path}: not a UTF-8 text file (a binary file? byte {bad if text is None else text.index(chr(0))}); a YAML config is plain text")
+    try: text, bad = raw.decode('utf-8-sig'), raw.find(b'\x00')
+    except UnicodeDecodeError as e: bad = e.start
+    if bad >= 0: raise ValueError(f"{path}: not a UTF-8 text file (a binary file? byte {bad}); a YAML config is plain text")
     try: return YAML(typ=typ).load(text)
-    except YAMLError as e: raise _yaml_error(path, e) from None
+    except YAMLError as e:   # name the file and the line of ruamel.yaml's error
+        mark = getattr(e, 'problem_mark', None) or getattr(e, 'context_mark', None)
+        what = ' '.join(str(x) for x in (getattr(e, 'context', None), getattr(e, 'problem', None)) if x) or str(e).splitlines()[0]
+        raise ValueError(f"{path}, line {mark.line + 1}: {what}" if mark else f"{path}: {what}") from None
 
 # %% ../nbs/00c_utils.ipynb #8e9692e3
 def metric_mode(name:str, mode:str='auto') -> str:
