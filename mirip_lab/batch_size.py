@@ -237,23 +237,58 @@ def _bracket(probes:list[Probe]) -> tuple[int,int|None]:
 
 
 # %% ../nbs/03_batch_size.ipynb #a1c0e7b2
-def _extrapolate(below, budget:float, lo:int) -> float|None:
-    "Where memory reaches `budget` beyond `lo`, from readings far apart: the smaller of a line's and a parabola's prediction."
+def _extrapolate(below, budget:float, lo:int) -> tuple[float|None,float|None]:
+    "Where memory reaches `budget` beyond `lo`, from readings far apart: a line's and a parabola's prediction (None: no prediction)."
     far = [p for p in below if p[0] <= lo/2] or below[:1]
-    rs = [_fit_root([below[-1], far[-1]], budget, lo, math.inf), _fit_root([below[-1], far[-1], below[0]], budget, lo, math.inf)]
-    return min((r for r in rs if r is not None), default=None)
+    trio = [below[-1], far[-1], below[0]]
+    par = _fit_root(trio, budget, lo, math.inf) if len({p[0] for p in trio}) == 3 else None
+    return _fit_root(trio[:2], budget, lo, math.inf), par
 
 def _grow(probes, below, budget, lo, step, max_batch, growth) -> tuple[int,str]:
-    "Next probe while nothing has failed: the extrapolation, galloping when a confirmation fitted, at most `growth`× `lo`."
-    r = _extrapolate(below, budget, lo)
-    if r is None: return min(lo*min(growth, 4), max_batch), 'grow'   # flat so far: memory per sample not yet visible
-    c = int(r)//step*step
+    "Next probe while nothing has failed: the smaller extrapolation, galloping when a confirmation fitted, at most `growth`× `lo` (`growth`²× on a straight line)."
+    line, par = _extrapolate(below, budget, lo)
+    if line is None and par is None: return min(lo*growth, max_batch), 'grow'   # flat so far: memory per sample not yet visible
+    c = int(min(r for r in (line, par) if r is not None))//step*step
     if probes[-1].why == 'confirm' and probes[-1].ok:                # the fit was refuted from below: gallop
         prev = max((p.bs for p in probes[:-1] if p.ok and p.bs < lo), default=lo-step)
         c = max(c, lo + 2*(lo - prev)//step*step)
-    c = min(max(c, lo+step), max_batch, lo*growth)
-    return c, ('confirm' if c == lo+step else 'grow' if c == lo*growth else 'fit')
+    cap = lo*growth*(growth if line and par and abs(line - par) <= 0.05*min(line, par) else 1)
+    c = min(max(c, lo+step), max_batch, cap)
+    return c, ('confirm' if c == lo+step else 'grow' if c == cap else 'fit')
 
+# %% ../nbs/03_batch_size.ipynb #5e7a1c20
+def _stairs_model(pts, lo:int) -> tuple[float,float]|None:
+    "Memory per sample `r` (line through the largest ok reading and one far below) and the step height `g` a staircase hides."
+    below = [p for p in pts if p[0] <= lo]
+    (b0, y0), (b1, y1) = ([p for p in below if p[0] <= lo/2] or below[:1])[-1], below[-1]
+    if b1 == b0 or y1 <= y0: return None
+    r = (y1 - y0)/(b1 - b0)
+    g = max([abs(y - y1 - r*(b - b1)) for b, y in pts] + [r*(bb - b) for (b, y), (bb, yb) in zip(pts, pts[1:]) if y == yb])
+    return r, 1.5*g
+
+def _on_stairs(probes, pts, budget, lo, hi, step, max_batch, growth) -> tuple[int,str]:
+    "Next probe on a staircase: the middle of where the model puts the limit, bisection of the bracket where the model is refuted."
+    mid = None if hi is None else (min(max((lo+hi)//2//step*step, lo+step), hi-step), 'bisect')
+    d, model = dict(pts), _stairs_model(pts, lo)
+    if model is None: return mid or (min(lo*growth, max_batch), 'grow')
+    last = probes[-2:]
+    if hi is not None and (hi not in d or (all(p.why == 'fit' for p in last) and last[0].ok == last[1].ok)): return mid
+    r, g = model
+    p = lo + (budget - d[lo])/r                     # the line from the largest ok reading reaches the budget here
+    a, b = max(lo, p - g/r), p + g/r
+    if hi is not None:                               # and from the failing reading
+        q = hi - (d[hi] - budget)/r
+        a, b = max(a, q - g/r), min(b, q + g/r, hi)
+    if b <= a + step: return mid or (min(max(int(p)//step*step, lo+step), max_batch, lo*growth), 'fit')
+    return min(max(int((a + b)/2)//step*step, lo+step), hi-step if hi is not None else min(max_batch, lo*growth)), 'fit'
+
+def _near_miss(probes, budget, lo, hi, jitter) -> tuple[int,str]|None:
+    "`hi` once more if it read over budget by at most `jitter`, once, while the line through the readings below says it fits."
+    ps = [p for p in probes if p.bs == hi]
+    if hi is None or len(ps) != 1 or ps[0].oom or ps[0].peak_bytes > budget*(1 + jitter): return None
+    below = [p for p in _readings(probes) if p[0] <= lo]
+    fit = _fit_line([below[-1], ([p for p in below if p[0] <= lo/2] or below[:1])[-1]])
+    return (hi, 'remeasure') if fit and fit[0] + fit[1]*hi <= budget else None
 
 # %% ../nbs/03_batch_size.ipynb #b7d3e9f4
 def _secant(probes, pts, budget, lo, hi, step) -> tuple[int,str]:
@@ -266,7 +301,8 @@ def _secant(probes, pts, budget, lo, hi, step) -> tuple[int,str]:
     c = min(max(int(r - 0.05*(hi - lo))//step*step, lo+step), hi-step)
     return c, ('confirm' if c == lo+step else 'fit')
 
-def next_batch(probes:list[Probe], budget:float, multiple:int=8, max_batch:int=1024, growth:int=8, tol:float=0.01) -> tuple[int,str]|None:
+def next_batch(probes:list[Probe], budget:float, multiple:int=8, max_batch:int=1024, growth:int=8, tol:float=0.01,
+               jitter:float=0.01) -> tuple[int,str]|None:
     "The next batch size to try and why, or None when the search is done."
     m, tried, (lo, hi) = multiple, {p.bs for p in probes}, _bracket(probes)
     for s in (m, 2*m):
@@ -276,11 +312,11 @@ def next_batch(probes:list[Probe], budget:float, multiple:int=8, max_batch:int=1
         if hi <= 1: return None
         return (hi//2 if hi <= m else max(m, hi//2//m*m)), 'bisect'
     step = m if lo % m == 0 else 1
-    if lo >= max_batch or (hi is not None and (hi - lo <= step or lo >= (1-tol)*(hi-step))): return None
+    if lo >= max_batch or (hi is not None and (hi - lo <= step or lo >= (1-tol)*(hi-step))): return _near_miss(probes, budget, lo, hi, jitter)
     pts = _readings(probes)
+    if len({y for _, y in pts}) < len(pts): return _on_stairs(probes, pts, budget, lo, hi, step, max_batch, growth)
     if hi is None: return _grow(probes, [p for p in pts if p[0] <= lo], budget, lo, step, max_batch, growth)
     return _secant(probes, pts, budget, lo, hi, step)
-
 
 # %% ../nbs/03_batch_size.ipynb #80e238d7
 @dataclass
