@@ -709,7 +709,7 @@ class Rung:
     "One lever of the ladder: kept, rejected or skipped, with the loop's rate before it and the candidate's."
     lever: str
     status: str                 # start, kept, rejected, skipped
-    base_sps: float|None = None # the current loop, re-measured beside the candidate (a sweep's loser: its rates in the sweep)
+    base_sps: float|None = None # the current loop, re-measured beside the candidate
     cand_sps: float|None = None # the loop with this lever on
     note: str = ''
 
@@ -740,7 +740,7 @@ def table(self:Ladder) -> pd.DataFrame:
     "One row per rung: the lever's own gain (candidate over the loop before it, measured back to back) and the loop's rate after it."
     rows, level = [], self.start_sps
     for r in self.rungs:
-        g = r.cand_sps/r.base_sps if r.status in ('kept', 'rejected') and r.base_sps and r.cand_sps else None
+        g = r.cand_sps/r.base_sps if r.status in ('kept', 'rejected') and r.base_sps else None
         if r.status == 'kept': level *= g
         rows.append(dict(lever=r.lever, status=r.status, lever_gain=g, samples_per_s=None if r.status == 'skipped' else level,
                          total_gain=None if r.status == 'skipped' else level/self.start_sps, base_sps=r.base_sps, cand_sps=r.cand_sps, note=r.note))
@@ -773,24 +773,20 @@ def speed_ladder(folder,                      # MIRIP folder (metadata.csv + ima
     return Ladder(rungs, start, cur, batch_size, str(device), proof)
 
 # %% ../nbs/02_loader_doctor.ipynb #e0f1a2b3
-def _sweep_rates(sw:Sweep, baseline:dict) -> tuple[float, float|None]:
-    "(the baseline's samples/s in the sweep, the best other setting's; None when the budget measured no other)."
-    sps = sw.table.set_index('setting').samples_per_s
-    others = sps.drop(setting_name(baseline))
-    return float(sps[setting_name(baseline)]), (float(others.iloc[0]) if len(others) else None)
+def _sweep_best(sw:Sweep, baseline:dict) -> dict|None:
+    "The fastest DataLoader setting the sweep measured other than `baseline`; None when its budget measured no other."
+    others = sw.table.setting[sw.table.setting != setting_name(baseline)]
+    return sw.kwargs[others.iloc[0]] if len(others) else None
 
 def _rung(lever:str, cur:Setup, run, sweep, device) -> tuple[Rung, Setup]:
     "Try `lever` on the loop `cur`: its rung, and the loop to climb on from (the candidate if `keep_faster` kept it)."
     if why := _skip_reason(lever, device, True): return Rung(lever, 'skipped', note=why), cur
-    loader = cur.loader
-    if lever == 'loader kwargs':
-        sw = sweep(cur)
-        loader, why = _sweep_winner(sw, cur.loader)
-        if loader is None: return Rung(lever, 'rejected', *_sweep_rates(sw, cur.loader), note=why), cur
+    loader = _sweep_best(sweep(cur), cur.loader) if lever == 'loader kwargs' else cur.loader
+    if loader is None: return Rung(lever, 'rejected', note='the sweep had no time to measure another DataLoader setting'), cur
     cand = _lever_on(cur, lever, device, loader)
     keep, b, c = keep_faster(run, cur, cand)
-    rung = Rung(lever, 'kept' if keep else 'rejected', b.samples_per_s, c.samples_per_s, NUMERICS.get(lever, '') if keep else '')
-    return rung, (cand if keep else cur)
+    note = f"the sweep's best, {setting_name(loader)}" if lever == 'loader kwargs' else NUMERICS.get(lever, '') if keep else ''
+    return Rung(lever, 'kept' if keep else 'rejected', b.samples_per_s, c.samples_per_s, note), (cand if keep else cur)
 
 # %% ../nbs/02_loader_doctor.ipynb #c4d5e6f7
 def plot_ladder(lad:Ladder, title:str='Speed ladder'):
