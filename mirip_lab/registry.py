@@ -15,10 +15,11 @@ class UnknownName(KeyError, ValueError):
     "A name no module registered; the message lists every registered name and the closest match."
     def __str__(self): return str(self.args[0])
 
-class Registry:
-    "Names -> factories, for one `kind` of thing; `modules` are imported (by name) to fill it when a name is missing."
+class Registry(dict):
+    "A dict of names -> factories for one `kind` of thing; `modules` are imported (by name) to fill it when a name is missing."
     def __init__(self, kind:str, modules=()):
-        self.kind, self.modules, self._items, self._help, self._loaded = kind, list(modules), {}, {}, False
+        super().__init__()
+        self.kind, self.modules, self._help, self._loaded = kind, list(modules), {}, False
     def __repr__(self): return f"Registry({self.kind!r}: {', '.join(self.names())})"
 
 # %% ../nbs/00d_registry.ipynb #3d171e06
@@ -26,7 +27,7 @@ class Registry:
 def register(self:Registry, name:str, factory=None, help:str=''):
     "Register `factory` under `name` (a decorator when `factory` is omitted); returns the factory."
     if factory is None: return lambda f: self.register(name, f, help)
-    self._items[name] = factory
+    self[name] = factory
     self._help[name] = help or (getattr(factory, '__doc__', None) or '').strip().split('\n')[0]
     return factory
 
@@ -44,21 +45,23 @@ def load(self:Registry):
 @patch
 def names(self:Registry) -> list[str]:
     "Every registered name, sorted (imports the registering modules first)."
-    self.load(); return sorted(self._items)
+    self.load()
+    return sorted(self.keys())
 
 @patch
-def __getitem__(self:Registry, name:str):
-    if name not in self._items: self.load()
-    if name not in self._items:
-        names = self.names(); close = difflib.get_close_matches(name, names, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ''
-        raise UnknownName(f"unknown {self.kind} {name!r}.{hint} Choose one of: {', '.join(names)}.")
-    return self._items[name]
+def __missing__(self:Registry, name:str):
+    "A name not (yet) registered: import the registering modules once, else fail with every name and the closest one."
+    if not self._loaded:
+        self.load()
+        return self[name]
+    close = difflib.get_close_matches(name, self.names(), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ''
+    raise UnknownName(f"unknown {self.kind} {name!r}.{hint} Choose one of: {', '.join(self.names())}.")
 
 @patch
 def __contains__(self:Registry, name:str) -> bool:
-    if name not in self._items: self.load()
-    return name in self._items
+    if not dict.__contains__(self, name): self.load()
+    return dict.__contains__(self, name)
 
 @patch
 def __iter__(self:Registry): return iter(self.names())
@@ -73,14 +76,9 @@ def help(self:Registry, name:str) -> str:
 @patch
 def describe(self:Registry) -> str:
     "One line per registered name with its help: what `--help` prints."
-    names = self.names(); w = max(map(len, names), default=0)
+    names = self.names()
+    w = max(map(len, names), default=0)
     return '\n'.join(f"  {n:<{w}}  {self._help.get(n, '')}".rstrip() for n in names)
-
-# %% ../nbs/00d_registry.ipynb #0012b146
-@patch
-def __setitem__(self:Registry, name:str, factory): self.register(name, factory)
-@patch
-def __delitem__(self:Registry, name:str): del self._items[name]; self._help.pop(name, None)
 
 # %% ../nbs/00d_registry.ipynb #0287d51b
 TASKS = Registry('task', ('mirip_lab.pairwise', 'mirip_lab.landmarks', 'mirip_lab.test_utils'))     # and the modules that register tasks
