@@ -19,6 +19,7 @@ path, num_workers 0 for both, medians), which stays fair when other processes lo
     .venv/bin/python bench/landmarks.py --device cuda              # lent GPU: 1935x2400 images, 512 px input
 """
 import argparse, os, tempfile, time
+import numpy as np
 from pathlib import Path
 import torch
 from mirip_lab.data import make_isbi_like
@@ -45,32 +46,64 @@ def run(root, name, size, preset, bs, workers, store, amp, epochs, device, seed=
     return row, prep
 
 
-def interleaved(root, size, preset, bs, steps, device, seed=0):
-    "Median data-wait and step time per path (per sample in the loader vs on the device), the paths' steps interleaved, num_workers=0."
+def interleaved(root, size, preset, bs, steps, device, pipeline_steps=100, seed=0):
+    """Per path (per sample in the loader vs on the device), medians in ms per batch, the paths' steps interleaved, num_workers=0:
+    the input pipeline alone (fetch, `module.inputs`, `module.target`: everything a step does besides the network) and a whole
+    training step (`module.loss(b, module(b))`, backward, AdamW)."""
     from torch.utils.data import DataLoader
+    cuda = device.startswith('cuda')
+    def sync(): cuda and torch.cuda.synchronize()
     runs = {}
     for on in ('loader', 'device'):
         with rng_guard():
             module, tr, _, _ = build_landmark_run(root, size=size, annotation='senior', val_fraction=0.2, preset=preset, augment=True,
                                                   seed=seed, augment_on=on)
         module.to(device).train()
-        dl = DataLoader(tr, batch_size=bs, shuffle=True, drop_last=True, generator=torch.Generator().manual_seed(seed),
-                        pin_memory=device.startswith('cuda'))
+        dl = DataLoader(tr, batch_size=bs, shuffle=True, drop_last=True, generator=torch.Generator().manual_seed(seed), pin_memory=cuda)
         runs[on] = dict(m=module, opt=torch.optim.AdamW(module.parameters(), 1e-3), dl=dl, it=iter(dl))
+    def fetch(r):
+        try: b = next(r['it'])
+        except StopIteration: r['it'] = iter(r['dl']); b = next(r['it'])
+        return [t.to(device, non_blocking=True) for t in b]
+    def pipeline(r):
+        "The input pipeline alone: seconds of the fetch, `module.inputs` and `module.target`."
+        m, t = r['m'], [time.perf_counter()]
+        b = fetch(r); sync(); t.append(time.perf_counter())
+        x, lm = m.inputs(b); sync(); t.append(time.perf_counter())
+        m.target(lm); sync(); t.append(time.perf_counter())
+        return dict(zip(('fetch', 'inputs', 'targets'), np.diff(t)))
+    def train(r):
+        "A whole training step: seconds of the fetch (data-wait) and of forward, loss, backward and AdamW."
+        m, t = r['m'], [time.perf_counter()]
+        b = fetch(r); sync(); t.append(time.perf_counter())
+        m.loss(b, m(b)).backward(); r['opt'].step(); r['opt'].zero_grad(set_to_none=True); sync(); t.append(time.perf_counter())
+        return dict(zip(('data', 'compute'), np.diff(t)))
     rows = []
-    for i in range(steps + 2):                                    # 2 warm-up steps per path, not counted
-        for on in (('loader', 'device') if i % 2 == 0 else ('device', 'loader')):
-            r = runs[on]; t0 = time.perf_counter()
-            try: b = next(r['it'])
-            except StopIteration: r['it'] = iter(r['dl']); b = next(r['it'])
-            b = [t.to(device, non_blocking=True) for t in b]
-            t1 = time.perf_counter()
-            m = r['m']; m.loss(b, m(b)).backward(); r['opt'].step(); r['opt'].zero_grad(set_to_none=True)
-            if device.startswith('cuda'): torch.cuda.synchronize()
-            if i >= 2: rows.append(dict(path=on, data_s=t1 - t0, step_s=time.perf_counter() - t0))
+    for fn, n in ((pipeline, pipeline_steps), (train, steps)):
+        for i in range(n + 2):                                    # 2 warm-up rounds per path, not counted
+            for on in (('loader', 'device') if i % 2 == 0 else ('device', 'loader')):
+                row = fn(runs[on])
+                if i >= 2: rows.append(dict(path=on, **row))
     import pandas as pd
-    df = pd.DataFrame(rows).groupby('path').median()
-    return pd.DataFrame(dict(images_per_s=bs / df.step_s, data_wait_share=df.data_s / df.step_s, step_ms=df.step_s * 1e3, data_ms=df.data_s * 1e3))
+    df = pd.DataFrame(rows).groupby('path').median() * 1e3       # medians of each column over its own loop
+    df['pipeline'], df['step'] = df.fetch + df.inputs + df.targets, df.data + df.compute
+    df['network'] = df.compute - df.inputs - df.targets            # derived: the step's compute less what the pipeline measured
+    return df
+
+
+def target_ms(size, bs, device, n=3):
+    "ms per batch of `bs`×19 heatmap targets: landmarker's GaussianHeatmapGenerator (before) vs GaussianHeatmaps (now), fastest of `n`."
+    from landmarker.heatmap import GaussianHeatmapGenerator
+    from mirip_lab.landmarks import GaussianHeatmaps
+    lm = torch.rand(bs, 19, 2, device=device) * size
+    out = {}
+    for name, gen in (('landmarker', GaussianHeatmapGenerator(19, sigmas=2.0, heatmap_size=(size, size)).to(device)),
+                      ('ours', GaussianHeatmaps(size, 2.0))):
+        ts = []
+        for _ in range(n + 1):
+            t0 = time.perf_counter(); gen(lm); device.startswith('cuda') and torch.cuda.synchronize(); ts.append(time.perf_counter() - t0)
+        out[name] = min(ts[1:]) * 1e3
+    return out
 
 
 def main():
@@ -84,7 +117,9 @@ def main():
     p.add_argument('--device-workers', type=int, default=0,
                    help='loader workers of the on-device run: its loader only indexes stored uint8 images, so none are needed')
     p.add_argument('--epochs', type=int, default=2)
-    p.add_argument('--steps', type=int, default=20, help='interleaved per-sample vs on-device comparison: counted steps per path')
+    p.add_argument('--steps', type=int, default=20, help='interleaved per-sample vs on-device comparison: counted training steps per path')
+    p.add_argument('--pipeline-steps', type=int, default=100, help='interleaved comparison: counted input-pipeline rounds per path')
+    p.add_argument('--no-trainer', action='store_true', help='only the interleaved comparison (skip the naive/tuned/device Trainer runs)')
     p.add_argument('--preset', default=None, help="net preset: 'gpu' (default on cuda) or 'tiny'")
     p.add_argument('--quick', action='store_true', help='CPU-sized: 388x480 images, 96 px input, tiny net, 16 images, 2 workers')
     a = p.parse_args()
@@ -98,17 +133,31 @@ def main():
         t0 = time.perf_counter()
         make_isbi_like(root, n_train=a.n_images, n_test1=0, n_test2=0, size=(w, h), seed=0)
         print(f"wrote the synthetic tree in {time.perf_counter() - t0:.1f} s")
-        naive, _ = run(root, 'naive', a.size, preset, 1, 0, False, 'no', a.epochs, a.device)
-        tuned, prep = run(root, 'tuned', a.size, preset, a.batch_size, a.num_workers, True, amp, a.epochs, a.device)
-        ondev, _ = run(root, 'device', a.size, preset, a.batch_size, a.device_workers, True, amp, a.epochs, a.device, augment_on='device')
-        il = interleaved(root, a.size, preset, a.batch_size, a.steps, a.device)
-    print(f"epoch time naive / tuned = {naive['epoch_time_s'] / tuned['epoch_time_s']:.2f}x "
-          f"(tuned pays {prep:.1f} s once to decode and resize the images)")
-    print(f"images/s on-device / per-sample augmentation (both tuned) = {ondev['samples_per_s'] / tuned['samples_per_s']:.2f}x; "
-          f"data-wait {tuned['data_wait_frac']:.0%} -> {ondev['data_wait_frac']:.0%}; load {os.getloadavg()[0]:.2f}")
-    print(f"\ninterleaved training steps (batch {a.batch_size}, num_workers 0, {a.steps} steps per path, medians):\n{il.round(3).to_string()}")
-    print(f"images/s on-device / per-sample augmentation, interleaved = {il.images_per_s['device'] / il.images_per_s['loader']:.2f}x; "
-          f"data-wait share {il.data_wait_share['loader']:.1%} -> {il.data_wait_share['device']:.1%}; load {os.getloadavg()[0]:.2f}")
+        if not a.no_trainer:
+            naive, _ = run(root, 'naive', a.size, preset, 1, 0, False, 'no', a.epochs, a.device)
+            tuned, prep = run(root, 'tuned', a.size, preset, a.batch_size, a.num_workers, True, amp, a.epochs, a.device)
+            ondev, _ = run(root, 'device', a.size, preset, a.batch_size, a.device_workers, True, amp, a.epochs, a.device, augment_on='device')
+        il = interleaved(root, a.size, preset, a.batch_size, a.steps, a.device, a.pipeline_steps)
+    tg = target_ms(a.size, a.batch_size, a.device)
+    load = os.getloadavg()[0]
+    if not a.no_trainer:
+        print(f"epoch time naive / tuned = {naive['epoch_time_s'] / tuned['epoch_time_s']:.2f}x "
+              f"(tuned pays {prep:.1f} s once to decode and resize the images)")
+        print(f"images/s on-device / per-sample augmentation through the Trainer (both tuned) = {ondev['samples_per_s'] / tuned['samples_per_s']:.2f}x; "
+              f"data-wait {tuned['data_wait_frac']:.0%} -> {ondev['data_wait_frac']:.0%}; load {load:.2f}")
+    B = a.batch_size
+    print(f"\nwhere the time goes, ms per batch of {B} (interleaved, num_workers 0, medians of {a.pipeline_steps} pipeline rounds and {a.steps} training steps per path; "
+          f"network = step - its own fetch - inputs - targets):\n{il[['fetch', 'inputs', 'targets', 'pipeline', 'network', 'step']].round(2).to_string()}")
+    print(f"heatmap targets for {B}x19 landmarks at {a.size} px: landmarker's GaussianHeatmapGenerator {tg['landmarker']:.1f} ms "
+          f"(used before), GaussianHeatmaps {tg['ours']:.2f} ms (now)")
+    ips = B * 1e3 / il[['pipeline', 'step']]
+    L, D = il.loc['loader'], il.loc['device']
+    before = (L.fetch + L.inputs + tg['landmarker']) / (D.fetch + D.inputs + tg['landmarker'])
+    print(f"\nimages/s:\n{ips.rename(columns=dict(pipeline='input_pipeline', step='end_to_end')).round(1).to_string()}")
+    print(f"input pipeline (loader + augmentation + heatmap targets, no network) images/s on-device / per-sample = "
+          f"{ips.pipeline['device'] / ips.pipeline['loader']:.2f}x (with landmarker's generator, as before: {before:.2f}x, derived)")
+    print(f"end-to-end training images/s on-device / per-sample = {ips.step['device'] / ips.step['loader']:.2f}x; "
+          f"the network is {D.network / D.step:.0%} of the on-device step; load {load:.2f}")
 
 
 if __name__ == '__main__':

@@ -145,5 +145,5 @@ class LandmarkBatchAugment(nn.Module):
         if not self.training: return x, lm
         M = affine_matrices(len(x), *x.shape[-2:], self.degrees, self.translate, self.scale, device=x.device)
         x, lm = warp(x, M, self.mode), move_points(lm, M)
-        if self.noise: x = x + torch.randn_like(x) * (self.noise * torch.rand(len(x), 1, 1, 1, device=x.device))
+        if self.noise: x = x.add_(torch.randn_like(x).mul_(self.noise * torch.rand(len(x), 1, 1, 1, device=x.device)))   # x is warp's own
         return x, lm

@@ -26,9 +26,9 @@ from .augment import LandmarkBatchAugment, to_float
 __all__ = ['ISBI_SPACING_MM', 'SDR_RADII', 'LANDMARK_NAMES', 'ANNOTATIONS', 'NET_PRESETS', 'REFERENCE_ROWS',
            'LANDMARK_TASK_DEFAULTS', 'SYNTHETIC_TASK', 'radial_errors', 'mre_sd', 'sdr', 'to_input', 'to_original',
            'check_spacing', 'load_isbi', 'train_val_split', 'isbi_protocol', 'LandmarkAugment', 'LandmarkDataset',
-           'landmark_net', 'HeatmapModule', 'predict_landmarks', 'landmark_errors', 'results_tables', 'worst_landmarks',
-           'write_results', 'plot_landmarks', 'build_landmark_run', 'landmarks_task', 'evaluate_landmarks',
-           'evaluate_landmarks_cli']
+           'landmark_net', 'GaussianHeatmaps', 'HeatmapModule', 'predict_landmarks', 'landmark_errors',
+           'results_tables', 'worst_landmarks', 'write_results', 'plot_landmarks', 'build_landmark_run',
+           'landmarks_task', 'evaluate_landmarks', 'evaluate_landmarks_cli']
 
 # %% ../nbs/07_landmarks.ipynb #3a47991a
 ISBI_SPACING_MM = 0.1                 # mm per pixel of the ISBI 2015 images (both axes)
@@ -149,6 +149,7 @@ class LandmarkDataset(Dataset):
         self.paths, self.size, self.augment, self.cache, self.uint8 = [str(p) for p in paths], size, augment, cache, uint8
         self.landmarks = torch.as_tensor(np.asarray(landmarks), dtype=torch.float32)
         self.orig_hw = torch.tensor([Image.open(p).size[::-1] for p in self.paths], dtype=torch.float32)  # header only
+        self.input_landmarks = to_input(self.landmarks, self.orig_hw, size)
         self.images = None
         if store and cache is None:
             self.images = torch.stack([_decode_gray(p, size) for p in tqdm(self.paths, disable=not progress, desc=f'decoding at {size}px')])
@@ -159,7 +160,7 @@ class LandmarkDataset(Dataset):
         if self.cache is not None: return self.cache[i][:1]
         return _decode_gray(self.paths[i], self.size)
     def __getitem__(self, i):
-        img, lm = self.image(i), to_input(self.landmarks[i], self.orig_hw[i], self.size)
+        img, lm = self.image(i), self.input_landmarks[i]
         if not (self.uint8 and self.augment is None): img = to_float(img)
         return self.augment(img, lm) if self.augment is not None else (img, lm)
 
@@ -175,22 +176,36 @@ def landmark_net(n_landmarks:int=19, preset:str='gpu', **kw) -> nn.Module:
     if preset not in NET_PRESETS: raise ValueError(f"preset must be one of {', '.join(NET_PRESETS)}, got {preset!r}")
     return SpatialConfigurationNet(spatial_dims=2, in_channels=1, out_channels=n_landmarks, **{**NET_PRESETS[preset], **kw})
 
+# %% ../nbs/07_landmarks.ipynb #bd95506c
+class GaussianHeatmaps(nn.Module):
+    "Heatmaps (..,L,size,size) of landmarks (..,L,2) (y,x), each summing to 1: landmarker's isotropic Gaussians as outer products of 1-D ones."
+    def __init__(self, size:int, sigma:float=2.0):
+        super().__init__()
+        self.size, self.sigma = size, sigma
+    def forward(self, lm:torch.Tensor) -> torch.Tensor:
+        r, g = torch.arange(self.size, device=lm.device, dtype=lm.dtype), []
+        for c in lm.unbind(-1):
+            e = torch.exp(-0.5 * ((r - c[..., None]) / self.sigma) ** 2)
+            e = e / e.sum(-1, keepdim=True).clamp_min(1e-12)
+            g.append(e.masked_fill_(e < 1e-18, 0))          # no subnormal products below: they are slow on CPUs
+        return g[0][..., :, None] * g[1][..., None, :]
+
 # %% ../nbs/07_landmarks.ipynb #5b0c1e7a
 class HeatmapModule(TrainModule):
     "Heatmap regression for `(img, landmarks)` batches: Gaussian targets made on the device, spatial-softmax NLL loss, MRE metric."
-    def __init__(self, net:nn.Module, size:int, n_landmarks:int=19, sigma:float=2.0, decode:str='soft_argmax',
+    def __init__(self, net:nn.Module, size:int, sigma:float=2.0, decode:str='soft_argmax',
                  augment:nn.Module|None=None):  # a LandmarkBatchAugment: uint8 batches augmented on the device when training
-        from landmarker.heatmap import GaussianHeatmapGenerator
         from landmarker.losses import NLLLoss
         super().__init__()
         self.net, self.size, self.decode_method, self.augment = net, size, decode, augment
-        self.gen = GaussianHeatmapGenerator(n_landmarks, sigmas=sigma, heatmap_size=(size, size))
-        self.nll = NLLLoss(spatial_dims=2)
+        self.gen, self.nll = GaussianHeatmaps(size, sigma), NLLLoss(spatial_dims=2)
+    def inputs(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
+        "(float images, their landmarks): augmented on the device when training with `augment`."
+        return self.augment(*batch[:2]) if self.augment is not None and self.training else (to_float(batch[0]), batch[1])
     def forward(self, batch):
         "Heatmaps; when augmenting (training with `augment`), (heatmaps, the moved landmarks they should show)."
-        if self.augment is None or not self.training: return self.net(to_float(batch[0]))
-        x, lm = self.augment(batch[0], batch[1])
-        return self.net(x), lm
+        x, lm = self.inputs(batch)
+        return (self.net(x), lm) if self.augment is not None and self.training else self.net(x)
     def weights(self): return self.net
 
 # %% ../nbs/07_landmarks.ipynb #6d1f2a90
@@ -202,9 +217,7 @@ def _split(self:HeatmapModule, batch, output):
 @patch
 def target(self:HeatmapModule, lm):
     "Gaussian heatmaps of landmarks `lm` (B,L,2), each summing to 1."
-    # in float32 even inside an autocast region: landmarker inverts the Gaussians' covariance, which bf16/fp16 cannot
-    with torch.autocast(lm.device.type, enabled=False): h = self.gen(lm.float())
-    return h / h.sum((-2, -1), keepdim=True).clamp_min(1e-12)
+    with torch.autocast(lm.device.type, enabled=False): return self.gen(lm.float())   # float32 inside an autocast region too
 
 # %% ../nbs/07_landmarks.ipynb #a7c3e215
 @patch
