@@ -203,12 +203,11 @@ def preserved(model:nn.Module):
 
 # %% ../nbs/03_batch_size.ipynb #1456f5e9
 def _fit_line(pts):
-    "Least-squares intercept and slope through points [(bs, bytes)]."
-    x, y = np.array(pts, dtype=float).T
-    if np.ptp(x) == 0: return None
-    if len(x) == 2: b = (y[1]-y[0])/(x[1]-x[0]); return y[0] - b*x[0], b   # exact: a flat pair has slope 0, not 1e-14
-    b, a = np.polyfit(x, y, 1)
-    return a, b
+    "Intercept and slope of the line through two points [(bs, bytes)], None if they share a batch size."
+    (x0, y0), (x1, y1) = pts
+    if x0 == x1: return None
+    b = (y1 - y0)/(x1 - x0)   # exact: a flat pair has slope 0
+    return y0 - b*x0, b
 
 def _fit_root(pts, budget:float, lo:int, hi:float) -> float|None:
     "Batch size where the memory fitted through `pts` reaches `budget`, if it lies in (lo, hi) on a rising curve."
@@ -235,12 +234,18 @@ def _bracket(probes:list[Probe]) -> tuple[int,int|None]:
     oks = {p.bs for p in probes if p.ok}
     return max(oks, default=0), min((p.bs for p in probes if not p.ok and p.bs not in oks), default=None)
 
+def _far(below, lo:int) -> tuple[int,int]:
+    "The largest reading at most half `lo`'s batch (else the smallest): far enough from `lo` to see the trend across steps."
+    return ([p for p in below if p[0] <= lo/2] or below[:1])[-1]
+
+def _snap(c:float, lo:int, top:int, step:int) -> int:
+    "`c` rounded down to a multiple of `step`, above `lo` and at most `top`."
+    return min(max(int(c)//step*step, lo+step), top)
 
 # %% ../nbs/03_batch_size.ipynb #a1c0e7b2
 def _extrapolate(below, budget:float, lo:int) -> tuple[float|None,float|None]:
     "Where memory reaches `budget` beyond `lo`, from readings far apart: a line's and a parabola's prediction (None: no prediction)."
-    far = [p for p in below if p[0] <= lo/2] or below[:1]
-    trio = [below[-1], far[-1], below[0]]
+    trio = [below[-1], _far(below, lo), below[0]]
     par = _fit_root(trio, budget, lo, math.inf) if len({p[0] for p in trio}) == 3 else None
     return _fit_root(trio[:2], budget, lo, math.inf), par
 
@@ -248,57 +253,57 @@ def _grow(probes, below, budget, lo, step, max_batch, growth) -> tuple[int,str]:
     "Next probe while nothing has failed: the smaller extrapolation, galloping when a confirmation fitted, at most `growth`× `lo` (`growth`²× on a straight line)."
     line, par = _extrapolate(below, budget, lo)
     if line is None and par is None: return min(lo*growth, max_batch), 'grow'   # flat so far: memory per sample not yet visible
-    c = int(min(r for r in (line, par) if r is not None))//step*step
+    c = min(r for r in (line, par) if r is not None)
     if probes[-1].why == 'confirm' and probes[-1].ok:                # the fit was refuted from below: gallop
         prev = max((p.bs for p in probes[:-1] if p.ok and p.bs < lo), default=lo-step)
-        c = max(c, lo + 2*(lo - prev)//step*step)
+        c = max(int(c)//step*step, lo + 2*(lo - prev)//step*step)
     cap = lo*growth*(growth if line and par and abs(line - par) <= 0.05*min(line, par) else 1)
-    c = min(max(c, lo+step), max_batch, cap)
+    c = _snap(c, lo, min(max_batch, cap), step)
     return c, ('confirm' if c == lo+step else 'grow' if c == cap else 'fit')
 
 # %% ../nbs/03_batch_size.ipynb #5e7a1c20
 def _stairs_model(pts, lo:int) -> tuple[float,float]|None:
     "Memory per sample `r` (line through the largest ok reading and one far below) and the step height `g` a staircase hides."
     below = [p for p in pts if p[0] <= lo]
-    (b0, y0), (b1, y1) = ([p for p in below if p[0] <= lo/2] or below[:1])[-1], below[-1]
+    (b0, y0), (b1, y1) = _far(below, lo), below[-1]
     if b1 == b0 or y1 <= y0: return None
     r = (y1 - y0)/(b1 - b0)
     g = max([abs(y - y1 - r*(b - b1)) for b, y in pts] + [r*(bb - b) for (b, y), (bb, yb) in zip(pts, pts[1:]) if y == yb])
     return r, 1.5*g
 
-def _on_stairs(probes, pts, budget, lo, hi, step, max_batch, growth) -> tuple[int,str]:
+def _on_stairs(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]:
     "Next probe on a staircase: the middle of where the model puts the limit, bisection of the bracket where the model is refuted."
-    mid = None if hi is None else (min(max((lo+hi)//2//step*step, lo+step), hi-step), 'bisect')
-    d, model = dict(pts), _stairs_model(pts, lo)
-    if model is None: return mid or (min(lo*growth, max_batch), 'grow')
-    last = probes[-2:]
-    if hi is not None and (hi not in d or (all(p.why == 'fit' for p in last) and last[0].ok == last[1].ok)): return mid
+    d, model, last = dict(pts), _stairs_model(pts, lo), probes[-2:]
+    if hi is None and model is None: return top, 'grow'   # flat so far: no slope yet
+    if hi is not None and (model is None or hi not in d or (all(p.why == 'fit' for p in last) and last[0].ok == last[1].ok)):
+        geo = model is None and hi > 4*lo                # no slope, so no scale either: halve the ratio of a bracket wider than 4×
+        return _snap(math.sqrt(lo*hi) if geo else (lo + hi)/2, lo, top, step), 'bisect'
     r, g = model
-    p = lo + (budget - d[lo])/r                     # the line from the largest ok reading reaches the budget here
+    p = lo + (budget - d[lo])/r                          # the line from the largest ok reading reaches the budget here
     a, b = max(lo, p - g/r), p + g/r
-    if hi is not None:                               # and from the failing reading
+    if hi is not None:                                    # and from the failing reading
         q = hi - (d[hi] - budget)/r
         a, b = max(a, q - g/r), min(b, q + g/r, hi)
-    if b <= a + step: return mid or (min(max(int(p)//step*step, lo+step), max_batch, lo*growth), 'fit')
-    return min(max(int((a + b)/2)//step*step, lo+step), hi-step if hi is not None else min(max_batch, lo*growth)), 'fit'
+    if b > a + step: return _snap((a + b)/2, lo, top, step), 'fit'
+    return (_snap(p, lo, top, step), 'fit') if hi is None else (_snap((lo + hi)/2, lo, top, step), 'bisect')
 
 def _near_miss(probes, budget, lo, hi, jitter) -> tuple[int,str]|None:
     "`hi` once more if it read over budget by at most `jitter`, once, while the line through the readings below says it fits."
     ps = [p for p in probes if p.bs == hi]
     if hi is None or len(ps) != 1 or ps[0].oom or ps[0].peak_bytes > budget*(1 + jitter): return None
     below = [p for p in _readings(probes) if p[0] <= lo]
-    fit = _fit_line([below[-1], ([p for p in below if p[0] <= lo/2] or below[:1])[-1]])
+    fit = _fit_line([below[-1], _far(below, lo)])
     return (hi, 'remeasure') if fit and fit[0] + fit[1]*hi <= budget else None
 
 # %% ../nbs/03_batch_size.ipynb #b7d3e9f4
 def _secant(probes, pts, budget, lo, hi, step) -> tuple[int,str]:
     "Next probe inside the bracket: the secant between its ends (hedged towards `lo`), the midpoint where the fit is refuted."
-    mid = min(max((lo+hi)//2//step*step, lo+step), hi-step), 'bisect'
+    mid = _snap((lo + hi)/2, lo, hi-step, step), 'bisect'
     plo, phi = _bracket(probes[:-1])
     if hi not in dict(pts) or (phi is not None and hi - lo > (phi - plo)/2): return mid   # no reading at hi, or no halving
     r = _fit_root([(lo, dict(pts)[lo]), (hi, dict(pts)[hi])], budget, lo, math.inf)
     if r is None: return mid
-    c = min(max(int(r - 0.05*(hi - lo))//step*step, lo+step), hi-step)
+    c = _snap(r - 0.05*(hi - lo), lo, hi-step, step)
     return c, ('confirm' if c == lo+step else 'fit')
 
 def next_batch(probes:list[Probe], budget:float, multiple:int=8, max_batch:int=1024, growth:int=8, tol:float=0.01,
@@ -314,7 +319,8 @@ def next_batch(probes:list[Probe], budget:float, multiple:int=8, max_batch:int=1
     step = m if lo % m == 0 else 1
     if lo >= max_batch or (hi is not None and (hi - lo <= step or lo >= (1-tol)*(hi-step))): return _near_miss(probes, budget, lo, hi, jitter)
     pts = _readings(probes)
-    if len({y for _, y in pts}) < len(pts): return _on_stairs(probes, pts, budget, lo, hi, step, max_batch, growth)
+    if len({y for _, y in pts}) < len(pts):   # two batches read the same: a plateau
+        return _on_stairs(probes, pts, budget, lo, hi, step, min(max_batch, lo*growth) if hi is None else hi-step)
     if hi is None: return _grow(probes, [p for p in pts if p[0] <= lo], budget, lo, step, max_batch, growth)
     return _secant(probes, pts, budget, lo, hi, step)
 
@@ -348,22 +354,12 @@ class BatchSizeResult:
         if self.probes: s += '\n\n' + md_table(self.table())
         return s
 
-# %% ../nbs/03_batch_size.ipynb #911836d5
-def _amp_dtype(mixed_precision, device):
-    if device.type != 'cuda': return None  # a simulated card runs its real step in float32 on the CPU
-    return {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(mixed_precision)
-
-def _device_of(model, device):
-    if device is not None: return torch.device(device)
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device('cpu')
-
 # %% ../nbs/03_batch_size.ipynb #3aeb2834
 def find_batch_size(model:nn.Module, make_batch, step=None, optimizer_factory=None, device=None, probe=None,
                     max_batch:int=1024, margin:float|None=None, multiple:int|None=None, mixed_precision:str|None=None,
                     max_probes:int=8, growth:int=8, default:int=32, progress:bool=False) -> BatchSizeResult:
     "Largest batch whose real forward+backward+optimizer step fits the card's memory after the margin; the model is left unchanged."
-    device = _device_of(model, device)
+    device = torch.device(device) if device is not None else next((p.device for p in model.parameters()), torch.device('cpu'))
     if probe is None and device.type == 'cuda': probe = CudaMemory(device)
     if probe is None:
         return BatchSizeResult(default, 'cpu', 'none', None, None, 0., 1, mixed_precision or 'no', note=
@@ -372,11 +368,12 @@ def find_batch_size(model:nn.Module, make_batch, step=None, optimizer_factory=No
     pol = gpu_policy(probe.name, probe.total_bytes/2**30, getattr(probe, 'capability', None),
                      margin=margin, multiple=multiple, mixed_precision=mixed_precision)
     budget = probe.total_bytes*(1 - pol.margin)
+    amp = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(pol.mixed_precision) if device.type == 'cuda' else None   # simulated: float32 on the CPU
     probes = []
     from tqdm.auto import tqdm
     with preserved(model), tqdm(total=max_probes, desc='batch-size probes', disable=not progress, leave=False) as bar:
         while len(probes) < max_probes and (nxt := next_batch(probes, budget, pol.multiple, max_batch, growth)):
-            p = run_probe(model, make_batch, nxt[0], probe, budget, step, optimizer_factory, device, _amp_dtype(pol.mixed_precision, device))
+            p = run_probe(model, make_batch, nxt[0], probe, budget, step, optimizer_factory, device, amp)
             p.why = nxt[1]; probes.append(p); bar.update(); bar.set_postfix(bs=p.bs, ok=p.ok)
     best = max((p.bs for p in probes if p.ok), default=0)
     if best == 0:
