@@ -65,14 +65,10 @@ def _grid(theta:torch.Tensor, h:int, w:int) -> torch.Tensor:
 # %% ../nbs/01b_augment.ipynb #122dc0ac
 def warp(x:torch.Tensor, M:torch.Tensor, mode:str='nearest') -> torch.Tensor:
     "Images (B,C,H,W) float mapped by forward pixel maps `M` (B,2,3); zero fill."
-    B, _, H, W = x.shape
-    D = torch.tensor([2 / W, 2 / H], device=x.device, dtype=M.dtype)
-    c = torch.tensor([(W - 1) / 2, (H - 1) / 2], device=x.device, dtype=M.dtype)
-    A = M[:, :, :2] * D[:, None] / D                       # the linear part in normalised coordinates
-    b = D * (M[:, :, 2] + (M[:, :, :2] @ c[:, None]).squeeze(-1) - c)
-    Ai = torch.linalg.inv(A)
-    theta = torch.cat([Ai, -(Ai @ b[..., None])], -1).to(x.dtype)   # output -> input
-    return F.grid_sample(x, _grid(theta, H, W), mode=mode, padding_mode='zeros', align_corners=False)
+    H, W = x.shape[-2:]
+    N = torch.tensor([[2 / W, 0, 1 / W - 1], [0, 2 / H, 1 / H - 1], [0, 0, 1]], device=x.device, dtype=M.dtype)  # pixel -> normalised
+    theta = N @ torch.linalg.inv(torch.cat([M, N[2:].expand(len(M), 1, 3)], 1)) @ torch.linalg.inv(N)        # output -> input
+    return F.grid_sample(x, _grid(theta[:, :2].to(x.dtype), H, W), mode=mode, padding_mode='zeros', align_corners=False)
 
 def move_points(yx:torch.Tensor, M:torch.Tensor) -> torch.Tensor:
     "Points (B,L,2) as (y,x) pixels mapped by `M` (B,2,3)."

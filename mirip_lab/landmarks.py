@@ -226,10 +226,9 @@ def loss(self:HeatmapModule, batch, output):
     return self.nll(h.float(), self.target(lm))
 
 @patch
-def decode(self:HeatmapModule, output) -> torch.Tensor:
-    "(y,x) input-pixel coordinates (B,L,2) from heatmaps."
+def decode(self:HeatmapModule, h:torch.Tensor) -> torch.Tensor:
+    "(y,x) input-pixel coordinates (B,L,2) from heatmaps (B,L,H,W)."
     from landmarker.heatmap import heatmap_to_coord
-    h = output[0] if isinstance(output, tuple) else output
     return heatmap_to_coord(h.float(), method=self.decode_method).float()
 
 @patch
@@ -253,8 +252,7 @@ for _k in NET_PRESETS:
 @torch.no_grad()
 def predict_landmarks(module:HeatmapModule, ds:LandmarkDataset, batch_size:int=8, device='cpu', num_workers:int=0) -> torch.Tensor:
     "Predicted landmarks (N,L,2) (y,x) in each image's original pixels (augmentation off)."
-    aug, ds.augment = ds.augment, None
-    was, module.training = module.training, False
+    aug, ds.augment, was = ds.augment, None, module.training
     module.to(device).eval(); out = []
     try:
         for xb, yb in DataLoader(ds, batch_size=batch_size, num_workers=num_workers):
@@ -297,8 +295,7 @@ def write_results(out_dir, errors:dict, meta:dict, references=REFERENCE_ROWS, na
     "Write results.csv, per_landmark.csv and results.md (ours beside quoted references, with the protocol) into `out_dir`."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     summary, per = results_tables(errors, names)
-    setting = dict(annotation=meta.get('annotation'), spacing_mm=meta.get('spacing_mm'), protocol=meta.get('protocol'),
-                   val_fraction=meta.get('val_fraction'), seed=meta.get('seed'))
+    setting = {k: meta.get(k) for k in ('annotation', 'spacing_mm', 'protocol', 'val_fraction', 'seed')}
     summary.assign(**setting).to_csv(out/'results.csv', index=False)
     per.assign(**setting).to_csv(out/'per_landmark.csv', index=False)
     ours = summary.assign(source='this run (measured)')[['source', 'set', 'n_images', 'mre_mm', 'sd_mm', 'sdr_2', 'sdr_2.5', 'sdr_3', 'sdr_4']]
@@ -372,7 +369,7 @@ def landmarks_task(config:TrainingConfig, data=None, **overrides):
         if not (data/'ISBI2015').exists():
             from mirip_lab.data import make_isbi_like
             make_isbi_like(data, **{k: SYNTHETIC_TASK[k] for k in ('n_train', 'n_test1', 'n_test2')}, seed=config.seed)
-    module, tr, va, settings = build_landmark_run(data, seed=config.seed, **{k: s[k] for k in ('size', 'annotation', 'val_fraction', 'preset', 'sigma', 'augment', 'augment_on', 'protocol', 'fold')})
+    module, tr, va, settings = build_landmark_run(data, seed=config.seed, **s)   # s: exactly LANDMARK_TASK_DEFAULTS' keys
     out = Path(config.checkpoint_dir); out.mkdir(parents=True, exist_ok=True)
     (out/'landmarks_task.json').write_text(json.dumps(settings, indent=1))
     return module, tr, va
