@@ -410,6 +410,14 @@ def _auto_steps(n_batches:int, bs:int, loader_sps:float, model_sps:float, budget
     per_step = bs/loader_sps + bs/model_sps
     return int(min(n_batches, max(2, budget_s / n_runs / epochs / per_step)))
 
+def _sweep_step(ds, step_fn, bs:int, cands:list, baseline:dict, base:Profile, ceil:dict, left_s:float, budget_s:float, **kw) -> tuple[Sweep, list[str]]:
+    "The sweep in the `left_s` seconds left, and its notes: skipped when loader tuning cannot gain `SWEEP_MIN_GAIN`, settings the time left out."
+    notes = [] if ceil['max_gain'] >= SWEEP_MIN_GAIN else [
+        f"sweep skipped: computing takes {_pct(base.fractions['compute'])} of the step time, so no loader setting can gain more than {ceil['max_gain']:.2f}×."]
+    sw = sweep_loader(ds, step_fn, bs, [] if notes else cands, baseline, left_s, baseline_profile=base, **kw)
+    if sw.untried: notes.append(f"not tried for lack of time (budget {budget_s:g} s): " + ', '.join(setting_name(c) for c in sw.untried) + '.')
+    return sw, notes
+
 def _ceiling_text(c:dict) -> str:
     l, m = c['loader_sps'], c['model_sps']
     who = (f"the loader is the ceiling: it must get {m/l:.1f}× faster to keep the model busy" if l < m else
@@ -449,11 +457,8 @@ def diagnose(ds,                       # the training dataset
         run = partial(measure, ds, step_fn, batch_size, epochs=epochs, steps=steps, device=device, loader_kwargs=loader_kwargs)
         base = run(baseline)
         ceil = loop_ceilings(base, loader_sps, model_sps)
-        notes = [] if ceil['max_gain'] >= SWEEP_MIN_GAIN else [
-            f"sweep skipped: computing takes {_pct(base.fractions['compute'])} of the step time, so no loader setting can gain more than {ceil['max_gain']:.2f}×."]
-        sw = sweep_loader(ds, step_fn, batch_size, [] if notes else cands, baseline, left() - 2*base.wall_s, epochs, steps, device, loader_kwargs,
-                          baseline_profile=base, progress=progress)
-        if sw.untried: notes.append(f"not tried for lack of time (budget {budget_s:g} s): " + ', '.join(setting_name(c) for c in sw.untried) + '.')
+        sw, notes = _sweep_step(ds, step_fn, batch_size, cands, baseline, base, ceil, left() - 2*base.wall_s, budget_s,
+                                epochs=epochs, steps=steps, device=device, loader_kwargs=loader_kwargs, progress=progress)
         rec, before, after = _recommend(sw, baseline, run, notes)
     warns = list(dict.fromkeys(warns + loader_warnings(rec, ds, device)))
     return Diagnosis(bound(base.fractions), baseline, rec, ceil, stages, sw, before, after, warns, notes, batch_size, str(device), time.perf_counter() - start)
