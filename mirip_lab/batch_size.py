@@ -267,15 +267,17 @@ def _stairs_model(pts, lo:int) -> tuple[float,float]|None:
     below = [p for p in pts if p[0] <= lo]
     (b0, y0), (b1, y1) = _far(below, lo), below[-1]
     if b1 == b0 or y1 <= y0: return None
-    r = (y1 - y0)/(b1 - b0)
-    g = max([abs(y - y1 - r*(b - b1)) for b, y in pts] + [r*(bb - b) for (b, y), (bb, yb) in zip(pts, pts[1:]) if y == yb])
+    r, runs = (y1 - y0)/(b1 - b0), {}
+    for b, y in pts: runs.setdefault(y, []).append(b)   # batches that read the same: memory flat from the first to the last
+    g = max([abs(y - y1 - r*(b - b1)) for b, y in pts] + [r*(bs[-1] - bs[0]) for bs in runs.values()])
     return r, 1.5*g
 
 def _on_stairs(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]:
     "Next probe on a staircase: the middle of where the model puts the limit, bisection of the bracket where the model is refuted."
     d, model, last = dict(pts), _stairs_model(pts, lo), probes[-2:]
     if hi is None and model is None: return top, 'grow'   # flat so far: no slope yet
-    if hi is not None and (model is None or hi not in d or (all(p.why == 'fit' for p in last) and last[0].ok == last[1].ok)):
+    same_side = len(last) == 2 and all(p.why == 'fit' for p in last) and last[0].ok == last[1].ok
+    if hi is not None and (model is None or hi not in d or same_side):
         geo = model is None and hi > 4*lo                # no slope, so no scale either: halve the ratio of a bracket wider than 4×
         return _snap(math.sqrt(lo*hi) if geo else (lo + hi)/2, lo, top, step), 'bisect'
     r, g = model
