@@ -11,11 +11,40 @@ landmarker SpatialConfigurationNet of `mirip_lab.landmarks` trained through `mir
   indexes stored tensors, so it runs without worker processes (`--device-workers`, default 0).
 
 Each configuration trains `--epochs` epochs (default 2); the last epoch's time is reported (the first includes worker
-start-up and cuDNN autotuning). The Trainer synchronises CUDA at the end of each epoch, so epoch times are honest.
-Then per-sample and on-device augmentation are compared once more with their training steps interleaved (`--steps` per
-path, num_workers 0 for both, medians), which stays fair when other processes load a shared machine.
+start-up and cuDNN autotuning). The Trainer synchronises CUDA at the end of each epoch, so epoch times are honest. With
+`--quick` an epoch is one or two steps, so these three lines swing with the machine's load; the interleaved part is the
+measurement (`--no-trainer` runs only that).
 
-    .venv/bin/python bench/landmarks.py --quick                    # CPU, small images, one minute or so
+Then per-sample and on-device augmentation are compared with their rounds interleaved (num_workers 0 for both, medians,
+which stays fair when other processes load a shared machine), in two loops:
+
+- the input pipeline alone (`--pipeline-steps` rounds per path): the loader's fetch (per sample: `LandmarkAugment`, a
+  torchvision `RandomAffine` with key points and noise, per image; on the device: indexing stored uint8 images), then
+  `HeatmapModule.inputs` (on the device: `LandmarkBatchAugment` on the batch), then `HeatmapModule.target` (the Gaussian
+  heatmaps): everything a training step does besides the network;
+- whole training steps (`--steps` per path): fetch, `module.loss(batch, module(batch))`, backward, AdamW.
+
+It prints where the time goes per batch (fetch, inputs, targets, and the network derived as the step's compute less inputs
+and targets), the heatmap targets of landmarker's `GaussianHeatmapGenerator` (used before) beside `GaussianHeatmaps`, and
+two ratios: input-pipeline images/s (the rate the data side can feed any model: the "model never waits" measure) and
+end-to-end training images/s. On a CPU the second is the tiny network's speed whatever the data side does.
+
+Measured on the 2-core VM shared with other jobs, `--quick` (96 px, tiny net, batch 8), ms per batch, medians:
+
+| run | per sample: fetch + targets | on device: fetch + inputs + targets | network | input pipeline ratio | end-to-end ratio |
+| --- | --- | --- | --- | --- | --- |
+| before (landmarker's targets; profile, load 3.2, 2 threads) | 3.7 + 32-50 | 0.2 + 0.7 + 32-38 | ~100 | ~1.1x | 1.01x (printed then) |
+| after, run 1 (load 3.3 -> 2.5, 2 threads) | 4.17 + 0.47 | 0.18 + 0.85 + 0.41 | 110 | 3.21x (1724 -> 5526 images/s) | 1.03x |
+| after, run 2 (load 2.5, 2 threads) | 21.14 + 0.76 | 0.42 + 1.32 + 0.71 | 139 | 8.94x (365 -> 3267 images/s) | 1.01x |
+| after, 1 torch thread (load 4.9) | 15.92 + 1.06 | 0.45 + 1.93 + 1.02 | 439-467 | 4.99x (471 -> 2351 images/s) | 0.96x |
+
+The heatmap targets were the largest data cost: landmarker's generator took 38-246 ms per batch at 96 px (load 2.5-8),
+`GaussianHeatmaps` 0.36-0.9 ms; at 512 px 1.7 s against 49 ms (2 threads, load 2.3). At 512 px on this CPU (tiny net,
+`--no-trainer --size 512 --steps 4 --pipeline-steps 10`) the input pipeline ratio was 2.01x (11 -> 22 images/s: per-sample
+fetch 584 ms against 60 ms fetch + 80 ms on-device augmentation per batch) and the network 7-9 s per batch.
+
+    .venv/bin/python bench/landmarks.py --quick                    # CPU, small images, one to four minutes
+    .venv/bin/python bench/landmarks.py --quick --no-trainer       # only the interleaved comparison
     .venv/bin/python bench/landmarks.py --device cuda              # lent GPU: 1935x2400 images, 512 px input
 """
 import argparse, os, tempfile, time
