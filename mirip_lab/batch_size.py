@@ -277,15 +277,17 @@ def _on_stairs(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]:
     d, model, last = dict(pts), _stairs_model(pts, lo), probes[-2:]
     if hi is None and model is None: return top, 'grow'   # flat so far: no slope yet
     same_side = len(last) == 2 and all(p.why == 'fit' for p in last) and last[0].ok == last[1].ok
-    if hi is not None and (model is None or hi not in d or same_side):
+    if hi is not None and (model is None or (last[-1].bs == hi and hi not in d) or same_side):   # hi just ran out of memory
         geo = model is None and hi > 4*lo                # no slope, so no scale either: halve the ratio of a bracket wider than 4×
         return _snap(math.sqrt(lo*hi) if geo else (lo + hi)/2, lo, top, step), 'bisect'
     r, g = model
     p = lo + (budget - d[lo])/r                          # the line from the largest ok reading reaches the budget here
     a, b = max(lo, p - g/r), p + g/r
-    if hi is not None:                                    # and from the failing reading
-        q = hi - (d[hi] - budget)/r
-        a, b = max(a, q - g/r), min(b, q + g/r, hi)
+    if hi is not None:
+        b = min(b, hi)
+        if hi in d:                                       # and from the failing reading
+            q = hi - (d[hi] - budget)/r
+            a, b = max(a, q - g/r), min(b, q + g/r)
     if b > a + step: return _snap((a + b)/2, lo, top, step), 'fit'
     return (_snap(p, lo, top, step), 'fit') if hi is None else (_snap((lo + hi)/2, lo, top, step), 'bisect')
 
