@@ -14,9 +14,11 @@ quarters), with 1% upward jitter on the linear, quadratic, staircase and big-mod
 
 Noisy readings: a reading is a peak and jitter only adds to it, so the finder keeps the smallest reading of a batch
 and counts a batch read over budget as not fitting, with one exception: a near miss, a batch read at most 1% over
-budget where the line through the readings below says it fits, is measured once more before the search stops, and
-the smaller reading decides. The answer is always a batch with a reading within budget, so never above the true
-limit; where the true limit needs the budget to within the jitter, the finder can stop one multiple low.
+budget where the line through the readings below says it could fit, is measured once more before the search stops,
+and the smaller reading decides. Where those readings are not on one line (jitter shows), the line is drawn through the
+least value each allows (reading / 1.01), so a batch that the jitter alone pushed over budget gets its second reading.
+The answer is always a batch with a reading within budget, so never above the true limit; where the true limit needs
+the budget to within the jitter, the finder can stop one multiple low.
 """
 import argparse, time
 import pandas as pd, torch
@@ -101,7 +103,7 @@ if __name__ == '__main__':
         low = df[df.finder_ratio < 0.99][['curve', 'card_gb', 'margin', 'multiple', 'true', 'finder', 'finder_probes', 'finder_ratio', 'bisect', 'bisect_probes']]
         if len(low): print(f"Cases below 0.99:\n\n{md_table(low.round(3))}\n")
         print(f"Noisy readings: the smallest reading of a batch is kept; a batch read over budget does not fit, except a near miss "
-              f"(at most 1% over where the line through the readings below says it fits), which is measured once more "
+              f"(at most 1% over where the line through the readings below, lowered by the 1% when they scatter, says it could fit), which is measured once more "
               f"({int(df.finder_remeasured.sum())} re-measurements in all): jitter can only make the answer lower, never above the true limit.\n")
         print(f"All {len(df)} cases: finder {df.finder_probes.mean():.2f} probes on average (max {df.finder_probes.max()}), "
               f"found/true {df.finder_ratio.min():.3f}-{df.finder_ratio.max():.3f}; doubling+bisection {df.bisect_probes.mean():.2f} "

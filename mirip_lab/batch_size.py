@@ -291,12 +291,20 @@ def _on_stairs(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]:
     if b > a + step: return _snap((a + b)/2, lo, top, step), 'fit'
     return (_snap(p, lo, top, step), 'fit') if hi is None else (_snap((lo + hi)/2, lo, top, step), 'bisect')
 
+def _scattered(pts) -> bool:
+    "True when three readings at three batch sizes are not on one line: jitter (or a curve) shows."
+    if len({b for b, _ in pts}) < 3: return False
+    (c, r), (b, y) = _fit_line(pts[:2]), pts[2]
+    return abs(c + r*b - y) > 1e-6*y
+
 def _near_miss(probes, budget, lo, hi, jitter) -> tuple[int,str]|None:
-    "`hi` once more if it read over budget by at most `jitter`, once, while the line through the readings below says it fits."
+    "`hi` once more if it read over budget by at most `jitter`, once, while the line through the readings below says it could fit."
     ps = [p for p in probes if p.bs == hi]
     if hi is None or len(ps) != 1 or ps[0].oom or ps[0].peak_bytes > budget*(1 + jitter): return None
     below = [p for p in _readings(probes) if p[0] <= lo]
-    fit = _fit_line([below[-1], _far(below, lo)])
+    trio = [below[-1], _far(below, lo), below[0]]
+    k = 1/(1 + jitter) if _scattered(trio) else 1   # readings off one line may carry jitter: the line through the least each allows
+    fit = _fit_line([(b, y*k) for b, y in trio[:2]])
     return (hi, 'remeasure') if fit and fit[0] + fit[1]*hi <= budget else None
 
 # %% ../nbs/03_batch_size.ipynb #b7d3e9f4
