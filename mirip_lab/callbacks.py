@@ -117,8 +117,8 @@ class WandbLogger(Callback):
     def __init__(self): _need('wandb', 'wandb_enabled=True')
     def before_fit(self):
         import wandb
-        c = self.trainer.config
-        self.run = wandb.init(project=c.wandb_project, name=c.wandb_run_name, config=asdict(c), mode=os.environ.get('WANDB_MODE', c.wandb_mode), dir=str(self.trainer.out), resume='allow')
+        c = self.trainer.config  # an absolute dir: a wandb service inherited from a parent process resolves paths from its own cwd
+        self.run = wandb.init(project=c.wandb_project, name=c.wandb_run_name, config=asdict(c), mode=os.environ.get('WANDB_MODE', c.wandb_mode), dir=str(Path(self.trainer.out).resolve()), resume='allow')
     def after_epoch(self): self.run.log(_scalars(self.trainer.row), step=self.trainer.row['epoch'])
     def after_fit(self):
         if self.run is not None: self.run.finish(); self.run = None
