@@ -19,6 +19,13 @@ and the smaller reading decides. Where those readings are not on one line (jitte
 least value each allows (reading / 1.01), so a batch that the jitter alone pushed over budget gets its second reading.
 The answer is always a batch with a reading within budget, so never above the true limit; where the true limit needs
 the budget to within the jitter, the finder can stop one multiple low.
+
+Staircases: where three or more readings are levels of one grid (uniform blocks), each reading y bounds the memory
+before rounding, a*b + c, to (y - step, y], and the finder probes the middle of the limits the lines still allowed put
+on the batch; where the grid is not uniform (power-of-two quarters) no line fits and the staircase model decides.
+
+Last run (2-core VM, shared): 202 cases, finder 6.29 probes on average (max 8), worst found/true 0.944, never above,
+8 cases below 0.99 (1 GB blocks on an 8 GB card, power-of-two quarters, 3 noisy); doubling+bisection 17.22 probes.
 """
 import argparse, time
 import pandas as pd, torch

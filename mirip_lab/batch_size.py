@@ -131,7 +131,7 @@ class Probe:
     ok: bool              # ran and stayed within the budget
     oom: bool
     seconds: float
-    why: str = ''         # what chose this batch size: start, fit, grow, bisect, confirm
+    why: str = ''         # what chose this batch size: start, fit, grow, bisect, confirm, grid, remeasure
 
 def default_step(model:nn.Module, batch) -> torch.Tensor:
     "A scalar loss: the mean of `model(*batch)` (tuple/list batch) or `model(batch)`, first output if several."
@@ -261,6 +261,59 @@ def _grow(probes, below, budget, lo, step, max_batch, growth) -> tuple[int,str]:
     c = _snap(c, lo, min(max_batch, cap), step)
     return c, ('confirm' if c == lo+step else 'grow' if c == cap else 'fit')
 
+# %% ../nbs/03_batch_size.ipynb #6a1f3c91
+def _grid_step(ys:list, rel:float=1e-6) -> float|None:
+    "The largest step every difference between the sorted readings `ys` is a whole number of, to `rel` of the top one (None: byte-fine)."
+    tol, g = rel*ys[-1], None
+    for d in np.diff(ys):
+        x, y = (d, 0) if g is None else (max(g, d), min(g, d))
+        while y > tol:                                   # Euclid's algorithm, a remainder within `tol` counting as none
+            rest = x % y
+            x, y = y, (rest if tol < rest < y - tol else 0)
+        g = x
+    return g if g is not None and g > 100*tol else None
+
+def _clip(poly:list, p:float, q:float, r:float) -> list:
+    "The part of the convex polygon `poly` (vertices (a, c)) where p·a + q·c ≤ r: one step of Sutherland-Hodgman."
+    out = []
+    for s, e in zip(poly, poly[1:] + poly[:1]):
+        fs, fe = p*s[0] + q*s[1] - r, p*e[0] + q*e[1] - r
+        if fs <= 0: out.append(s)
+        if fs*fe < 0:                                    # the edge crosses the boundary: keep the crossing point
+            t = fs/(fs - fe)
+            out.append((s[0] + t*(e[0] - s[0]), s[1] + t*(e[1] - s[1])))
+    return out
+
+def _grid_lines(probes, pts, budget:float, min_levels:int=3):
+    "(vertices (a, c) of every line u = a·b + c that the readings, rounded up to their grid, allow; the top level within budget; scales), or None."
+    ys = sorted({y for _, y in pts})
+    g = _grid_step(ys) if len(ys) >= min_levels else None
+    if g is None: return None
+    level = ys[0] + math.floor((budget - ys[0])/g + 1e-9)*g     # the highest level of the grid within budget
+    s, t = ys[-1], max(b for b, _ in pts)                       # units: the top reading, the largest batch
+    poly = [(0., -1e3), (1e3, -1e3), (1e3, 1e3), (0., 1e3)]     # a ≥ 0: memory never shrinks with the batch
+    for b, y in pts:
+        poly = _clip(poly, b/t, 1, y/s)                          # u(b) ≤ y
+        poly = _clip(poly, -b/t, -1, -(y - g)/s*(1 - 1e-9))      # u(b) > y - G: else it would have read a lower level
+    for p in probes:
+        if p.oom: poly = _clip(poly, -p.bs/t, -1, -level/s)      # out of memory: above the top level within budget
+    return (poly, level, s, t) if len(poly) >= 3 else None
+
+def _on_grid(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]|None:
+    "Next probe where the readings are one grid's levels: the middle of the limits the feasible lines allow (None: no grid, or refuted)."
+    f = _grid_lines(probes, pts, budget)
+    if f is None: return None
+    poly, level, s, t = f
+    ends = [(level/s - c)/a*t if a > 0 else math.inf for a, c in poly]   # where each vertex line reaches the top level
+    upper = top if hi is None else hi - step
+    low, high = max(lo + step, min(ends)), min(upper, max(ends))
+    if high < lo + step: return None                                    # no batch above lo can fit: the model is refuted
+    last = probes[-2:]
+    if hi is not None and len(last) == 2 and all(p.why == 'grid' for p in last) and last[0].ok == last[1].ok:
+        return _snap((lo + hi)/2, lo, upper, step), 'bisect'           # two grid probes on the same side: halve the bracket
+    return _snap(low if high == math.inf else (low + high)/2, lo, upper, step), 'grid'
+
+
 # %% ../nbs/03_batch_size.ipynb #5e7a1c20
 def _stairs_model(pts, lo:int) -> tuple[float,float]|None:
     "Memory per sample `r` (line through the largest ok reading and one far below) and the step height `g` a staircase hides."
@@ -273,7 +326,8 @@ def _stairs_model(pts, lo:int) -> tuple[float,float]|None:
     return r, 1.5*g
 
 def _on_stairs(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]:
-    "Next probe on a staircase: the middle of where the model puts the limit, bisection of the bracket where the model is refuted."
+    "Next probe on a staircase: the grid's bounds where they hold, else the middle of where the model puts the limit, bisection where it is refuted."
+    if nxt := _on_grid(probes, pts, budget, lo, hi, step, top): return nxt
     d, model, last = dict(pts), _stairs_model(pts, lo), probes[-2:]
     if hi is None and model is None: return top, 'grow'   # flat so far: no slope yet
     same_side = len(last) == 2 and all(p.why == 'fit' for p in last) and last[0].ok == last[1].ok
