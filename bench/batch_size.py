@@ -24,8 +24,11 @@ Staircases: where three or more readings are levels of one grid (uniform blocks)
 before rounding, a*b + c, to (y - step, y], and the finder probes the middle of the limits the lines still allowed put
 on the batch; where the grid is not uniform (power-of-two quarters) no line fits and the staircase model decides.
 
-Last run (2-core VM, shared): 202 cases, finder 6.29 probes on average (max 8), worst found/true 0.944, never above,
-8 cases below 0.99 (1 GB blocks on an 8 GB card, power-of-two quarters, 3 noisy); doubling+bisection 17.22 probes.
+While the readings are at most half the budget and nothing has failed, a staircase probe goes no further than where
+the steepest line the readings allow (memory at batch 0 not negative) reaches the budget.
+
+Last run (2-core VM, shared): 202 cases, finder 6.31 probes on average (max 8), worst found/true 0.944, never above,
+7 cases below 0.99 (4 on power-of-two quarters, 3 noisy); doubling+bisection 17.22 probes.
 """
 import argparse, time
 import pandas as pd, torch

@@ -325,6 +325,10 @@ def _stairs_model(pts, lo:int) -> tuple[float,float]|None:
     g = max([abs(y - y1 - r*(b - b1)) for b, y in pts] + [r*(bs[-1] - bs[0]) for bs in runs.values()])
     return r, 1.5*g
 
+def _steepest_limit(pts, budget:float) -> float:
+    "Where the steepest line the readings allow (through u(0) ≥ 0, under every reading) reaches `budget`: no line allowed is over it before."
+    return budget*max((b/y for b, y in pts if y > 0), default=0)
+
 def _on_stairs(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]:
     "Next probe on a staircase: the grid's bounds where they hold, else the middle of where the model puts the limit, bisection where it is refuted."
     if nxt := _on_grid(probes, pts, budget, lo, hi, step, top): return nxt
@@ -342,8 +346,13 @@ def _on_stairs(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]:
         if hi in d:                                       # and from the failing reading
             q = hi - (d[hi] - budget)/r
             a, b = max(a, q - g/r), min(b, q + g/r)
-    if b > a + step: return _snap((a + b)/2, lo, top, step), 'fit'
-    return (_snap(p, lo, top, step), 'fit') if hi is None else (_snap((lo + hi)/2, lo, top, step), 'bisect')
+    if b > a + step: x = _snap((a + b)/2, lo, top, step)
+    elif hi is None: x = _snap(p, lo, top, step)
+    else: return _snap((lo + hi)/2, lo, top, step), 'bisect'
+    cap = _steepest_limit(pts, budget)
+    if hi is None and max(d.values()) <= budget/2 and lo + step <= cap < x:   # memory must still double: a step of the
+        x = _snap(cap, lo, top, step)                                        # staircase can hide the slope, so stay under every line
+    return x, 'fit'
 
 def _scattered(pts) -> bool:
     "True when three readings at three batch sizes are not on one line: jitter (or a curve) shows."
