@@ -307,11 +307,11 @@ def _on_grid(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]|None:
     ends = [(level/s - c)/a*t if a > 0 else math.inf for a, c in poly]   # where each vertex line reaches the top level
     upper = top if hi is None else hi - step
     low, high = max(lo + step, min(ends)), min(upper, max(ends))
-    if high < lo + step: return None                                    # no batch above lo can fit: the model is refuted
+    if not low <= high: return None                                     # no batch above lo can fit (or none is bounded): refuted
     last = probes[-2:]
     if hi is not None and len(last) == 2 and all(p.why == 'grid' for p in last) and last[0].ok == last[1].ok:
         return _snap((lo + hi)/2, lo, upper, step), 'bisect'           # two grid probes on the same side: halve the bracket
-    return _snap(low if high == math.inf else (low + high)/2, lo, upper, step), 'grid'
+    return _snap((low + high)/2, lo, upper, step), 'grid'
 
 
 # %% ../nbs/03_batch_size.ipynb #5e7a1c20
