@@ -238,6 +238,10 @@ def _far(below, lo:int) -> tuple[int,int]:
     "The largest reading at most half `lo`'s batch (else the smallest): far enough from `lo` to see the trend across steps."
     return ([p for p in below if p[0] <= lo/2] or below[:1])[-1]
 
+def _trio(below, lo:int) -> list[tuple[int,int]]:
+    "The largest reading, one far below it and the smallest: three readings far apart, for a line (the first two) or a parabola."
+    return [below[-1], _far(below, lo), below[0]]
+
 def _snap(c:float, lo:int, top:int, step:int) -> int:
     "`c` rounded down to a multiple of `step`, above `lo` and at most `top`."
     return min(max(int(c)//step*step, lo+step), top)
@@ -245,7 +249,7 @@ def _snap(c:float, lo:int, top:int, step:int) -> int:
 # %% ../nbs/03_batch_size.ipynb #a1c0e7b2
 def _extrapolate(below, budget:float, lo:int) -> tuple[float|None,float|None]:
     "Where memory reaches `budget` beyond `lo`, from readings far apart: a line's and a parabola's prediction (None: no prediction)."
-    trio = [below[-1], _far(below, lo), below[0]]
+    trio = _trio(below, lo)
     par = _fit_root(trio, budget, lo, math.inf) if len({p[0] for p in trio}) == 3 else None
     return _fit_root(trio[:2], budget, lo, math.inf), par
 
@@ -300,18 +304,17 @@ def _grid_lines(probes, pts, budget:float, min_levels:int=3):
     return (poly, level, s, t) if len(poly) >= 3 else None
 
 def _on_grid(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]|None:
-    "Next probe where the readings are one grid's levels: the middle of the limits the feasible lines allow (None: no grid, or refuted)."
+    "Next probe where the readings are one grid's levels: the middle of the limits the feasible lines allow, at most `top` (None: no grid, or refuted)."
     f = _grid_lines(probes, pts, budget)
     if f is None: return None
     poly, level, s, t = f
     ends = [(level/s - c)/a*t if a > 0 else math.inf for a, c in poly]   # where each vertex line reaches the top level
-    upper = top if hi is None else hi - step
-    low, high = max(lo + step, min(ends)), min(upper, max(ends))
+    low, high = max(lo + step, min(ends)), min(top, max(ends))
     if not low <= high: return None                                     # no batch above lo can fit (or none is bounded): refuted
     last = probes[-2:]
     if hi is not None and len(last) == 2 and all(p.why == 'grid' for p in last) and last[0].ok == last[1].ok:
-        return _snap((lo + hi)/2, lo, upper, step), 'bisect'           # two grid probes on the same side: halve the bracket
-    return _snap((low + high)/2, lo, upper, step), 'grid'
+        return _snap((lo + hi)/2, lo, top, step), 'bisect'           # two grid probes on the same side: halve the bracket
+    return _snap((low + high)/2, lo, top, step), 'grid'
 
 
 # %% ../nbs/03_batch_size.ipynb #5e7a1c20
@@ -364,8 +367,7 @@ def _near_miss(probes, budget, lo, hi, jitter) -> tuple[int,str]|None:
     "`hi` once more if it read over budget by at most `jitter`, once, while the line through the readings below says it could fit."
     ps = [p for p in probes if p.bs == hi]
     if hi is None or len(ps) != 1 or ps[0].oom or ps[0].peak_bytes > budget*(1 + jitter): return None
-    below = [p for p in _readings(probes) if p[0] <= lo]
-    trio = [below[-1], _far(below, lo), below[0]]
+    trio = _trio([p for p in _readings(probes) if p[0] <= lo], lo)
     k = 1/(1 + jitter) if _scattered(trio) else 1   # readings off one line may carry jitter: the line through the least each allows
     fit = _fit_line([(b, y*k) for b, y in trio[:2]])
     return (hi, 'remeasure') if fit and fit[0] + fit[1]*hi <= budget else None
