@@ -1023,4 +1023,5 @@ d = { 'settings': { 'branch': 'main',
                                  'mirip_lab.utils.process_alive': ('utils.html#process_alive', 'mirip_lab/utils.py'),
                                  'mirip_lab.utils.remove_stale_temps': ('utils.html#remove_stale_temps', 'mirip_lab/utils.py'),
                                  'mirip_lab.utils.to_device': ('utils.html#to_device', 'mirip_lab/utils.py'),
+                                 'mirip_lab.utils.update_yaml': ('utils.html#update_yaml', 'mirip_lab/utils.py'),
                                  'mirip_lab.utils.usable_cores': ('utils.html#usable_cores', 'mirip_lab/utils.py')}}}

@@ -560,8 +560,8 @@ def _guide_checkpoint(sd:dict, image_size:int) -> dict|None:
     return dict(format='mirip_lab.pairwise/1', hparams=dict(projector_output_dim=sd['projector.0.weight'].shape[0]),
                 image_size=image_size, weights='model', state_dict=sd)
 
-def load_pairwise(path, device='cpu', image_size:int=224) -> tuple[PairwiseRankingModel, int]:
-    "`(model, image_size)` from `save_pairwise`'s file, a Trainer checkpoint with `pairwise_model.json` beside it, or the guide's checkpoint (size `image_size`)."
+def _checkpoint(path, image_size:int=224) -> dict:
+    "The card (hparams, image size, weights, images) and `state_dict` of `save_pairwise`'s file, a Trainer checkpoint with its card, or the guide's checkpoint."
     path, card = Path(path), Path(path).parent/MODEL_CARD
     if not path.is_file(): raise FileNotFoundError(f"model file {path} not found: train one with `mirip-lab train --task pairwise --data FOLDER` "
                                                    "(then pass <checkpoint_dir>/best_model.pt) or `mirip-lab demo` (runs/demo/train/pairwise.pt).")
@@ -572,16 +572,21 @@ def load_pairwise(path, device='cpu', image_size:int=224) -> tuple[PairwiseRanki
     if not isinstance(ck, dict) or ck.get('format') != 'mirip_lab.pairwise/1':
         raise ValueError(f"{path} is neither a pairwise model file (save_pairwise) nor a Trainer checkpoint with {MODEL_CARD} beside it: "
                          "use the pairwise.pt or best_model.pt of a pairwise training run.")
+    return ck
+
+def _from_checkpoint(ck:dict, device='cpu') -> tuple[PairwiseRankingModel, int]:
+    "`(model, image_size)` rebuilt from `_checkpoint`'s dict."
     m, sd = PairwiseRankingModel(**ck['hparams']), ck['state_dict']
     (m if any(k.startswith('projector.') for k in sd) else m.projector).load_state_dict(sd)  # whole model (full or slim), or a projector
     return m.to(device).eval(), ck['image_size']
 
-def model_card(path) -> dict:
+def load_pairwise(path, device='cpu', image_size:int=224) -> tuple[PairwiseRankingModel, int]:
+    "`(model, image_size)` from `save_pairwise`'s file, a Trainer checkpoint with `pairwise_model.json` beside it, or the guide's checkpoint (size `image_size`)."
+    return _from_checkpoint(_checkpoint(path, image_size), device)
+
+def model_card(path, image_size:int=224) -> dict:
     "What is known about the model file or checkpoint `path` besides its weights: hyperparameters, image size, `images` it was trained on."
-    path = Path(path)
-    if (path.parent/MODEL_CARD).exists() and path.name != 'pairwise.pt': return json.loads((path.parent/MODEL_CARD).read_text())
-    ck = torch.load(path, map_location='cpu', weights_only=True)
-    return {k: v for k, v in ck.items() if k not in ('state_dict', 'model_state_dict', 'optimizer_state_dict')} if isinstance(ck, dict) else {}
+    return {k: v for k, v in _checkpoint(path, image_size).items() if k != 'state_dict'}
 
 # %% ../nbs/05_pairwise.ipynb #b389039e
 from .train import TrainModule, TrainingConfig, train_model
@@ -790,11 +795,12 @@ def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metada
     path, src = checkpoint or model, test_data or data
     if src is None: raise ValueError("give the labelled images to evaluate on: a MIRIP folder or CSV (`mirip-lab evaluate FOLDER`), "
                                      "or the guide's `--test-data data/test_metadata.csv --image-dir data/images`.")
-    m, size = load_pairwise(path, device or default_device(), image_size)
+    ck = _checkpoint(path, image_size)   # read once: the model and the images it was trained on
+    m, size = _from_checkpoint(ck, device or default_device())
     md = load_metadata(Path(src)/'metadata.csv' if Path(src).is_dir() else src, image_dir=image_dir)
     ds = PairwiseDataset(md, transform=make_transforms(size))
     r = Evaluator(m, device or default_device(), batch_size=batch_size).evaluate_detailed(ds, out_dir=out_dir)
-    r['seen_in_training'] = training_overlap(model_card(path), ds.paths)
+    r['seen_in_training'] = training_overlap(ck, ds.paths)
     summ = {k: r[k] for k in ('total_pairs', 'correct_predictions', 'accuracy', 'kendall_tau', 'spearman', 'seen_in_training')}
     (Path(out_dir)/'metrics.json').write_text(json.dumps(summ, indent=2))
     print(f"{'test ' if test_data else ''}pairwise accuracy {r['accuracy']:.1%} ({r['correct_predictions']}/{r['total_pairs']} pairs, "
