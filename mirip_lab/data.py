@@ -259,14 +259,18 @@ class CachedImages:
     bad_images = 'error'  # an image that no longer decodes: 'error' stops, 'skip' takes the next good one of its tier
     def _setup_images(self, paths, transform, cache):
         self.paths, self.transform, self.image_cache = paths, transform, cache
-        if takes_pil(transform): note_once((type(self).__name__, 'pil'), f"{type(self).__name__}: the transform takes PIL images (a classic "
+        if self._pil: note_once((type(self).__name__, 'pil'), f"{type(self).__name__}: the transform takes PIL images (a classic "
             "torchvision pipeline with ToTensor), so every item is decoded with PIL at every epoch. Faster: "
             "transform=mirip_lab.data.make_transforms(size) (torchvision v2, takes tensors) with cache=DecodedImageCache(paths, size, cache_dir), "
             "which decodes and resizes each image once.")
+    @property
+    def transform(self): return self._transform
+    @transform.setter
+    def transform(self, t): self._transform, self._pil = t, takes_pil(t)   # judged once per transform, not at every item
     def _load_image(self, path):
         "One image: a PIL RGB image if the transform takes PIL, else a uint8 tensor C×H×W; from the decoded-image cache when there is one."
         img = self.image_cache.get(path) if self.image_cache is not None else None
-        if takes_pil(self.transform): return load_pil(path) if img is None else v2.functional.to_pil_image(img)
+        if self._pil: return load_pil(path) if img is None else v2.functional.to_pil_image(img)
         return decode_image(path) if img is None else img
     def _tfm(self, img):
         if self.transform is not None: return self.transform(img)
