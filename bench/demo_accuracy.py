@@ -20,7 +20,8 @@ AUGMENT = {'quality': QUALITY_AUGMENT, 'flip': True}
 
 def _throughput(out:Path) -> dict:
     "Median pairs/s and data-wait share of the stage's epochs after the first (from the Trainer's metrics.csv)."
-    h = pd.read_csv(out/'train'/'metrics.csv').iloc[1:]
+    h = pd.read_csv(out/'train'/'metrics.csv')
+    h = h[h.epoch > 1]   # by epoch number: metrics.csv also holds micro-batch event rows (NaN figures, skipped by the medians)
     return dict(pairs_per_s=round(h.samples_per_s.median()), data_wait=round(h.data_wait_frac.median(), 3))
 
 def main():
