@@ -278,7 +278,7 @@ class CachedImages:
     def _image(self, i:int):
         "Image of row `i`; with `bad_images='skip'` an image that no longer decodes is skipped, with a warning naming it, for the next good one of the same tier."
         if self.bad_images == 'error': return self._load_image(self.paths[i])
-        bad, tiers, n = self.__dict__.setdefault('_bad_paths', set()), list(self.metadata.tier), len(self.paths)
+        bad, tiers, n = self.__dict__.setdefault('_bad_paths', set()), self.metadata.tier.to_numpy(), len(self.paths)   # a view: no copy per item
         for j in ((i + k) % n for k in range(n)):
             if tiers[j] != tiers[i] or self.paths[j] in bad: continue
             try: return self._load_image(self.paths[j])
