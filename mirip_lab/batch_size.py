@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_batch_size.ipynb #f4a5818b
 from __future__ import annotations
-import gc, math, random, re, time, shutil, difflib, inspect, argparse, contextlib, datetime
+import gc, math, random, re, time, difflib, inspect, argparse, contextlib, datetime
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -14,7 +14,7 @@ from torch import nn
 from .registry import MODELS
 from .models import tiny_cnn  # the one tiny CNN, preset 'tiny-cnn'
 from .train import Trainer, TrainingConfig, TrainModule, split_batch
-from .utils import md_table, DemoContext, load_yaml, pick_device
+from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml
 
 GB = 2**30  # bytes
 
@@ -543,19 +543,19 @@ gradient_accumulation_steps: 1   # steps summed before each optimizer step; effe
 mixed_precision: 'no'            # 'bf16', 'fp16' or 'no'
 """
 
-def _yaml():
-    from ruamel.yaml import YAML
-    y = YAML(); y.preserve_quotes = True; y.indent(mapping=2, sequence=4, offset=2)
-    return y
-
-def read_train_config(path) -> dict:
-    "The YAML training config at `path` (a round-trip mapping: comments and order kept)."
+def _config_path(path) -> Path:
+    "`path` as a Path if the training config is there, else FileNotFoundError saying how to make one."
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No training config at {path}: pass --config with the right path, or create one with "
                                 f"mirip_lab.batch_size.write_default_config('{path}').")
+    return path
+
+def read_train_config(path) -> dict:
+    "The YAML training config at `path` (a round-trip mapping: comments and order kept)."
+    path = _config_path(path)
     load_yaml(path)   # the one YAML loader: a syntax error names the file and the line
-    return _yaml().load(path.read_text(encoding='utf-8')) or {}   # round trip: comments and order kept for writing back
+    return round_trip_yaml().load(path.read_text(encoding='utf-8')) or {}   # round trip: comments and order kept for writing back
 
 def write_default_config(path) -> Path:
     "Write the default training config template to `path` (not overwriting)."
@@ -566,13 +566,7 @@ def write_default_config(path) -> Path:
 # %% ../nbs/03_batch_size.ipynb #3bdc6696
 def update_train_config(path, test_only:bool=False, backup:bool=True, **values) -> dict:
     "Set `values` in the YAML at `path`, keeping comments and key order; backup to `path.bak`. Returns {key: (old, new)}."
-    path = Path(path); cfg = read_train_config(path)
-    changes = {k: (cfg.get(k), v) for k,v in values.items() if cfg.get(k) != v}
-    if test_only or not changes: return changes
-    for k,v in values.items(): cfg[k] = v
-    if backup: shutil.copy2(path, path.with_name(path.name + '.bak'))
-    with path.open('w', encoding='utf-8') as f: _yaml().dump(cfg, f)
-    return changes
+    return update_yaml(_config_path(path), values, test_only=test_only, backup=backup)   # the round trip in mirip_lab.utils
 
 # %% ../nbs/03_batch_size.ipynb #ba715ba2
 TEAM_HEADER = """\
@@ -591,7 +585,7 @@ def team_lookup(path, gpu:str, model:str, size:int) -> dict|None:
 def team_record(path, gpu:str, model:str, size:int, **values) -> Path:
     "Add or replace the entry for (`gpu`, `model`, `size`) in the team file, keeping the rest of it."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    y = _yaml(); doc = y.load(path.read_text(encoding='utf-8')) if path.exists() else None
+    y = round_trip_yaml(); doc = y.load(path.read_text(encoding='utf-8')) if path.exists() else None
     if doc is None: doc = y.load(TEAM_HEADER + 'entries: []\n')
     if doc.get('entries') is None: doc['entries'] = []
     es = doc['entries']

@@ -16,13 +16,12 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from ruamel.yaml import YAML
 from .augment import BatchAugment, ResizeUint8
 from .data import CachedImages, DecodedImageCache, ImageDataset, PairwiseDataset, IMAGENET_MEAN, IMAGENET_STD
 from .data import decode_image, load_metadata, make_transforms, read_isbi_points, takes_pil
 from .registry import MODELS
 from .train import Trainer, TrainingConfig, TrainModule
-from .utils import usable_cores, md_table, default_device, to_device, load_yaml, DemoContext
+from .utils import usable_cores, md_table, default_device, to_device, update_yaml, DemoContext
 
 # %% auto #0
 __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN', 'SWEEP_MIN_GAIN', 'COLORS', 'LEVERS',
@@ -841,15 +840,9 @@ def ladder_settings(s:Setup) -> tuple[dict, list[str]]:
 
 def write_ladder_config(path, lad:Ladder) -> dict:
     "Write the ladder's winning settings into the YAML config at `path` (comments kept, backup `.bak`); returns {key: (old, new)}."
-    path = Path(path); load_yaml(path)   # a broken file is named with its line before anything is written
-    y = YAML(); y.preserve_quotes = True; cfg = y.load(path.read_text(encoding='utf-8')) or {}
     kw, words = ladder_settings(lad.final)
-    changes = {k: (cfg.get(k), v) for k, v in kw.items() if cfg.get(k) != v}
-    for k, v in kw.items(): cfg[k] = v
-    if words: cfg.yaml_set_comment_before_after_key(next(iter(kw)), before=f"speed ladder ({lad.final_sps/lad.start_sps:.2f}x): also use " + '; '.join(words))
-    path.with_name(path.name + '.bak').write_bytes(path.read_bytes())
-    with path.open('w', encoding='utf-8') as f: y.dump(cfg, f)
-    return changes
+    also = f"speed ladder ({lad.final_sps/lad.start_sps:.2f}x): also use " + '; '.join(words) if words else None
+    return update_yaml(path, kw, comment=also)
 
 # %% ../nbs/02_loader_doctor.ipynb #c0d1e2f3
 def _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config) -> Ladder:

@@ -11,7 +11,8 @@ from typing import Callable
 
 # %% auto #0
 __all__ = ['default_device', 'OOM_MESSAGES', 'usable_cores', 'to_device', 'pick_device', 'is_oom', 'process_alive',
-           'remove_stale_temps', 'load_yaml', 'metric_mode', 'md_table', 'DemoContext']
+           'remove_stale_temps', 'load_yaml', 'round_trip_yaml', 'update_yaml', 'metric_mode', 'md_table',
+           'DemoContext']
 
 # %% ../nbs/00c_utils.ipynb #7d27f0a4
 def usable_cores() -> int:
@@ -90,6 +91,25 @@ def load_yaml(path, typ:str='safe'):
         mark = getattr(e, 'problem_mark', None) or getattr(e, 'context_mark', None)
         what = ' '.join(str(x) for x in (getattr(e, 'context', None), getattr(e, 'problem', None)) if x) or str(e).splitlines()[0]
         raise ValueError(f"{path}, line {mark.line + 1}: {what}" if mark else f"{path}: {what}") from None
+
+# %% ../nbs/00c_utils.ipynb #b8f4d2e6
+def round_trip_yaml():
+    "A ruamel.yaml round-trip YAML that keeps comments, quotes and key order, lists indented under their key."
+    from ruamel.yaml import YAML
+    y = YAML(); y.preserve_quotes = True; y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+def update_yaml(path, values:dict, comment:str|None=None, test_only:bool=False, backup:bool=True) -> dict:
+    "Set `values` in the YAML mapping at `path`, keeping its comments, quotes and key order (`comment` above the first key set; the old file to `path.bak`); returns {key: (old, new)} of the values that change."
+    path = Path(path); load_yaml(path)   # a broken file is named with its line before anything is written
+    y = round_trip_yaml(); cfg = y.load(path.read_text(encoding='utf-8')) or {}
+    changes = {k: (cfg.get(k), v) for k, v in values.items() if cfg.get(k) != v}
+    if test_only or not (changes or comment): return changes   # nothing to write: the file (and its backup) stay as they are
+    for k, v in values.items(): cfg[k] = v
+    if comment: cfg.yaml_set_comment_before_after_key(next(iter(values)), before=comment)
+    if backup: shutil.copy2(path, path.with_name(path.name + '.bak'))
+    with path.open('w', encoding='utf-8') as f: y.dump(cfg, f)
+    return changes
 
 # %% ../nbs/00c_utils.ipynb #8e9692e3
 def metric_mode(name:str, mode:str='auto') -> str:
