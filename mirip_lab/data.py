@@ -358,7 +358,7 @@ class DecodedImageCache:
         self.paths, self.size, self.cache_dir = [Path(p).absolute() for p in paths], size, Path(cache_dir)
         self.index = {str(p): i for i, p in enumerate(self.paths)}
         names = _hash([CACHE_VERSION, size, [str(p) for p in self.paths]])
-        stats = _hash([(p.stat().st_size, p.stat().st_mtime_ns) for p in self.paths])
+        stats = _hash([_stamp(p) for p in self.paths])   # size and mtime, as the validation record keeps them
         self.file = self.cache_dir/f'decoded_{size}px_{names}_{stats}.u8'
         self.shape, self._mm, self._pid = (len(self.paths), 3, size, size), None, None
         if self.cache_dir.is_dir(): remove_stale_temps(self.cache_dir, 'decoded_*.tmp*')   # builds killed halfway
