@@ -658,8 +658,8 @@ def save_checkpoint(self:Trainer, path) -> Path|None:
 # %% ../nbs/04_trainer.ipynb #1739cbd7
 @patch
 def load_checkpoint(self:Trainer, path, restore_rng:bool=True) -> dict:
-    "Load weights, optimizer, scheduler, scaler, counters and (if `restore_rng`) RNG states from `path`; returns the checkpoint."
-    ck = load_checkpoint_file(path, map_location=self.device)
+    "Load weights, optimizer, scheduler, scaler, counters and (if `restore_rng`) RNG states from `path`; returns the checkpoint (its tensors on the CPU)."
+    ck = load_checkpoint_file(path)   # on the CPU: the checksum reads every tensor there, and AdamW's `step` counters must stay there (on the GPU each step would .item() them)
     missing = [k for k in ('epoch', 'model_state_dict', 'optimizer_state_dict') if not isinstance(ck, dict) or k not in ck]
     if missing: raise CheckpointError(f"{path} is not a Trainer checkpoint: it has no {', '.join(missing)} (its keys: {', '.join(map(str, ck)) if isinstance(ck, dict) else type(ck).__name__})")
     try: self.raw.weights().load_state_dict(ck['model_state_dict'])
