@@ -657,9 +657,9 @@ def save_checkpoint(self:Trainer, path) -> Path|None:
 
 # %% ../nbs/04_trainer.ipynb #1739cbd7
 @patch
-def load_checkpoint(self:Trainer, path, restore_rng:bool=True) -> dict:
-    "Load weights, optimizer, scheduler, scaler, counters and (if `restore_rng`) RNG states from `path`; returns the checkpoint (its tensors on the CPU)."
-    ck = load_checkpoint_file(path)   # on the CPU: the checksum reads every tensor there, and AdamW's `step` counters must stay there (on the GPU each step would .item() them)
+def load_checkpoint(self:Trainer, path, restore_rng:bool=True, ck:dict|None=None) -> dict:
+    "Load weights, optimizer, scheduler, scaler, counters and (if `restore_rng`) RNG states from `path` (`ck`: its contents, when already read); returns the checkpoint (its tensors on the CPU)."
+    if ck is None: ck = load_checkpoint_file(path)   # on the CPU: the checksum reads every tensor there, and AdamW's `step` counters must stay there (on the GPU each step would .item() them)
     missing = [k for k in ('epoch', 'model_state_dict', 'optimizer_state_dict') if not isinstance(ck, dict) or k not in ck]
     if missing: raise CheckpointError(f"{path} is not a Trainer checkpoint: it has no {', '.join(missing)} (its keys: {', '.join(map(str, ck)) if isinstance(ck, dict) else type(ck).__name__})")
     try: self.raw.weights().load_state_dict(ck['model_state_dict'])
@@ -703,21 +703,22 @@ def _apply_pending(self:Trainer):
 
 # %% ../nbs/04_trainer.ipynb #6975b05e
 @patch
-def _auto_resume(self:Trainer) -> Path|None:
-    "`last_model.pt` if intact, else the newest intact checkpoint in checkpoint_dir (said); None when the folder has none."
+def _auto_resume(self:Trainer) -> tuple[Path, dict]|None:
+    "(path, contents) of `last_model.pt` if intact, else of the newest intact checkpoint in checkpoint_dir (said); None when the folder has none."
     last = self._path(self.config.model_path)
     others = [p for p in [*self.out.glob('checkpoint_epoch_*.pt'), self._path(self.config.best_model_path)] if p.exists() and p != last]
-    good, bad = [], []
+    best, bad = None, []                                  # ((epoch, is last_model.pt, path), contents) of the newest intact one: read once, handed to load_checkpoint
     for p in ([last] if last.exists() else []) + others:
-        try: good.append((load_checkpoint_file(p)['epoch'], p == last, p))
-        except (CheckpointError, KeyError, TypeError) as e: bad.append(str(e))
-        if good and good[0][1]: break                     # last_model.pt is intact: nothing else to read
-    if not good:
+        try: ck = load_checkpoint_file(p); key = (ck['epoch'], p == last, p)
+        except (CheckpointError, KeyError, TypeError) as e: bad.append(str(e)); continue
+        if best is None or key > best[0]: best = key, ck
+        if p == last: break                               # last_model.pt is intact: nothing else to read
+    if best is None:
         if bad: raise CheckpointError(f"resume='auto': no intact checkpoint in {self.out}: " + ' | '.join(bad))
         return None
-    epoch, _, p = max(good)
+    (epoch, _, p), ck = best
     if p != last and self.is_main: print(f"resume auto: {bad[0] if bad else f'{last} not found'}; continuing from {p} (epoch {epoch}), the newest intact checkpoint", flush=True)
-    return p
+    return p, ck
 
 # %% ../nbs/04_trainer.ipynb #548673c8
 @patch
@@ -777,8 +778,8 @@ def _before_fit(self:Trainer, train_data, val_data, resume):
     self.val_dl = None if val_data is None else self.make_loader(val_data, train=False)
     if self.sched is None: self.sched = self._make_scheduler()
     self.resume_auto = resume == 'auto'          # a fresh start may then replace what is there
-    if resume == 'auto': resume = self._auto_resume()
-    if resume is not None: self.load_checkpoint(resume)
+    resume, ck = (self._auto_resume() or (None, None)) if resume == 'auto' else (resume, None)
+    if resume is not None: self.load_checkpoint(resume, ck=ck)
     elif self.epoch == 0 and self._pending is None: seed_everything(self.config.seed)
     self._apply_pending()
     self.stop = False
