@@ -39,15 +39,21 @@ def random_channel_perm(x:torch.Tensor) -> torch.Tensor:
 def _range(v, centre:float=0.) -> tuple[float, float]:
     return (float(v[0]), float(v[1])) if isinstance(v, (tuple, list)) else (centre - v, centre + v)
 
+@functools.lru_cache(maxsize=32)
+def _const(values:tuple, device, dtype) -> torch.Tensor:
+    "`torch.tensor(values)` on `device`, made once: a copy from the host makes the CPU wait for the GPU, so not at every batch (never modify it)."
+    return torch.tensor(values, device=device, dtype=dtype)
+
 def affine_matrices(n:int, h:int, w:int, degrees=0., translate=0., scale=(1., 1.), device=None) -> torch.Tensor:
     "`n` random forward maps (n,2,3) in pixel coordinates (x,y): rotate and scale about the centre, then shift."
     lo, hi = _range(degrees)
     a = torch.deg2rad(torch.empty(n, device=device).uniform_(lo, hi))
     s = torch.empty(n, device=device).uniform_(*_range(scale, 1.))
     tx, ty = translate if isinstance(translate, (tuple, list)) else (translate, translate)
-    t = ((torch.rand(n, 2, device=device) * 2 - 1) * torch.tensor([tx * w, ty * h], device=device)).round()
+    u = torch.rand(n, 2, device=device) * 2 - 1
+    t = (u * _const((tx * w, ty * h), u.device, u.dtype)).round()
     R = torch.stack([torch.stack([a.cos(), -a.sin()], -1), torch.stack([a.sin(), a.cos()], -1)], -2) * s[:, None, None]
-    c = torch.tensor([(w - 1) / 2, (h - 1) / 2], device=device)
+    c = _const(((w - 1) / 2, (h - 1) / 2), u.device, u.dtype)
     return torch.cat([R, (c + t - (R @ c[:, None]).squeeze(-1))[..., None]], -1)
 
 # %% ../nbs/01b_augment.ipynb #4baa31bd
@@ -66,8 +72,9 @@ def _grid(theta:torch.Tensor, h:int, w:int) -> torch.Tensor:
 def warp(x:torch.Tensor, M:torch.Tensor, mode:str='nearest') -> torch.Tensor:
     "Images (B,C,H,W) float mapped by forward pixel maps `M` (B,2,3); zero fill."
     H, W = x.shape[-2:]
-    N = torch.tensor([[2 / W, 0, 1 / W - 1], [0, 2 / H, 1 / H - 1], [0, 0, 1]], device=x.device, dtype=M.dtype)  # pixel -> normalised
-    theta = N @ torch.linalg.inv(torch.cat([M, N[2:].expand(len(M), 1, 3)], 1)) @ torch.linalg.inv(N)        # output -> input
+    N = _const(((2 / W, 0, 1 / W - 1), (0, 2 / H, 1 / H - 1), (0, 0, 1)), x.device, M.dtype)  # pixel -> normalised
+    inv = lambda A: torch.linalg.inv_ex(A).inverse   # linalg.inv would make the CPU wait for the GPU at every batch (its singularity check)
+    theta = N @ inv(torch.cat([M, N[2:].expand(len(M), 1, 3)], 1)) @ inv(N)        # output -> input
     return F.grid_sample(x, _grid(theta[:, :2].to(x.dtype), H, W), mode=mode, padding_mode='zeros', align_corners=False)
 
 def move_points(yx:torch.Tensor, M:torch.Tensor) -> torch.Tensor:
