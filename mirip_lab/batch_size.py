@@ -14,7 +14,7 @@ from torch import nn
 from .registry import MODELS
 from .models import tiny_cnn  # the one tiny CNN, preset 'tiny-cnn'
 from .train import Trainer, TrainingConfig, TrainModule, split_batch
-from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml
+from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml, cli_parser
 
 GB = 2**30  # bytes
 
@@ -696,14 +696,7 @@ def batch_size_cli(config:str='configs/train.yaml',  # YAML training config whos
 # %% ../nbs/03_batch_size.ipynb #a9b1c3d5
 def _batch_size_parser() -> argparse.ArgumentParser:
     "`mirip-lab batch-size`'s parser: every option as --dashed-name and --underscored_name, --img-size for --size, the presets listed."
-    from fastcore.script import anno_parser
-    p = anno_parser(batch_size_cli, prog='mirip-lab batch-size')
-    p.formatter_class = type('Formatter', (argparse.RawDescriptionHelpFormatter, p.formatter_class), {})   # the epilog's lines as written
-    p.epilog = f"model presets (--model):\n{MODELS.describe()}"
-    for a in p._actions:
-        extra = [o.replace('_', '-') for o in a.option_strings if o.startswith('--') and '_' in o] + (['--img-size', '--img_size'] if a.dest == 'size' else [])
-        for o in extra: a.option_strings.insert(0, o); p._option_string_actions[o] = a
-    return p
+    return cli_parser(batch_size_cli, 'mirip-lab batch-size', f"model presets (--model):\n{MODELS.describe()}", aliases={'size': ['--img-size', '--img_size']})
 
 batch_size_cli.make_parser = _batch_size_parser
 

@@ -6,10 +6,9 @@
 from __future__ import annotations
 import os, re, sys, typing, difflib, argparse, importlib, inspect, dataclasses
 from fastcore.basics import str2bool
-from fastcore.script import anno_parser
 from fastcore.docments import docments
 from .registry import TASKS, MODELS
-from .utils import load_yaml
+from .utils import load_yaml, cli_parser
 
 # %% auto #0
 __all__ = ['COMMANDS', 'CLI_ALIASES', 'MIRIP_GUIDE', 'load_command', 'available_commands', 'value_reader', 'field_sections',
@@ -210,13 +209,7 @@ def _usage(cmds):
 
 def command_parser(name:str, func):
     "The parser of subcommand `name`: `func.make_parser()`, or `anno_parser` with `--dashed-names` beside `--underscored_names`."
-    if hasattr(func, 'make_parser'): return func.make_parser()
-    p = anno_parser(func, prog=f'mirip-lab {name}')
-    for a in p._actions:
-        for o in list(a.option_strings):
-            if o.startswith('--') and '_' in o:
-                dash = o.replace('_', '-'); a.option_strings.insert(0, dash); p._option_string_actions[dash] = a
-    return p
+    return func.make_parser() if hasattr(func, 'make_parser') else cli_parser(func, f'mirip-lab {name}')
 
 # %% ../nbs/99_cli.ipynb #cc8fee44
 def main(argv:list[str]|None=None):

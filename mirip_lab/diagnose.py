@@ -21,7 +21,7 @@ from .data import CachedImages, DecodedImageCache, ImageDataset, PairwiseDataset
 from .data import decode_image, load_metadata, make_transforms, read_isbi_points, takes_pil
 from .registry import MODELS
 from .train import Trainer, TrainingConfig, TrainModule
-from .utils import usable_cores, md_table, default_device, to_device, update_yaml, DemoContext
+from .utils import usable_cores, md_table, default_device, to_device, update_yaml, cli_parser, DemoContext
 
 # %% auto #0
 __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN', 'SWEEP_MIN_GAIN', 'COLORS', 'LEVERS',
@@ -647,14 +647,7 @@ def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + ima
 # %% ../nbs/02_loader_doctor.ipynb #d2e4f6a8
 def _diagnose_parser():
     "`mirip-lab diagnose`'s parser: options as --dashed-name and --underscored_name, the registered presets listed."
-    import argparse
-    from fastcore.script import anno_parser
-    p = anno_parser(diagnose_cli, prog='mirip-lab diagnose')
-    p.formatter_class = type('Formatter', (argparse.RawDescriptionHelpFormatter, p.formatter_class), {})
-    p.epilog = f"model presets (--model):\n{MODELS.describe()}"
-    for a in p._actions:
-        for o in [o.replace('_', '-') for o in a.option_strings if o.startswith('--') and '_' in o]: a.option_strings.insert(0, o); p._option_string_actions[o] = a
-    return p
+    return cli_parser(diagnose_cli, 'mirip-lab diagnose', f"model presets (--model):\n{MODELS.describe()}")
 
 diagnose_cli.make_parser = _diagnose_parser
 

@@ -11,7 +11,7 @@ from typing import Callable
 
 # %% auto #0
 __all__ = ['default_device', 'OOM_MESSAGES', 'usable_cores', 'to_device', 'pick_device', 'is_oom', 'process_alive',
-           'remove_stale_temps', 'load_yaml', 'round_trip_yaml', 'update_yaml', 'metric_mode', 'md_table',
+           'remove_stale_temps', 'load_yaml', 'round_trip_yaml', 'update_yaml', 'cli_parser', 'metric_mode', 'md_table',
            'DemoContext']
 
 # %% ../nbs/00c_utils.ipynb #7d27f0a4
@@ -110,6 +110,20 @@ def update_yaml(path, values:dict, comment:str|None=None, test_only:bool=False, 
     if backup: shutil.copy2(path, path.with_name(path.name + '.bak'))
     with path.open('w', encoding='utf-8') as f: y.dump(cfg, f)
     return changes
+
+# %% ../nbs/00c_utils.ipynb #e2c7a5b9
+def cli_parser(func, prog:str, epilog:str|None=None, aliases:dict|None=None):
+    "fastcore's `anno_parser` of `func`: every --underscored_name also as --dashed-name, `aliases` ({dest: [extra names]}), `epilog` printed as written."
+    import argparse
+    from fastcore.script import anno_parser
+    p = anno_parser(func, prog=prog)
+    if epilog:
+        p.formatter_class = type('Formatter', (argparse.RawDescriptionHelpFormatter, p.formatter_class), {})
+        p.epilog = epilog
+    for a in p._actions:
+        extra = [o.replace('_', '-') for o in a.option_strings if o.startswith('--') and '_' in o] + list((aliases or {}).get(a.dest, ()))
+        for o in extra: a.option_strings.insert(0, o); p._option_string_actions[o] = a
+    return p
 
 # %% ../nbs/00c_utils.ipynb #8e9692e3
 def metric_mode(name:str, mode:str='auto') -> str:
