@@ -228,17 +228,19 @@ class AutoMicrobatch(Callback):
 # %% ../nbs/04b_callbacks.ipynb #e87ad7b3
 class StopOnNonFinite(Callback):
     "Stop with `FloatingPointError` (epoch, step, likely fix) when the loss or gradient norm is not finite; fp16's scaler-skipped steps are allowed."
-    order, bad_at = -5, None
-    def before_epoch(self): self.bad_at = None
-    def before_step(self):
-        t = self.trainer
-        if t.scaler.is_enabled(): return
-        bad = ~torch.isfinite(t.loss.detach())
-        if t.grad_norm is not None: bad = bad | ~torch.isfinite(t.grad_norm)
-        self.bad_at = torch.where(bad, t.step + 1, -1) if self.bad_at is None else torch.where(bad & (self.bad_at < 0), t.step + 1, self.bad_at)
+    order, bad_at, pending = -5, None, ()
+    def before_epoch(self): self.bad_at, self.pending = None, []
+    def before_step(self):   # no kernel, no sync per step: the step's loss and norm are kept, and read together every `log_every_steps` steps
+        t = self.trainer     # (a `train_step` called outside `fit` is not watched: no `after_batch` would read it)
+        if t._in_epoch and not t.scaler.is_enabled(): self.pending.append((t.step + 1, t.loss.detach(), t.grad_norm))
     def after_batch(self):
         t, s = self.trainer, self.trainer.iter + 1
-        if self.bad_at is not None and (s % t.config.log_every_steps == 0 or s == t.n_iter) and int(self.bad_at) > 0: self._stop(f"optimizer step {int(self.bad_at)}")
+        if not (self.pending and (s % t.config.log_every_steps == 0 or s == t.n_iter)): return
+        steps, losses, norms = zip(*self.pending); self.pending = []
+        ok = torch.isfinite(torch.stack(losses))
+        if norms[0] is not None: ok &= torch.isfinite(torch.stack(norms))
+        bad = (~ok).nonzero()   # the one sync, where the progress bar syncs too
+        if len(bad): self.bad_at = steps[int(bad[0])]; self._stop(f"optimizer step {self.bad_at}")
     def after_validate(self):
         row = self.trainer.row
         v = row.get('val/loss', math.nan if self.trainer.scaler.is_enabled() else row['train/loss'])
