@@ -242,6 +242,11 @@ def _trio(below, lo:int) -> list[tuple[int,int]]:
     "The largest reading, one far below it and the smallest: three readings far apart, for a line (the first two) or a parabola."
     return [below[-1], _far(below, lo), below[0]]
 
+def _stuck(probes, why:str) -> bool:
+    "The last two probes were both `why` probes and landed on the same side of the limit: the model is not closing in."
+    last = probes[-2:]
+    return len(last) == 2 and all(p.why == why for p in last) and last[0].ok == last[1].ok
+
 def _snap(c:float, lo:int, top:int, step:int) -> int:
     "`c` rounded down to a multiple of `step`, above `lo` and at most `top`."
     return min(max(int(c)//step*step, lo+step), top)
@@ -311,8 +316,7 @@ def _on_grid(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]|None:
     ends = [(level/s - c)/a*t if a > 0 else math.inf for a, c in poly]   # where each vertex line reaches the top level
     low, high = max(lo + step, min(ends)), min(top, max(ends))
     if not low <= high: return None                                     # no batch above lo can fit (or none is bounded): refuted
-    last = probes[-2:]
-    if hi is not None and len(last) == 2 and all(p.why == 'grid' for p in last) and last[0].ok == last[1].ok:
+    if hi is not None and _stuck(probes, 'grid'):
         return _snap((lo + hi)/2, lo, top, step), 'bisect'           # two grid probes on the same side: halve the bracket
     return _snap((low + high)/2, lo, top, step), 'grid'
 
@@ -335,10 +339,9 @@ def _steepest_limit(pts, budget:float) -> float:
 def _on_stairs(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]:
     "Next probe on a staircase: the grid's bounds where they hold, else the middle of where the model puts the limit, bisection where it is refuted."
     if nxt := _on_grid(probes, pts, budget, lo, hi, step, top): return nxt
-    d, model, last = dict(pts), _stairs_model(pts, lo), probes[-2:]
+    d, model = dict(pts), _stairs_model(pts, lo)
     if hi is None and model is None: return top, 'grow'   # flat so far: no slope yet
-    same_side = len(last) == 2 and all(p.why == 'fit' for p in last) and last[0].ok == last[1].ok
-    if hi is not None and (model is None or (last[-1].bs == hi and hi not in d) or same_side):   # hi just ran out of memory
+    if hi is not None and (model is None or (probes[-1].bs == hi and hi not in d) or _stuck(probes, 'fit')):   # hi just ran out of memory
         geo = model is None and hi > 4*lo                # no slope, so no scale either: halve the ratio of a bracket wider than 4×
         return _snap(math.sqrt(lo*hi) if geo else (lo + hi)/2, lo, top, step), 'bisect'
     r, g = model
@@ -377,8 +380,9 @@ def _secant(probes, pts, budget, lo, hi, step) -> tuple[int,str]:
     "Next probe inside the bracket: the secant between its ends (hedged towards `lo`), the midpoint where the fit is refuted."
     mid = _snap((lo + hi)/2, lo, hi-step, step), 'bisect'
     plo, phi = _bracket(probes[:-1])
-    if hi not in dict(pts) or (phi is not None and hi - lo > (phi - plo)/2): return mid   # no reading at hi, or no halving
-    r = _fit_root([(lo, dict(pts)[lo]), (hi, dict(pts)[hi])], budget, lo, math.inf)
+    d = dict(pts)
+    if hi not in d or (phi is not None and hi - lo > (phi - plo)/2): return mid   # no reading at hi, or no halving
+    r = _fit_root([(lo, d[lo]), (hi, d[hi])], budget, lo, math.inf)
     if r is None: return mid
     c = _snap(r - 0.05*(hi - lo), lo, hi-step, step)
     return c, ('confirm' if c == lo+step else 'fit')
