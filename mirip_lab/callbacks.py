@@ -228,11 +228,14 @@ class AutoMicrobatch(Callback):
 # %% ../nbs/04b_callbacks.ipynb #e87ad7b3
 class StopOnNonFinite(Callback):
     "Stop with `FloatingPointError` (epoch, step, likely fix) when the loss or gradient norm is not finite; fp16's scaler-skipped steps are allowed."
-    order, bad_at, pending = -5, None, ()
+    order = -5
+    def __init__(self): self.before_epoch()
     def before_epoch(self): self.bad_at, self.pending = None, []
     def before_step(self):   # no kernel, no sync per step: the step's loss and norm are kept, and read together every `log_every_steps` steps
-        t = self.trainer     # (a `train_step` called outside `fit` is not watched: no `after_batch` would read it)
-        if t._in_epoch and not t.scaler.is_enabled(): self.pending.append((t.step + 1, t.loss.detach(), t.grad_norm))
+        t = self.trainer
+        if t.scaler.is_enabled(): return
+        if len(self.pending) == t.config.log_every_steps: del self.pending[0]   # only when `train_step` runs alone (no `after_batch` reads them): memory stays bounded
+        self.pending.append((t.step + 1, t.loss.detach(), t.grad_norm))
     def after_batch(self):
         t, s = self.trainer, self.trainer.iter + 1
         if not (self.pending and (s % t.config.log_every_steps == 0 or s == t.n_iter)): return
