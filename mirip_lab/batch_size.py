@@ -154,12 +154,9 @@ class StepModule(TrainModule):
 
 def probe_trainer(model:nn.Module, step=None, device=None, mixed_precision:str='no', optimizer_factory=None, config=None) -> Trainer:
     "A fresh `Trainer` for one probe: `config`'s step (clipping, channels_last, ...) at `mixed_precision`, no out-of-memory recovery, no output."
-    from dataclasses import replace
-    c = replace(config or TrainingConfig(), device=str(device or next(model.parameters()).device), mixed_precision=mixed_precision,
-                auto_microbatch=False, micro_batch_size=None, compile=False, progress=False, print_every=0, print_batch_every=0,
-                plot=False, save_model=False, save_best_model=False, tensorboard=False, wandb_enabled=False)
-    t = Trainer(StepModule(model, step), c)
-    t.cbs = []   # one step outside `fit`: the loop's callbacks (logging, checkpoints, recovery) have nothing to do
+    t = Trainer.for_steps(StepModule(model, step), config, device=str(device or next(model.parameters()).device), mixed_precision=mixed_precision,
+                          micro_batch_size=None, compile=False, print_batch_every=0, plot=False, save_model=False, save_best_model=False,
+                          tensorboard=False, wandb_enabled=False)
     if optimizer_factory is not None: t.opt = optimizer_factory([p for p in model.parameters() if p.requires_grad])
     return t
 

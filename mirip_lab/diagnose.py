@@ -56,9 +56,8 @@ class BatchLossModule(TrainModule):
 
 def make_step(model:nn.Module, device=None, lr:float=1e-3, config:TrainingConfig|None=None, batch_transform=None):
     "A real training step `step(batch) -> mean loss`: the Trainer's `train_step` on `BatchLossModule(model)`; `step.trainer` is the Trainer."
-    c = replace(config or TrainingConfig(), device=str(default_device(device)), learning_rate=lr, auto_microbatch=False, progress=False, print_every=0)
-    t = Trainer(BatchLossModule(model, None if batch_transform is None else batch_transform.to(c.device)), c)
-    t.cbs = []   # steps outside `fit`: the loop's callbacks (logging, checkpoints) have nothing to do
+    dev = default_device(device)
+    t = Trainer.for_steps(BatchLossModule(model, None if batch_transform is None else batch_transform.to(dev)), config, device=str(dev), learning_rate=lr)
     model.train()
     def step(batch):
         loss, n, _ = t.train_step([batch])

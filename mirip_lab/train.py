@@ -541,6 +541,15 @@ def _clip(self:Trainer) -> torch.Tensor|None:
     self.scaler.unscale_(self.opt)
     return nn.utils.clip_grad_norm_(self.raw.parameters(), self.config.gradient_clip_norm)
 
+# %% ../nbs/04_trainer.ipynb #ce3a4b32
+@patch(cls_method=True)
+def for_steps(cls:Trainer, model, config:TrainingConfig|None=None, **changes) -> Trainer:
+    "A Trainer for `train_step` calls outside `fit`: `config` with `changes`, no out-of-memory recovery, no output, no callbacks."
+    c = replace(config or TrainingConfig(), **{**dict(auto_microbatch=False, progress=False, print_every=0), **changes})
+    t = cls(model, c)
+    t.cbs = []   # outside `fit` the loop's callbacks (logging, checkpoints, recovery) have nothing to do
+    return t
+
 # %% ../nbs/04_trainer.ipynb #173c3b9e
 def _reduced_means(loss_sum, n, msums:dict, device) -> tuple[float, dict]:
     "(samples, {'loss': mean, metric: mean}) from this process's sums, each summed over all processes first."
