@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #7c6e3884
 from __future__ import annotations
-import os, io, re, csv, json, time, errno, glob, shutil, hashlib, tarfile, tempfile, unicodedata, warnings, zipfile, zlib
+import os, io, re, csv, json, contextlib, time, errno, glob, shutil, hashlib, tarfile, tempfile, unicodedata, warnings, zipfile, zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from unittest import mock
@@ -20,7 +20,7 @@ from torchvision import tv_tensors
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
 from . import sample
-from .utils import usable_cores, remove_stale_temps
+from .utils import usable_cores, remove_stale_temps, write_json
 
 # %% auto #0
 __all__ = ['TIERS', 'VALIDATED_FILE', 'REQUIRED_COLUMNS', 'FIX_ROWS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'QUALITY_AUGMENT',
@@ -99,14 +99,8 @@ VALIDATED_FILE = '.validated_images.json'  # beside metadata.csv: {path: [size, 
 def _stamp(p:Path) -> list[int]: s = p.stat(); return [s.st_size, s.st_mtime_ns]
 
 def _read_json(p) -> dict:
-    try: return json.loads(Path(p).read_text())
+    try: return json.loads(Path(p).read_text(encoding='utf-8'))
     except (OSError, ValueError): return {}
-
-def _write_json(p, obj):
-    "Write JSON `obj` to `p` atomically; skipped where `p`'s folder is not writable (the record only saves time)."
-    tmp = Path(p).with_name(f'{Path(p).name}.tmp{os.getpid()}')
-    try: tmp.write_text(json.dumps(obj)); os.replace(tmp, p)
-    except OSError: tmp.unlink(missing_ok=True)
 
 def image_problems(paths, record=None, num_threads:int|None=None) -> dict[Path,str]:
     "{path: why} for the images in `paths` that do not decode fully, decoded in parallel threads; files recorded good in JSON file `record` with the same size and mtime are not decoded again."
@@ -116,7 +110,8 @@ def image_problems(paths, record=None, num_threads:int|None=None) -> dict[Path,s
     with ThreadPoolExecutor(num_threads or min(8, usable_cores())) as ex: whys = dict(zip(todo, ex.map(image_problem, todo)))
     if record and todo:
         remove_stale_temps(Path(record).parent, Path(record).name + '.tmp*')
-        _write_json(record, {**seen, **{str(p): stamps[p] for p, w in whys.items() if w is None}})
+        with contextlib.suppress(OSError):   # a folder we may not write to: the record only saves time
+            write_json(record, {**seen, **{str(p): stamps[p] for p, w in whys.items() if w is None}})
     return {p: w for p, w in whys.items() if w}
 
 # %% ../nbs/01_data.ipynb #b86007a3
