@@ -24,9 +24,9 @@ from .utils import md_table, default_device, DemoContext
 __all__ = ['DINOV2_SIZES', 'TINY_BACKBONES', 'STANDIN_CONFIG', 'POOLINGS', 'POOL_WIDTH', 'LOSSES', 'IMAGE_EXTS', 'MODEL_CARD',
            'PAIRWISE_TASKS', 'DEFAULT_MODEL', 'BackboneNotFoundError', 'hf_cache_dir', 'random_backbone',
            'load_backbone', 'env_vars', 'write_hub_standin', 'pool_tokens', 'pairwise_loss', 'pairwise_correct',
-           'PairwiseRankingModel', 'check_images', 'ImagePaths', 'DatasetImages', 'score_dataset', 'naive_pair_scores',
-           'pair_scores', 'tier_pair_table', 'tier_win_matrix', 'Evaluator', 'plot_tier_results', 'batch_compare',
-           'rank_images', 'PerformanceBenchmarks', 'file_digest', 'FeatureCache', 'FeaturePairDataset', 'save_pairwise',
+           'PairwiseRankingModel', 'ImagePaths', 'DatasetImages', 'score_dataset', 'naive_pair_scores', 'pair_scores',
+           'tier_pair_table', 'tier_win_matrix', 'Evaluator', 'plot_tier_results', 'batch_compare', 'rank_images',
+           'PerformanceBenchmarks', 'file_digest', 'FeatureCache', 'FeaturePairDataset', 'save_pairwise',
            'write_model_card', 'load_pairwise', 'model_card', 'PairwiseModule', 'PairwiseFeatureModule',
            'train_pairwise', 'compare_cli', 'rank_cli', 'training_overlap', 'evaluate_cli',
            'pairwise_batch_size_inputs', 'stage_train_eval']
@@ -238,25 +238,28 @@ def compute_loss(self:PairwiseRankingModel, score1, score2, labels) -> torch.Ten
 
 # %% ../nbs/05_pairwise.ipynb #ceb7e2a3
 from .data import TIERS, tier_rank, make_transforms, QUALITY_AUGMENT, PairwiseDataset, load_metadata, DataSplitter
-from .data import image_problems, CachedImages, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
+from .data import CachedImages, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
 from .augment import BatchAugment, ResizeUint8
 from .utils import remove_stale_temps
+from torchvision.transforms.v2.functional import to_pil_image
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif')
-
-def check_images(paths) -> list[Path]:
-    "`paths` as Paths if every file exists and decodes fully (checked in threads); else one error naming every bad file."
-    paths = [Path(p) for p in paths]
-    bad = [f"{p}: no such file" for p in paths if not p.is_file()]
-    bad += [f"{p}: not a readable image ({why})" for p, why in image_problems([p for p in paths if p.is_file()]).items()]
-    if bad: raise FileNotFoundError(f"{len(bad)} of {len(paths)} image(s) cannot be used, fix or remove them:\n" + '\n'.join(bad))
-    return paths
 
 class ImagePaths(CachedImages, Dataset):
     "Item `i`: image file `paths[i]` loaded as the transform takes it (PIL for a classic pipeline, else a uint8 tensor) and transformed."
     def __init__(self, paths, transform=None, cache=None): self._setup_images([Path(p) for p in paths], transform, cache)
     def __len__(self): return len(self.paths)
     def __getitem__(self, i): return self._tfm(self._image(i))
+
+class _CheckedPaths(ImagePaths):
+    "ImagePaths that check as they load: a file that does not decode is noted in `bad` {path: why} and a blank image stands in for it."
+    def __init__(self, paths, transform=None): super().__init__(paths, transform); self.bad = {}
+    def __getitem__(self, i):
+        try: return super().__getitem__(i)
+        except OSError as e:   # load_pil's error, raised from the decoder's
+            self.bad[self.paths[i]] = f"not a readable image ({type(e.__cause__ or e).__name__}: {e.__cause__ or e})"
+            blank = torch.zeros(3, 8, 8, dtype=torch.uint8)
+            return self._tfm(to_pil_image(blank) if self._pil else blank)
 
 class DatasetImages(Dataset):
     "Item `k`: image `idx[k]` of dataset `ds`, loaded by the dataset's own `_load_image` (so a subclass's cache is used) and transformed."
@@ -385,10 +388,17 @@ def evaluate_detailed(self:Evaluator, loader, out_dir=None, naive:bool=False) ->
 
 # %% ../nbs/05_pairwise.ipynb #48dc4e7c
 def _scores_of(model, paths, transform, batch_size, device) -> dict:
-    "{path: score} of the distinct images among `paths` (checked first), each scored once."
-    uniq = [str(p) for p in check_images(dict.fromkeys(str(p) for p in paths))]
+    "{path: score} of the distinct images among `paths`, each decoded once; then one error names every file missing or not decodable."
+    uniq = list(dict.fromkeys(map(str, paths)))
+    missing = {p: 'no such file' for p in uniq if not Path(p).is_file()}
+    ok = [p for p in uniq if p not in missing]
+    ds = _CheckedPaths(ok, transform)
     device = device or next(model.parameters()).device
-    return dict(zip(uniq, score_dataset(model.to(device), ImagePaths(uniq, transform), batch_size, device).tolist()))
+    sc = score_dataset(model.to(device), ds, batch_size, device)   # no loader workers: `ds.bad` fills in this process
+    bad = missing | ds.bad
+    if bad: raise FileNotFoundError(f"{len(bad)} of {len(uniq)} image(s) cannot be used, fix or remove them:\n"
+                                    + '\n'.join(f'{p}: {why}' for p, why in bad.items()))
+    return dict(zip(ok, sc.tolist()))
 
 def batch_compare(model, image_pairs, transform,
                   device=None,            # 'cuda', 'cpu'; default: where the model is
@@ -750,7 +760,6 @@ def compare_cli(image1:str,                 # first image file
                 model:str=DEFAULT_MODEL,    # pairwise.pt written by `mirip-lab train --task pairwise` or the demo
                 device:str=None):           # 'cpu', 'cuda'; default: cuda if available
     "Say which of two images the model ranks higher, and by how much."
-    check_images([image1, image2])
     m, size = load_pairwise(model, device or default_device())
     r = batch_compare(m, [(image1, image2)], make_transforms(size), as_frame=True).iloc[0]
     win, lose = (image1, image2) if r.winner == 1 else (image2, image1)
@@ -764,7 +773,7 @@ def rank_cli(folder:str,                    # folder of images (or a MIRIP folde
              batch_size:int=32,             # images per forward pass
              device:str=None):              # 'cpu', 'cuda'; default: cuda if available
     "Score every image of a folder once and write them sorted, best first, to a CSV."
-    paths = check_images(_images_in(folder))
+    paths = _images_in(folder)
     m, size = load_pairwise(model, device or default_device())
     df = rank_images(m, paths, make_transforms(size), batch_size)
     Path(out).parent.mkdir(parents=True, exist_ok=True); df.to_csv(out, index=False)
