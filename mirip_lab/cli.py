@@ -4,7 +4,7 @@
 
 # %% ../nbs/99_cli.ipynb #433e4295
 from __future__ import annotations
-import os, re, sys, typing, difflib, argparse, importlib, inspect, dataclasses
+import os, re, sys, typing, difflib, argparse, functools, importlib, inspect, dataclasses
 from fastcore.basics import str2bool
 from fastcore.docments import docments
 from .registry import TASKS, MODELS
@@ -47,8 +47,9 @@ def load_command(name:str, task:str|None=None):
     return getattr(importlib.import_module(mod), fn, None)
 
 # %% ../nbs/99_cli.ipynb #f4e52430
+@functools.cache
 def _docline(spec:str) -> str|None:
-    "First docstring line of `module:function`, read from source without importing it (None if absent)."
+    "First docstring line of `module:function`, read from source without importing it (None if absent); read once per process."
     import ast
     mod, fn = spec.split(':')
     s = importlib.util.find_spec(mod)
@@ -200,7 +201,8 @@ def train_parser() -> argparse.ArgumentParser:
 train_cli.make_parser = train_parser
 
 # %% ../nbs/99_cli.ipynb #538a8371
-def _usage(cmds):
+def _usage():
+    cmds = available_commands()
     w = max(map(len, cmds))
     lines = [f"  {k:<{w}}  {v}" for k,v in cmds.items()]
     return ("usage: mirip-lab COMMAND [ARGS...]\n\n"
@@ -215,19 +217,18 @@ def command_parser(name:str, func):
 def main(argv:list[str]|None=None):
     "Entry point of the `mirip-lab` console script."
     argv = sys.argv[1:] if argv is None else list(argv)
-    cmds = available_commands()
-    if not argv or argv[0] in ('-h', '--help', 'help'): print(_usage(cmds)); return 0
+    if not argv or argv[0] in ('-h', '--help', 'help'): print(_usage()); return 0
     if argv[0] in ('-V', '--version'): from mirip_lab import __version__; print(__version__); return 0
     name, rest, task = argv[0], argv[1:], None
-    if name not in cmds: print(f"mirip-lab: unknown command {name!r}.\n\n{_usage(cmds)}", file=sys.stderr); return 2
-    tasks = COMMANDS[name] if isinstance(COMMANDS[name], dict) else None
+    tasks = COMMANDS.get(name) if isinstance(COMMANDS.get(name), dict) else None
     if tasks:  # several tasks: --task picks the function
         pre = argparse.ArgumentParser(prog=f'mirip-lab {name}', add_help=False, allow_abbrev=False)
         pre.add_argument('--task')
         task, rest = pre.parse_known_args(rest)
         task = task.task
-    try: func = load_command(name, task)
+    try: func = load_command(name, task) if name in COMMANDS else None
     except ValueError as e: print(e, file=sys.stderr); return 2
+    if func is None: print(f"mirip-lab: unknown command {name!r}.\n\n{_usage()}", file=sys.stderr); return 2
     p = command_parser(name, func)
     if tasks: p.add_argument('--task', choices=list(tasks), default=argparse.SUPPRESS, help=f"what to {name}: {', '.join(tasks)} (default {next(iter(tasks))})")
     args = vars(parse_or_suggest(p, rest))
