@@ -15,7 +15,7 @@ from .utils import process_alive, remove_stale_temps
 # %% auto #0
 __all__ = ['EVENTS', 'CSV_COLUMNS', 'LOCK', 'Callback', 'EpochFunc', 'history_frame', 'metrics_frame', 'CSVLogger', 'ProgressBar',
            'EpochPrinter', 'TensorBoardLogger', 'WandbLogger', 'SaveCheckpoints', 'run_files', 'RunFolder',
-           'EarlyStopping', 'plot_history', 'PlotCurves', 'AutoMicrobatch', 'StopOnNonFinite', 'default_callbacks',
+           'EarlyStopping', 'history_figure', 'PlotCurves', 'AutoMicrobatch', 'StopOnNonFinite', 'default_callbacks',
            'BatchMemory']
 
 # %% ../nbs/04b_callbacks.ipynb #9a741782
@@ -196,25 +196,28 @@ class EarlyStopping(Callback):
         if t.is_main: print(f"early stopping after epoch {t.epoch}: {t.config.monitor} has not improved for {t.bad_epochs} epochs (best {t.best:.4g} at epoch {t.best_epoch})", flush=True)
 
 # %% ../nbs/04b_callbacks.ipynb #390d4aaa
-def plot_history(df:pd.DataFrame, path) -> Path:
-    "Loss (and accuracy, when there is one) per epoch for train and validation, to a PNG."
-    import matplotlib; matplotlib.use('Agg', force=False)
-    import matplotlib.pyplot as plt
-    curves = {m: [k for k in (f'train/{m}', f'val/{m}') if k in df and df[k].notna().any()] for m in ('loss', 'accuracy')}
-    panels = ['loss'] + (['accuracy'] if curves['accuracy'] else [])
-    fig, axs = plt.subplots(1, len(panels), figsize=(10 if len(panels) > 1 else 5.5, 4), squeeze=False)
-    for ax, m in zip(axs[0], panels):
-        for k in curves[m]: ax.plot(df.epoch, df[k], marker='o', label=k)
-        ax.set(xlabel='epoch', ylabel=m, title=m.capitalize()); ax.legend()
-    fig.tight_layout(); fig.savefig(path, dpi=100); plt.close(fig)
-    return Path(path)
+def history_figure(df:pd.DataFrame, max_epochs:int|None=None, figsize=(9, 3)):
+    "Loss curves (left) and every other train/ and val/ metric (right) per epoch, as a matplotlib `Figure`; x axis: the whole run when `max_epochs` is known."
+    from matplotlib.figure import Figure   # no pyplot: no global backend state
+    from matplotlib.ticker import MaxNLocator
+    cols = [c for c in df.columns if c.startswith(('train/', 'val/')) and df[c].notna().any()]
+    losses, metrics = [c for c in cols if 'loss' in c], [c for c in cols if 'loss' not in c]
+    fig = Figure(figsize=figsize)
+    axs = fig.subplots(1, 2 if metrics else 1, squeeze=False)[0]
+    for ax, keys, title in zip(axs, (losses, metrics), ('loss', 'metrics')):
+        for k in keys: ax.plot(df.epoch, df[k], marker='o', label=k)
+        ax.set(xlabel='epoch', title=title, xlim=(0.5, max(max_epochs or 0, int(df.epoch.max())) + 0.5))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        if keys: ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
 
 class PlotCurves(Callback):
-    "Write `training_curves.png` (`plot_history`) when the run ends."
+    "Write `training_curves.png` (`history_figure`) when the run ends."
     main_only = True
     def after_fit(self):
         df = history_frame(self.trainer.history)
-        if len(df): plot_history(df, self.trainer.out/'training_curves.png')
+        if len(df): history_figure(df).savefig(self.trainer.out/'training_curves.png', dpi=100)
 
 # %% ../nbs/04b_callbacks.ipynb #e3b28ae5
 class AutoMicrobatch(Callback):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from fastcore.basics import patch
 from .data import TIERS
-from .callbacks import Callback
+from .callbacks import Callback, history_figure
 
 # %% auto #0
 __all__ = ['SWEEP_COLUMNS', 'in_jupyter', 'fig_png', 'peak_memory', 'TrainingDashboard', 'pair_errors', 'thumb_png',
@@ -82,21 +82,8 @@ def text_line(self:TrainingDashboard, r:dict, max_epochs:int|None=None) -> str:
 # %% ../nbs/04c_dashboard.ipynb #56acf708
 @patch
 def figure(self:TrainingDashboard, max_epochs:int|None=None):
-    "Loss curves and metric curves of the recorded epochs (x axis: the whole run when `max_epochs` is known), as a matplotlib `Figure`."
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-    df = self.frame()
-    cols = [c for c in df.columns if c.startswith(('train/', 'val/'))]
-    losses, metrics = [c for c in cols if 'loss' in c], [c for c in cols if 'loss' not in c]
-    fig = Figure(figsize=self.figsize)
-    axs = fig.subplots(1, 2 if metrics else 1, squeeze=False)[0]
-    for ax, keys, title in zip(axs, (losses, metrics), ('loss', 'metrics')):
-        for k in keys: ax.plot(df.epoch, df[k], marker='o', label=k)
-        ax.set(xlabel='epoch', title=title, xlim=(0.5, max(max_epochs or 0, int(df.epoch.max())) + 0.5))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-        if keys: ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    "Loss curves and metric curves of the recorded epochs (`callbacks.history_figure`; x axis: the whole run when `max_epochs` is known)."
+    return history_figure(self.frame(), max_epochs, self.figsize)
 
 # %% ../nbs/04c_dashboard.ipynb #28acfa5c
 @patch
