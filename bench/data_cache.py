@@ -12,6 +12,7 @@ import torch
 from torch.utils.data import DataLoader
 from mirip_lab.sample import make_sample_data
 from mirip_lab.data import load_metadata, make_transforms, ImageDataset, DecodedImageCache
+from mirip_lab.utils import pick_device
 
 def loader(ds, bs, workers):
     return DataLoader(ds, batch_size=bs, shuffle=True, num_workers=workers, persistent_workers=workers > 0)
@@ -41,10 +42,10 @@ def main():
     ap.add_argument('--workers', type=int, default=0)
     ap.add_argument('--epochs', type=int, default=3, help='epochs per dataset, alternating plain/cached')
     ap.add_argument('--threads', type=int, default=1, help='torch intra-op threads (1, as inside a DataLoader worker)')
-    ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    ap.add_argument('--device', default='auto', help="'auto': the GPU when there is one, else cpu")
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
-    dev = torch.device(a.device)
+    dev = pick_device(a.device)
     with tempfile.TemporaryDirectory() as d:
         make_sample_data(Path(d)/'m', n_images=a.n_images, size=a.src_size)
         md = load_metadata(Path(d)/'m'/'metadata.csv')

@@ -22,6 +22,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 from mirip_lab.train import Trainer, TrainingConfig, MicroBatchWarning, rng_guard
 from mirip_lab.callbacks import Callback
+from mirip_lab.utils import pick_device
 
 
 def wide_cnn(width: int = 64) -> nn.Module:
@@ -87,7 +88,7 @@ class SimulatedBallast(Callback):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu', help="cuda (the real demo) or cpu (simulated)")
+    p.add_argument('--device', default='auto', help="cuda (the real demo) or cpu (simulated); 'auto': cuda when there is a GPU")
     p.add_argument('--epochs', type=int, default=3)
     p.add_argument('--batch_size', type=int, default=128)
     p.add_argument('--n', type=int, default=1024, help='training images')
@@ -99,8 +100,8 @@ def main(argv=None):
     p.add_argument('--mixed_precision', default='no', choices=['no', 'bf16', 'fp16'])
     p.add_argument('--out', default=None, help='run folder (default: a temporary one)')
     a = p.parse_args(argv)
-    device = torch.device(a.device)
-    if device.type == 'cuda' and not torch.cuda.is_available():
+    try: device = pick_device(a.device)
+    except RuntimeError:  # --device cuda without a GPU
         sys.exit("--device cuda: no GPU visible to torch; this demo needs a GPU (or run --device cpu for the simulated version)")
     print_warnings()
     with tempfile.TemporaryDirectory() as tmp, rng_guard():
@@ -115,7 +116,7 @@ def main(argv=None):
             cb = Ballast(device, a.leave, release_after=a.release_after)
         else:
             from mirip_lab.test_utils import OOMModel, RegModel, synth_regression
-            print(f"no GPU ({a.device}): simulated run, OOMModel raises torch.OutOfMemoryError above the limit; use --device cuda on a GPU for the real demo", flush=True)
+            print(f"no GPU ({device}): simulated run, OOMModel raises torch.OutOfMemoryError above the limit; use --device cuda on a GPU for the real demo", flush=True)
             model = OOMModel(RegModel(seed=0)); ds, val = synth_regression(a.n), synth_regression(max(a.n // 4, 1), seed=1)
             cb = SimulatedBallast(model, max(int(a.batch_size * a.leave), 1), release_after=a.release_after)
         t = Trainer(model, cfg, loss_func=nn.MSELoss(), callbacks=[cb])

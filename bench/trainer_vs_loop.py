@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from mirip_lab.train import Trainer, TrainingConfig, rng_guard
+from mirip_lab.utils import pick_device
 
 
 def small_cnn() -> nn.Module:
@@ -66,7 +67,7 @@ def batched_trainer(ds, device, mp: str, batch_size: int) -> float:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--device', default='auto', help="'auto': the GPU when there is one, else cpu")
     p.add_argument('--n', type=int, default=512, help='samples')
     p.add_argument('--size', type=int, default=64, help='image side in pixels')
     p.add_argument('--batch_size', type=int, default=32, help="the Trainer's batch size")
@@ -74,7 +75,7 @@ def main():
     p.add_argument('--amp_dtype', default='bf16', choices=['bf16', 'fp16'])
     p.add_argument('--repeats', type=int, default=2, help='alternate loop/Trainer this many times, keep the best of each (a shared machine is noisy)')
     a = p.parse_args()
-    device = torch.device(a.device)
+    device = pick_device(a.device)
     ds = make_data(a.n, a.size)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu ({torch.get_num_threads()} threads)'
     print(f"device {name}, torch {torch.__version__}, {a.n} images {a.size}x{a.size}, small CNN, Trainer batch {a.batch_size}")
