@@ -9,7 +9,6 @@ from dataclasses import replace
 from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
-from unittest import mock
 import numpy as np
 import pandas as pd
 import torch
@@ -21,14 +20,13 @@ from tqdm.auto import tqdm
 from .utils import md_table, default_device, DemoContext
 
 # %% auto #0
-__all__ = ['DINOV2_SIZES', 'TINY_BACKBONES', 'STANDIN_CONFIG', 'POOLINGS', 'POOL_WIDTH', 'LOSSES', 'IMAGE_EXTS', 'MODEL_CARD',
-           'PAIRWISE_TASKS', 'DEFAULT_MODEL', 'BackboneNotFoundError', 'hf_cache_dir', 'random_backbone',
-           'load_backbone', 'env_vars', 'write_hub_standin', 'pool_tokens', 'pairwise_loss', 'pairwise_correct',
-           'PairwiseRankingModel', 'ImagePaths', 'DatasetImages', 'score_dataset', 'naive_pair_scores', 'pair_scores',
-           'tier_pair_table', 'tier_win_matrix', 'Evaluator', 'plot_tier_results', 'batch_compare', 'rank_images',
-           'PerformanceBenchmarks', 'file_digest', 'FeatureCache', 'FeaturePairDataset', 'save_pairwise',
-           'write_model_card', 'load_pairwise', 'model_card', 'PairwiseModule', 'PairwiseFeatureModule',
-           'train_pairwise', 'compare_cli', 'rank_cli', 'training_overlap', 'evaluate_cli',
+__all__ = ['DINOV2_SIZES', 'TINY_BACKBONES', 'POOLINGS', 'POOL_WIDTH', 'LOSSES', 'IMAGE_EXTS', 'MODEL_CARD', 'PAIRWISE_TASKS',
+           'DEFAULT_MODEL', 'BackboneNotFoundError', 'hf_cache_dir', 'random_backbone', 'load_backbone', 'pool_tokens',
+           'pairwise_loss', 'pairwise_correct', 'PairwiseRankingModel', 'ImagePaths', 'DatasetImages', 'score_dataset',
+           'naive_pair_scores', 'pair_scores', 'tier_pair_table', 'tier_win_matrix', 'Evaluator', 'plot_tier_results',
+           'batch_compare', 'rank_images', 'PerformanceBenchmarks', 'file_digest', 'FeatureCache', 'FeaturePairDataset',
+           'save_pairwise', 'write_model_card', 'load_pairwise', 'model_card', 'PairwiseModule',
+           'PairwiseFeatureModule', 'train_pairwise', 'compare_cli', 'rank_cli', 'training_overlap', 'evaluate_cli',
            'pairwise_batch_size_inputs', 'stage_train_eval']
 
 # %% ../nbs/05_pairwise.ipynb #988dfdcd
@@ -69,18 +67,15 @@ def _hub_reachable(timeout:float=3.) -> bool:
     except OSError: return False
 
 # %% ../nbs/05_pairwise.ipynb #a847051f
-def _random_dinov2(seed:int, **config) -> nn.Module:
-    "A `Dinov2Model` of `config` (Dinov2Config arguments) with random weights drawn from `seed`, the global random state untouched."
+def random_backbone(name:str, seed:int=0) -> nn.Module:
+    "A randomly initialised DINOv2 of a named size (`dinov2-tiny` or one of `DINOV2_SIZES`): same seed same weights, the global random state untouched."
     from transformers import Dinov2Config, Dinov2Model
+    if name not in TINY_BACKBONES and name not in DINOV2_SIZES:
+        raise ValueError(f"No random architecture named {name!r}: use one of {[*TINY_BACKBONES, *DINOV2_SIZES]}.")
+    config = TINY_BACKBONES.get(name) or dict(DINOV2_SIZES[name], patch_size=14, image_size=518)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return Dinov2Model(Dinov2Config(**config))
-
-def random_backbone(name:str, seed:int=0) -> nn.Module:
-    "A randomly initialised DINOv2 of a named size (`dinov2-tiny` or one of `DINOV2_SIZES`), same seed same weights."
-    if name in TINY_BACKBONES: return _random_dinov2(seed, **TINY_BACKBONES[name])
-    if name in DINOV2_SIZES: return _random_dinov2(seed, **DINOV2_SIZES[name], patch_size=14, image_size=518)
-    raise ValueError(f"No random architecture named {name!r}: use one of {[*TINY_BACKBONES, *DINOV2_SIZES]}.")
 
 @contextmanager
 def _no_hf_bars():
@@ -113,24 +108,6 @@ def _load_pretrained(name:str) -> nn.Module:
     except OSError as e:
         why = 'no network and no local copy' if "couldn't connect" in str(e).lower() else f"no local copy and the Hub refused ({str(e).splitlines()[0]})"
         raise _not_found(name, why) from e
-
-# %% ../nbs/05_pairwise.ipynb #12ca6c50
-def env_vars(**kw):
-    "Set environment variables inside a `with` block and restore the previous environment after it (`unittest.mock.patch.dict`)."
-    return mock.patch.dict(os.environ, {k: str(v) for k, v in kw.items()})
-
-# %% ../nbs/05_pairwise.ipynb #c86562ea
-STANDIN_CONFIG = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2, patch_size=14, image_size=224)
-
-def write_hub_standin(hf_home,                              # the HF_HOME to write into (its hub/ cache)
-                      name:str='facebook/dinov2-large',     # the Hub name the stand-in answers to
-                      seed:int=0, revision:str='0'*40) -> Path:
-    "Write a tiny random DINOv2 into a Hugging Face cache under `name` (refs/main + snapshots/<revision>/): a stand-in for tests."
-    repo = Path(hf_home)/'hub'/f"models--{name.replace('/', '--')}"
-    snap = repo/'snapshots'/revision
-    with _no_hf_bars(): _random_dinov2(seed, **STANDIN_CONFIG).save_pretrained(snap)
-    (repo/'refs').mkdir(parents=True, exist_ok=True); (repo/'refs'/'main').write_text(revision)
-    return snap
 
 # %% ../nbs/05_pairwise.ipynb #c0a20c14
 POOLINGS = ('cls', 'mean', 'both', 'meanstd')

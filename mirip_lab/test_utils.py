@@ -12,8 +12,8 @@ from torch.utils.data import Dataset, TensorDataset
 from .registry import TASKS
 
 # %% auto #0
-__all__ = ['synth_regression', 'RegModel', 'regression_task', 'OOMModel', 'SlowDataset', 'heavy_mlp', 'mirip_folder',
-           'serve_folder', 'write_stored_rar']
+__all__ = ['STANDIN_CONFIG', 'synth_regression', 'RegModel', 'regression_task', 'OOMModel', 'SlowDataset', 'heavy_mlp',
+           'mirip_folder', 'write_hub_standin', 'env_vars', 'serve_folder', 'write_stored_rar']
 
 # %% ../nbs/97_test_utils.ipynb #b3da4efa
 def synth_regression(n:int=64, n_in:int=4, n_out:int=1, noise:float=0.1, seed:int=0) -> TensorDataset:
@@ -70,6 +70,29 @@ def mirip_folder(path, n_images:int=16, size:int=32, seed:int=0) -> Path:
     from mirip_lab.sample import make_sample_data
     make_sample_data(path, n_images=n_images, size=size, seed=seed)
     return Path(path)
+
+# %% ../nbs/97_test_utils.ipynb #a1f3c5d1
+import os
+from unittest import mock
+
+STANDIN_CONFIG = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2, patch_size=14, image_size=224)
+
+def write_hub_standin(hf_home,                              # the HF_HOME to write into (its hub/ cache)
+                      name:str='facebook/dinov2-large',     # the Hub name the stand-in answers to
+                      seed:int=0, revision:str='0'*40) -> Path:
+    "Write a tiny random DINOv2 into a Hugging Face cache under `name` (refs/main + snapshots/<revision>/): a stand-in for tests."
+    from transformers import Dinov2Config, Dinov2Model
+    repo = Path(hf_home)/'hub'/f"models--{name.replace('/', '--')}"
+    snap = repo/'snapshots'/revision
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        Dinov2Model(Dinov2Config(**STANDIN_CONFIG)).save_pretrained(snap)
+    (repo/'refs').mkdir(parents=True, exist_ok=True); (repo/'refs'/'main').write_text(revision)
+    return snap
+
+def env_vars(**kw):
+    "Set environment variables inside a `with` block and restore the previous environment after it (`unittest.mock.patch.dict`)."
+    return mock.patch.dict(os.environ, {k: str(v) for k, v in kw.items()})
 
 # %% ../nbs/97_test_utils.ipynb #5e7f0a01
 import contextlib, struct, zlib
