@@ -19,7 +19,7 @@ from fastcore.basics import patch
 from .augment import BatchAugment, ResizeUint8
 from .data import CachedImages, DecodedImageCache, ImageDataset, PairwiseDataset, IMAGENET_MEAN, IMAGENET_STD
 from .data import decode_image, load_metadata, make_transforms, read_isbi_points, takes_pil
-from .registry import MODELS
+from .registry import MODELS, UnknownName
 from .train import Trainer, TrainingConfig, TrainModule
 from .utils import usable_cores, md_table, default_device, to_device, update_yaml, cli_parser, DemoContext
 
@@ -602,17 +602,15 @@ def folder_dataset(folder, size:int=224, pairwise:bool=False, pairs_per_image:in
                             "(ISBI2015/RawImage/TrainingData/*.bmp): point the command at one of them, e.g. `mirip-lab sample-data data/` makes a MIRIP folder.")
 
 # %% ../nbs/02_loader_doctor.ipynb #4f3be613
-def _preset_names() -> list[str]:
-    "The registered presets, tiny-cnn and resnet18 first."
-    return sorted(MODELS.names(), key=lambda n: (n != 'tiny-cnn', n != 'resnet18'))
-
-def _require_preset(name:str):
-    if name not in MODELS: raise ValueError(f"unknown model preset {name!r}: choose one of {', '.join(_preset_names())}.")
+def _preset(name:str):
+    "`MODELS[name]`; an unknown name fails listing every preset, the lab's image models first (the words the command line prints)."
+    if name in MODELS: return MODELS[name]
+    names = sorted(MODELS, key=lambda n: (n != 'tiny-cnn', n != 'resnet18'))
+    raise UnknownName(f"unknown model preset {name!r}: choose one of {', '.join(names)}.")
 
 def make_model(name:str, n_out:int) -> nn.Module:
     "Registered model preset `name` (`mirip_lab.registry.MODELS`) with `n_out` outputs."
-    _require_preset(name)
-    f = MODELS[name]
+    f = _preset(name)
     m = f(n_out=n_out) if 'n_out' in inspect.signature(f).parameters else f()
     return m[0] if isinstance(m, tuple) else m
 
@@ -632,7 +630,7 @@ def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + ima
                 ):
     "Find out why training is slow: time each step, sweep DataLoader settings, recommend and prove the fastest."
     import matplotlib; matplotlib.use('Agg')
-    _require_preset(model)   # before any loading
+    _preset(model)   # an unknown name fails before any loading
     if ladder: return _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config)
     ds, n_out = folder_dataset(folder, size, pairwise)
     device = default_device(device)
