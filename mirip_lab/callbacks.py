@@ -126,13 +126,14 @@ class WandbLogger(Callback):
 
 # %% ../nbs/04b_callbacks.ipynb #cbeda7c6
 class SaveCheckpoints(Callback):
-    "Write best (on improvement), every-N, then last checkpoint after each epoch, as `config` asks."
+    "Write best (on improvement), every-N, then last checkpoint after each epoch, as `config` asks: one payload, built and checksummed once."
     order, main_only = 10, True
     def after_epoch(self):
         t, c = self.trainer, self.trainer.config
-        if t.improved and c.save_best_model: t.save_checkpoint(c.best_model_path)
-        if c.save_every_n_epochs and t.epoch % c.save_every_n_epochs == 0: t.save_checkpoint(f'checkpoint_epoch_{t.epoch}.pt')
-        if c.save_model: t.save_checkpoint(c.model_path)
+        every_n = c.save_every_n_epochs and t.epoch % c.save_every_n_epochs == 0
+        paths = [p for want, p in ((t.improved and c.save_best_model, c.best_model_path), (every_n, f'checkpoint_epoch_{t.epoch}.pt'), (c.save_model, c.model_path)) if want]
+        ck = t.checkpoint() if paths else None
+        for p in paths: t.save_checkpoint(p, ck)
 
 # %% ../nbs/04b_callbacks.ipynb #07100793
 LOCK = '.mirip_lab.lock'

@@ -641,16 +641,17 @@ def predict(self:Trainer, data) -> torch.Tensor|list:
 # %% ../nbs/04_trainer.ipynb #63a68e71
 @patch
 def checkpoint(self:Trainer) -> dict:
-    "Everything needed to continue this run exactly."
+    "Everything needed to continue this run exactly, and its `checksum` (`payload_digest`)."
     gen = self.train_dl.generator if self.train_dl is not None else None
-    return dict(epoch=self.epoch, model_state_dict=self.raw.weights().state_dict(),
-                optimizer_state_dict=self.opt.state_dict(),
-                scheduler_state_dict=self.sched.state_dict() if self.sched is not None else None,
-                best_accuracy=self.best_accuracy, best_metric=self.best, monitor=self.config.monitor, best_epoch=self.best_epoch, bad_epochs=self.bad_epochs,
-                config=asdict(self.config), scaler_state_dict=self.scaler.state_dict(), rng=rng_state(gen),
-                step=self.step, history=self.history, world_size=self.world, torch_version=str(torch.__version__),
-                microbatch=dict(micro_batch_size=self.config.micro_batch_size, eval_micro_batch_size=self.eval_micro_batch_size,
-                                events=list(self.microbatch_events), **{k: self._mb[k] for k in ('configured', 'last_oom_epoch', 'grow_tried')}))
+    ck = dict(epoch=self.epoch, model_state_dict=self.raw.weights().state_dict(),
+              optimizer_state_dict=self.opt.state_dict(),
+              scheduler_state_dict=self.sched.state_dict() if self.sched is not None else None,
+              best_accuracy=self.best_accuracy, best_metric=self.best, monitor=self.config.monitor, best_epoch=self.best_epoch, bad_epochs=self.bad_epochs,
+              config=asdict(self.config), scaler_state_dict=self.scaler.state_dict(), rng=rng_state(gen),
+              step=self.step, history=self.history, world_size=self.world, torch_version=str(torch.__version__),
+              microbatch=dict(micro_batch_size=self.config.micro_batch_size, eval_micro_batch_size=self.eval_micro_batch_size,
+                              events=list(self.microbatch_events), **{k: self._mb[k] for k in ('configured', 'last_oom_epoch', 'grow_tried')}))
+    return {**ck, 'checksum': payload_digest(ck)}
 
 @patch
 def _path(self:Trainer, p) -> Path:
@@ -658,11 +659,10 @@ def _path(self:Trainer, p) -> Path:
     return p if p.is_absolute() else self.out/p
 
 @patch
-def save_checkpoint(self:Trainer, path) -> Path|None:
-    "Write `checkpoint()` and its checksum atomically to `path` (relative to checkpoint_dir); only rank 0 writes."
+def save_checkpoint(self:Trainer, path, ck:dict|None=None) -> Path|None:
+    "Write `ck` (default: a new `checkpoint()`) atomically to `path` (relative to checkpoint_dir); only rank 0 writes."
     if not self.is_main: return None
-    ck = self.checkpoint()
-    return atomic_save({**ck, 'checksum': payload_digest(ck)}, self._path(path))
+    return atomic_save(ck if ck is not None else self.checkpoint(), self._path(path))
 
 # %% ../nbs/04_trainer.ipynb #1739cbd7
 @patch
