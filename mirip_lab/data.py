@@ -98,13 +98,11 @@ VALIDATED_FILE = '.validated_images.json'  # beside metadata.csv: {path: [size, 
 
 def _stamp(p:Path) -> list[int]: s = p.stat(); return [s.st_size, s.st_mtime_ns]
 
-def _read_json(p) -> dict:
-    try: return json.loads(Path(p).read_text(encoding='utf-8'))
-    except (OSError, ValueError): return {}
-
 def image_problems(paths, record=None, num_threads:int|None=None) -> dict[Path,str]:
     "{path: why} for the images in `paths` that do not decode fully, decoded in parallel threads; files recorded good in JSON file `record` with the same size and mtime are not decoded again."
-    seen = _read_json(record) if record else {}
+    seen = {}   # {path: [size, mtime_ns]} of files that decoded fully (none yet, or damaged: all decoded)
+    if record:
+        with contextlib.suppress(OSError, ValueError): seen = json.loads(Path(record).read_text(encoding='utf-8'))
     stamps = {p: _stamp(p) for p in map(Path, paths)}
     todo = [p for p, s in stamps.items() if seen.get(str(p)) != s]
     with ThreadPoolExecutor(num_threads or min(8, usable_cores())) as ex: whys = dict(zip(todo, ex.map(image_problem, todo)))
@@ -212,12 +210,10 @@ def make_transforms(size:int,                # output side in pixels (the model'
     "torchvision v2 pipeline: resize to size×size, optional training augmentation, float32 ImageNet-normalised."
     tfms = [v2.ToImage(), v2.Resize((size, size), antialias=True)]
     if train:
-        if flip: tfms.append(v2.RandomHorizontalFlip())
-        if vflip: tfms.append(v2.RandomVerticalFlip())
-        if rot90: tfms.append(RandomRot90())
-        if channel_shuffle: tfms.append(v2.RandomChannelPermutation())
-        if rotation: tfms.append(v2.RandomRotation(rotation))
-        if color_jitter: tfms.append(v2.ColorJitter(color_jitter, color_jitter, color_jitter))
+        aug = [(flip, v2.RandomHorizontalFlip), (vflip, v2.RandomVerticalFlip), (rot90, RandomRot90),
+               (channel_shuffle, v2.RandomChannelPermutation), (rotation, lambda: v2.RandomRotation(rotation)),
+               (color_jitter, lambda: v2.ColorJitter(color_jitter, color_jitter, color_jitter))]
+        tfms += [make() for on, make in aug if on]
     return v2.Compose(tfms + [v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
 # %% ../nbs/01_data.ipynb #bfbfbb58
@@ -293,11 +289,6 @@ class ImageDataset(CachedImages, Dataset):
     def __getitem__(self, i): return self._tfm(self._image(i)), self.tier_idx[i]
 
 # %% ../nbs/01_data.ipynb #6846d302
-def _all_pairs(ranks:np.ndarray) -> np.ndarray:
-    "Every ordered pair (i, j) with different ranks, as an int array of shape (P, 2)."
-    i, j = np.nonzero(ranks[:, None] != ranks[None, :])
-    return np.stack([i, j], 1)
-
 def _sample_pairs(ranks:np.ndarray, k:int, rng:np.random.Generator) -> np.ndarray:
     "For each image, `k` partners of another rank; orders set so that exactly half put the better image first."
     n, out = len(ranks), []
@@ -327,7 +318,7 @@ class PairwiseDataset(CachedImages, Dataset):
     def set_epoch(self, epoch:int):
         "Draw this epoch's pairs (reproducible from `seed` and `epoch`)."
         self.epoch = epoch
-        if self.pairs_per_image is None: self.pair_array = _all_pairs(self.ranks)
+        if self.pairs_per_image is None: self.pair_array = np.argwhere(self.ranks[:, None] != self.ranks[None, :])
         else: self.pair_array = _sample_pairs(self.ranks, self.pairs_per_image, np.random.default_rng([self.seed, epoch]))
         return self
     @property
@@ -538,8 +529,7 @@ def _tool_reads_rar(name:str) -> bool:
 def rar_backend(path:str|None=None) -> str|None:
     "Name of the first RAR tool on `path` (default PATH) that rarfile really reads with, now set up in rarfile; None if none."
     for name, (attr, kw) in RAR_TOOLS.items():
-        exe = shutil.which(name, path=path)
-        if exe is None: continue
+        if (exe := shutil.which(name, path=path)) is None: continue
         old = getattr(rarfile, attr)
         setattr(rarfile, attr, exe)            # the full path, so a later PATH change cannot swap it
         if _tool_reads_rar(name): return name
@@ -566,9 +556,8 @@ def archive_kind(archive) -> str:
     if not p.is_file(): raise FileNotFoundError(f"archive {p} not found.")
     if rarfile.is_rarfile(p): return 'rar'
     if zipfile.is_zipfile(p): return 'zip'
-    try:
+    with contextlib.suppress(Exception):   # a damaged compressed tar may raise instead of answering
         if tarfile.is_tarfile(p): return 'tar'
-    except Exception: pass
     raise ValueError(f"{p} is not a readable zip, tar or RAR archive (corrupt or truncated?): delete it and download it again.")
 
 def _open_archive(archive:Path, kind:str): return {'zip': zipfile.ZipFile, 'rar': rarfile.RarFile, 'tar': tarfile.open}[kind](archive)
@@ -638,8 +627,7 @@ _copy = shutil.copyfileobj  # module-level so a test can simulate a full disk
 # %% ../nbs/01_data.ipynb #6dd79bd9
 def _inside(p, root) -> bool:
     "Is `p`, symlinks resolved as they are on disk now, `root` or under it?"
-    p, root = os.path.realpath(p), os.path.realpath(root)
-    return p == root or p.startswith(root + os.sep)
+    return Path(os.path.realpath(p)).is_relative_to(os.path.realpath(root))
 
 def _extract_into(archive:Path, kind:str, members, tmp:Path, progress:bool):
     "Write every member under `tmp` (names already checked), checking on disk before each write that it lands inside `tmp`."
@@ -673,13 +661,6 @@ def _check_dest(archive:Path, dest:Path) -> None:
     if dest.exists() and any(dest.iterdir()):
         raise FileExistsError(f"{dest} exists and is not a complete extraction of {archive.name}: remove it or choose another folder (nothing was extracted).")
 
-def _extract_error(e:Exception, archive:Path, dest:Path, need:int) -> Exception:
-    "What to raise for `e` while extracting: a full disk or a folder not writable (path, free space, fix), a missing file as it is, else a corrupt archive."
-    note = f" The archive is fine; nothing was extracted (the partial extraction was removed)."
-    if isinstance(e, OSError) and (err := write_error(e, dest.parent, need, f'extracting {archive} into {dest}', note)): return err
-    if isinstance(e, FileNotFoundError): return e
-    return ValueError(f"{archive} is corrupt or truncated ({type(e).__name__}: {e}): delete it and download it again (nothing was extracted).")
-
 # %% ../nbs/01_data.ipynb #5c7ac3ba
 def extract(archive,               # zip, tar(.gz/.bz2/.xz) or RAR file
             dest,                  # folder to create with the archive's content
@@ -701,9 +682,12 @@ def extract(archive,               # zip, tar(.gz/.bz2/.xz) or RAR file
         (tmp/MARKER_FILE).write_text(json.dumps(mark))
         if dest.exists(): dest.rmdir()                               # empty (checked above)
         os.replace(tmp, dest)
-    except (OSError, *_ARCHIVE_ERRORS) as e:
-        if (err := _extract_error(e, archive, dest, need)) is e: raise
-        raise err from e
+    except (OSError, *_ARCHIVE_ERRORS) as e:   # a full disk, a read-only folder, a missing file, else a corrupt archive
+        note = " The archive is fine; nothing was extracted (the partial extraction was removed)."
+        err = write_error(e, dest.parent, need, f'extracting {archive} into {dest}', note) if isinstance(e, OSError) else None
+        if err: raise err from e
+        if isinstance(e, FileNotFoundError): raise
+        raise ValueError(f"{archive} is corrupt or truncated ({type(e).__name__}: {e}): delete it and download it again (nothing was extracted).") from e
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
@@ -746,12 +730,6 @@ def _isbi_like_image(pts:np.ndarray, size, rng) -> np.ndarray:
         img += (110 + 4*k) * np.exp(-((xx-x)**2 + (yy-y)**2)/(2*sigma**2))
     return img.clip(0, 255).astype(np.uint8)
 
-def _isbi_like_points(size, rng) -> np.ndarray:
-    "19 landmark positions in pixels: the template, scaled and shifted per image, jittered per point."
-    s, shift = rng.uniform(.95, 1.05), rng.uniform(-.03, .03, 2)
-    pts = (ISBI_TEMPLATE - .5)*s + .5 + shift + rng.normal(0, .008, ISBI_TEMPLATE.shape)
-    return pts * np.array(size)
-
 # %% ../nbs/01_data.ipynb #964c3bdb
 def make_isbi_like(root,                     # folder to create `ISBI2015/` in
                    n_train:int=150,          # images in RawImage/TrainingData (numbers 001...)
@@ -768,7 +746,8 @@ def make_isbi_like(root,                     # folder to create `ISBI2015/` in
     extra = '\n'.join(str(int(v)) for v in rng.integers(1, 4, 8))   # the real files end with class labels; landmarker ignores them
     for split, (folder, first, total) in ISBI_SPLITS.items():
         for i in range(first, first+total):
-            pts = _isbi_like_points(size, rng)
+            s, shift = rng.uniform(.95, 1.05), rng.uniform(-.03, .03, 2)   # template scaled and shifted per image
+            pts = ((ISBI_TEMPLATE - .5)*s + .5 + shift + rng.normal(0, .008, ISBI_TEMPLATE.shape)) * np.array(size)
             senior = pts.round().astype(int)
             junior = senior + rng.integers(-junior_offset, junior_offset+1, senior.shape)
             for who, p in [('senior', senior), ('junior', junior)]:
