@@ -4,7 +4,7 @@
 
 # %% ../nbs/00d_registry.ipynb #7be2aeda
 from __future__ import annotations
-import difflib, importlib
+import difflib, importlib.util
 from fastcore.basics import patch
 
 # %% auto #0
@@ -21,6 +21,8 @@ class Registry(dict):
         super().__init__()
         self.kind, self.modules, self._help, self._loaded = kind, list(modules), {}, False
     def __repr__(self): return f"Registry({self.kind!r}: {', '.join(self.names())})"
+    def __iter__(self): return iter(self.names())
+    def __len__(self): return len(self.names())
 
 # %% ../nbs/00d_registry.ipynb #3d171e06
 @patch
@@ -32,41 +34,30 @@ def register(self:Registry, name:str, factory=None, help:str=''):
     return factory
 
 @patch
-def load(self:Registry):
-    "Import every module known to register here (once; a module that is not installed is skipped)."
-    if self._loaded: return
-    self._loaded = True
-    for mod in self.modules:
-        try: importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name != mod: raise
+def load(self:Registry) -> Registry:
+    "Import every module known to register here (once; a module that is not installed is skipped); returns the registry."
+    if not self._loaded:
+        self._loaded = True
+        for mod in filter(importlib.util.find_spec, self.modules): importlib.import_module(mod)
+    return self
 
 # %% ../nbs/00d_registry.ipynb #62a0b291
 @patch
 def names(self:Registry) -> list[str]:
     "Every registered name, sorted (imports the registering modules first)."
-    self.load()
-    return sorted(self.keys())
+    return sorted(self.load().keys())
 
 @patch
 def __missing__(self:Registry, name:str):
     "A name not (yet) registered: import the registering modules once, else fail with every name and the closest one."
-    if not self._loaded:
-        self.load()
-        return self[name]
+    if not self._loaded: return self.load()[name]
     close = difflib.get_close_matches(name, self.names(), n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ''
     raise UnknownName(f"unknown {self.kind} {name!r}.{hint} Choose one of: {', '.join(self.names())}.")
 
 @patch
 def __contains__(self:Registry, name:str) -> bool:
-    if not dict.__contains__(self, name): self.load()
-    return dict.__contains__(self, name)
-
-@patch
-def __iter__(self:Registry): return iter(self.names())
-@patch
-def __len__(self:Registry): return len(self.names())
+    return dict.__contains__(self, name) or dict.__contains__(self.load(), name)  # imports the modules only for a name not there yet
 
 @patch
 def help(self:Registry, name:str) -> str:
