@@ -6,6 +6,7 @@
 from __future__ import annotations
 import gc, hashlib, inspect, json, math, os, re, shutil, subprocess, sys, time, traceback
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -416,65 +417,62 @@ def recommend(df:pd.DataFrame, tolerance:float=0.02) -> dict|None:
     return dict(name=pick['name'], shape=_shape(pick), why=why, best=best, tolerance=tolerance)
 
 # %% ../nbs/06_experiments.ipynb #1728d461
-def _plt():
-    import matplotlib; matplotlib.use('Agg', force=False)
-    import matplotlib.pyplot as plt, seaborn as sns
-    sns.set_theme(style='whitegrid', context='notebook')
-    return plt, sns
-
-def _save(fig, path, **kw) -> Path:
-    "Write `fig` to `path` (PNG) and close it."
-    import matplotlib.pyplot as plt
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, **kw)
-    plt.close(fig)
-    return Path(path)
+@contextmanager
+def _figure(path, ncols:int, figsize, **save):
+    "Axes of a new figure in seaborn's whitegrid style (this figure only, no global change); saved to `path` (PNG) on leaving."
+    import matplotlib as mpl, seaborn as sns
+    from matplotlib.figure import Figure                          # no pyplot: no backend to pick, no figure to close
+    with mpl.rc_context({**sns.axes_style('whitegrid'), **sns.plotting_context('notebook')}):
+        fig = Figure(figsize=figsize)
+        yield fig.subplots(1, ncols)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110, **save)
 
 def plot_memory_vs_speed(df:pd.DataFrame, path) -> Path:
     "Left: mean and peak memory per config (OOM marked); right: optimizer steps/s against peak memory."
-    plt, sns = _plt()
+    import seaborn as sns
     mem, mlabel = _mem_col(df)
     mean = 'mean_gpu_mem_gb' if mem == 'peak_gpu_mem_gb' else 'mean_rss_gb'
-    fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.8))
-    bars = df[[mean, mem]].set_axis(['mean (sampled after each forward)', 'peak'], axis=1).set_axis([_label(r) for _, r in df.iterrows()])
-    bars.plot.bar(ax=a, color=['#9ecae1', '#3182bd'], width=0.8, rot=15)
-    top = np.nanmax(df[mem].to_numpy(float)) if df[mem].notna().any() else 1.
-    for i, r in enumerate(df.itertuples()):
-        if r.status != 'done': a.text(i, top * 0.05, r.status.upper(), ha='center', va='bottom', color='crimson', fontweight='bold')
-    plt.setp(a.get_xticklabels(), ha='right', fontsize=8)
-    a.set_ylim(0, top * 1.3)                                   # room for the legend above the bars
-    a.set(ylabel=mlabel.replace('peak ', ''), title='Memory per config'); a.legend(fontsize=8, loc='upper left', ncols=2)
-    done = df[df.status == 'done']
-    if len(done):
-        sns.scatterplot(done.assign(config=[_label(r) for _, r in done.iterrows()]), x=mem, y='steps_per_s', hue='config', s=90, edgecolor='k', palette='deep', ax=b)
-        for _, r in done.iterrows(): b.annotate(_shape(r), (r[mem], r.steps_per_s), xytext=(7, -3), textcoords='offset points', fontsize=9)
-        b.legend(fontsize=8, title='config (batch×accumulation)', title_fontsize=8)
-    b.set(xlabel=mlabel, ylabel='training speed (optimizer steps/s)', title='Speed against memory (up and left is better)')
-    return _save(fig, path)
+    with _figure(path, 2, (13, 4.8)) as (a, b):
+        bars = df[[mean, mem]].set_axis(['mean (sampled after each forward)', 'peak'], axis=1).set_axis([_label(r) for _, r in df.iterrows()])
+        bars.plot.bar(ax=a, color=['#9ecae1', '#3182bd'], width=0.8, rot=15)
+        top = np.nanmax(df[mem].to_numpy(float)) if df[mem].notna().any() else 1.
+        for i, r in enumerate(df.itertuples()):
+            if r.status != 'done': a.text(i, top * 0.05, r.status.upper(), ha='center', va='bottom', color='crimson', fontweight='bold')
+        for t in a.get_xticklabels(): t.set(ha='right', fontsize=8)
+        a.set_ylim(0, top * 1.3)                                   # room for the legend above the bars
+        a.set(ylabel=mlabel.replace('peak ', ''), title='Memory per config'); a.legend(fontsize=8, loc='upper left', ncols=2)
+        done = df[df.status == 'done']
+        if len(done):
+            sns.scatterplot(done.assign(config=[_label(r) for _, r in done.iterrows()]), x=mem, y='steps_per_s', hue='config', s=90, edgecolor='k', palette='deep', ax=b)
+            for _, r in done.iterrows(): b.annotate(_shape(r), (r[mem], r.steps_per_s), xytext=(7, -3), textcoords='offset points', fontsize=9)
+            b.legend(fontsize=8, title='config (batch×accumulation)', title_fontsize=8)
+        b.set(xlabel=mlabel, ylabel='training speed (optimizer steps/s)', title='Speed against memory (up and left is better)')
+    return Path(path)
 
 def plot_training_curves(df:pd.DataFrame, curves:dict, path) -> Path:
     "The monitored validation metric against epochs and against wall-clock minutes, and the training loss, one line per run."
-    plt, sns = _plt()
+    import seaborn as sns
+    from matplotlib.ticker import MaxNLocator
     done = df[df.status == 'done']
     key = done.monitor.iloc[0] if len(done) else 'val/loss'
-    fig, axs = plt.subplots(1, 3, figsize=(16, 4.6))
     runs = [curves[r['name']].assign(config=_label(r)) for _, r in df.iterrows() if r['name'] in curves]
-    if runs:
-        h, kw = pd.concat(runs, ignore_index=True), dict(hue='config', marker='o', palette='deep')
-        sns.lineplot(h, x='epoch', y=key, ax=axs[0], **kw)
-        sns.lineplot(h, x='minutes', y=key, ax=axs[1], **kw)
-        if 'train/loss' in h: sns.lineplot(h[h.epoch > 0], x='epoch', y='train/loss', ax=axs[2], **kw)
-    if len(done):
-        mode = done.monitor_mode.iloc[0]; best = done.best_metric.max() if mode == 'max' else done.best_metric.min()
-        thr = 0.95 * best if mode == 'max' else best / 0.95
-        for a in axs[:2]: a.axhline(thr, ls='--', color='grey', lw=1, label=f'95% of best ({thr:.3g})')
-    axs[0].set(xlabel='epoch (0 = before training)', ylabel=f'{key} (validation)', title=f'{key} per epoch')
-    axs[1].set(xlabel='wall-clock time (minutes, training + validation)', ylabel=f'{key} (validation)', title=f'{key} against time')
-    axs[2].set(xlabel='epoch', ylabel='training loss (mean over the epoch)', title='Training loss')
-    from matplotlib.ticker import MaxNLocator
-    for a in (axs[0], axs[2]): a.xaxis.set_major_locator(MaxNLocator(integer=True))
-    for a in axs: a.legend(fontsize=8) if a.get_legend_handles_labels()[0] else None
-    return _save(fig, path)
+    with _figure(path, 3, (16, 4.6)) as axs:
+        if runs:
+            h, kw = pd.concat(runs, ignore_index=True), dict(hue='config', marker='o', palette='deep')
+            sns.lineplot(h, x='epoch', y=key, ax=axs[0], **kw)
+            sns.lineplot(h, x='minutes', y=key, ax=axs[1], **kw)
+            if 'train/loss' in h: sns.lineplot(h[h.epoch > 0], x='epoch', y='train/loss', ax=axs[2], **kw)
+        if len(done):
+            mode = done.monitor_mode.iloc[0]; best = done.best_metric.max() if mode == 'max' else done.best_metric.min()
+            thr = 0.95 * best if mode == 'max' else best / 0.95
+            for a in axs[:2]: a.axhline(thr, ls='--', color='grey', lw=1, label=f'95% of best ({thr:.3g})')
+        axs[0].set(xlabel='epoch (0 = before training)', ylabel=f'{key} (validation)', title=f'{key} per epoch')
+        axs[1].set(xlabel='wall-clock time (minutes, training + validation)', ylabel=f'{key} (validation)', title=f'{key} against time')
+        axs[2].set(xlabel='epoch', ylabel='training loss (mean over the epoch)', title='Training loss')
+        for a in (axs[0], axs[2]): a.xaxis.set_major_locator(MaxNLocator(integer=True))
+        for a in axs: a.legend(fontsize=8) if a.get_legend_handles_labels()[0] else None
+    return Path(path)
 
 # %% ../nbs/06_experiments.ipynb #219e5663
 SUMMARY_COLUMNS = {  # results column: (table header, format)
@@ -501,21 +499,20 @@ def _batches(df) -> str: return ', '.join(map(str, sorted(df.effective_batch.dro
 
 def plot_summary_table(df:pd.DataFrame, rec:dict|None, path) -> Path:
     "The summary table as a figure, the recommended run highlighted (green), the runs that did not finish in red."
-    plt, _ = _plt()
     t = summary_frame(df)
     fill = ['#c7e9c0' if rec and n == rec['name'] else '#fcbba1' if s != 'done' else 'white' for n, s in zip(df.name, df.status)]
-    fig, ax = plt.subplots(figsize=(min(4 + 1.1 * t.shape[1], 20), 1.2 + 0.45 * len(t)))
-    ax.axis('off')
-    tab = ax.table(cellText=t.values, colLabels=list(t.columns), cellColours=[[f] * t.shape[1] for f in fill],
-                   colColours=['#dbe9f6'] * t.shape[1], loc='center', cellLoc='center')
-    tab.auto_set_font_size(False); tab.set_fontsize(9); tab.scale(1, 1.5)
-    tab.auto_set_column_width(list(range(t.shape[1])))
-    for j in range(t.shape[1]): tab[0, j].set_text_props(fontweight='bold')
     metric = df.monitor.dropna().iloc[0] if df.monitor.notna().any() else 'metric'
     title = f"Batch × accumulation, effective batch {_batches(df)}; metric: {metric}"
     if rec: title += f"\nrecommended (green): {rec['name']} ({rec['shape']})"
-    ax.set_title(title, fontsize=10)
-    return _save(fig, path, bbox_inches='tight')
+    with _figure(path, 1, (min(4 + 1.1 * t.shape[1], 20), 1.2 + 0.45 * len(t)), bbox_inches='tight') as ax:
+        ax.axis('off')
+        tab = ax.table(cellText=t.values, colLabels=list(t.columns), cellColours=[[f] * t.shape[1] for f in fill],
+                       colColours=['#dbe9f6'] * t.shape[1], loc='center', cellLoc='center')
+        tab.auto_set_font_size(False); tab.set_fontsize(9); tab.scale(1, 1.5)
+        tab.auto_set_column_width(list(range(t.shape[1])))
+        for j in range(t.shape[1]): tab[0, j].set_text_props(fontweight='bold')
+        ax.set_title(title, fontsize=10)
+    return Path(path)
 
 # %% ../nbs/06_experiments.ipynb #26561162
 def summary_markdown(df:pd.DataFrame) -> str:
