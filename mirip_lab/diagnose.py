@@ -180,10 +180,10 @@ def profile_verdict(p:Profile) -> str:
 
 # %% ../nbs/02_loader_doctor.ipynb #c39e2b60
 def loader_ceiling(loader:DataLoader, steps:int|None=None) -> float:
-    "Samples/s of iterating `loader` for one epoch (at most `steps` batches) with no training step."
+    "Samples/s of iterating `loader` for one epoch (at most `steps` batches) with no training step; its workers are stopped after."
     t0 = time.perf_counter()
-    n = sum(batch_len(b) for b in itertools.islice(loader, steps))
-    return n / (time.perf_counter() - t0)
+    try: return sum(batch_len(b) for b in itertools.islice(loader, steps)) / (time.perf_counter() - t0)
+    finally: _shutdown(loader)
 
 def model_ceiling(step_fn, batch, device=None, reps:int=5, warmup:int=2) -> float:
     "Samples/s of `step_fn` repeated on `batch` already on `device` (after `warmup` steps), synchronised."
@@ -229,8 +229,8 @@ class StageTimes:
     dominant: str
     advice: str
 
-def _stage_advice(dom:str, ms:dict) -> str:
-    per = f"{ms[dom]:.1f} ms of {sum(ms.values()):.1f} ms per image"
+def _stage_advice(dom:str, ms:pd.Series) -> str:
+    per = f"{ms[dom]:.1f} ms of {ms.sum():.1f} ms per image"
     if dom in ('decode', 'transform') and 'read' in ms:
         return (f"{dom} dominates ({per}): decode and resize each image once with "
                 "`mirip_lab.data.DecodedImageCache(ds.paths, size=<model input side>, cache_dir=...)` and pass `cache=` to the dataset; "
@@ -253,12 +253,9 @@ def sample_stages(ds, n:int=8) -> StageTimes:
         if paths: return {'read': lambda _: Path(paths[i]).read_bytes(), 'decode': decode, 'transform': tfm}
         return {'getitem': lambda _: ds[i]}
     m = len(paths) if paths else len(ds)
-    times = pd.DataFrame([_stage_times(stages(i)) for i in np.linspace(0, m-1, min(n, m)).astype(int)])
-    tab = (1000*times.mean()).rename_axis('stage').reset_index(name='mean_ms')
-    tab['share'] = tab.mean_ms / tab.mean_ms.sum()
-    ms = dict(zip(tab.stage, tab.mean_ms))
-    dom = max(ms, key=ms.get)
-    return StageTimes(tab, dom, _stage_advice(dom, ms))
+    ms = 1000*pd.DataFrame([_stage_times(stages(i)) for i in np.linspace(0, m-1, min(n, m)).astype(int)]).mean()
+    tab = ms.rename_axis('stage').reset_index(name='mean_ms').assign(share=ms.to_numpy()/ms.sum())
+    return StageTimes(tab, ms.idxmax(), _stage_advice(ms.idxmax(), ms))
 
 # %% ../nbs/02_loader_doctor.ipynb #febc856a
 class ImageFiles(CachedImages, Dataset):
@@ -396,13 +393,6 @@ class Diagnosis:
     def gain(self) -> float: return self.after.samples_per_s / self.before.samples_per_s
 
 # %% ../nbs/02_loader_doctor.ipynb #467aab7c
-def _separate_ceilings(step_fn, dl:DataLoader, device) -> tuple[float, float]:
-    "(loader alone, model alone) in samples/s on the baseline loader `dl`: the model first, so that its warm-up warms every later run."
-    model_sps = model_ceiling(step_fn, next(iter(dl)), device, reps=3)
-    loader_sps = loader_ceiling(dl, steps=min(len(dl), 4))
-    _shutdown(dl)
-    return loader_sps, model_sps
-
 def _auto_steps(n_batches:int, bs:int, loader_sps:float, model_sps:float, budget_s:float, n_runs:int, epochs:int) -> int:
     "Steps per epoch so that `n_runs` profiles of `epochs` epochs fit in `budget_s`."
     per_step = bs/loader_sps + bs/model_sps
@@ -450,7 +440,8 @@ def diagnose(ds,                       # the training dataset
         if fatal := [w for w in warns if 'DataLoader raises' in w]: raise ValueError(f"baseline {baseline}: {fatal[0]}")
         stages = sample_stages(ds, n_stage_samples)
         dl = DataLoader(ds, batch_size=batch_size, **loader_kwargs, **baseline)
-        loader_sps, model_sps = _separate_ceilings(step_fn, dl, device)
+        model_sps = model_ceiling(step_fn, next(iter(dl)), device, reps=3)   # the model first: its warm-up warms every later run
+        loader_sps = loader_ceiling(dl, steps=min(len(dl), 4))
         if steps == 'auto': steps = _auto_steps(len(dl), batch_size, loader_sps, model_sps, left(), len(cands) + 3, epochs)
         run = partial(measure, ds, step_fn, batch_size, epochs=epochs, steps=steps, device=device, loader_kwargs=loader_kwargs)
         base = run(baseline)
