@@ -22,13 +22,17 @@ the budget to within the jitter, the finder can stop one multiple low.
 
 Staircases: where three or more readings are levels of one grid (uniform blocks), each reading y bounds the memory
 before rounding, a*b + c, to (y - step, y], and the finder probes the middle of the limits the lines still allowed put
-on the batch; where the grid is not uniform (power-of-two quarters) no line fits and the staircase model decides.
+on the batch. Where the grid is not uniform, the caching allocator's power-of-two quarters are tried: every fixed part
+that leaves all readings on those levels gives its polygon the same way (also before a plateau, from four levels on);
+where no grid fits, the staircase model decides.
 
 While the readings are at most half the budget and nothing has failed, a staircase probe goes no further than where
 the steepest line the readings allow (memory at batch 0 not negative) reaches the budget.
 
-Last run (2-core VM, shared): 202 cases, finder 6.31 probes on average (max 8), worst found/true 0.944, never above,
-7 cases below 0.99 (4 on power-of-two quarters, 3 noisy); doubling+bisection 17.22 probes.
+Last run (2-core VM, shared, load 5.4-6.2): 202 cases, finder 6.25 probes on average (max 8), worst found/true 0.944,
+never above, 3 cases below 0.99 (all noisy: the true limit needs the budget to within the jitter; 'big model, noisy'
+on 11 GB needs exactly the budget); doubling+bisection 17.22 probes. Before the power-of-two grid: 6.31 probes,
+7 cases below 0.99 (4 on power-of-two quarters, 3 noisy).
 """
 import argparse, time
 import pandas as pd, torch

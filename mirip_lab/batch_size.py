@@ -290,32 +290,71 @@ def _clip(poly:list, p:float, q:float, r:float) -> list:
             out.append((s[0] + t*(e[0] - s[0]), s[1] + t*(e[1] - s[1])))
     return out
 
+def _lines(probes, pts, level:float, below):
+    "(vertices (a, c) of every line u = a·b + c the readings allow when a reading y means u in (below(y), y]; `level`; scales), or None."
+    s, t = max(y for _, y in pts), max(b for b, _ in pts)       # units: the top reading, the largest batch
+    poly = [(0., -1e3), (1e3, -1e3), (1e3, 1e3), (0., 1e3)]     # a ≥ 0: memory never shrinks with the batch
+    for b, y in pts:
+        poly = _clip(poly, b/t, 1, y/s)                          # u(b) ≤ y
+        poly = _clip(poly, -b/t, -1, -below(y)/s*(1 - 1e-9))     # u(b) > the level below y: else it would have read that one
+    for p in probes:
+        if p.oom: poly = _clip(poly, -p.bs/t, -1, -level/s)      # out of memory: above the top level within budget
+    return (poly, level, s, t) if len(poly) >= 3 else None
+
 def _grid_lines(probes, pts, budget:float, min_levels:int=3):
     "(vertices (a, c) of every line u = a·b + c that the readings, rounded up to their grid, allow; the top level within budget; scales), or None."
     ys = sorted({y for _, y in pts})
     g = _grid_step(ys) if len(ys) >= min_levels else None
     if g is None: return None
     level = ys[0] + math.floor((budget - ys[0])/g + 1e-9)*g     # the highest level of the grid within budget
-    s, t = ys[-1], max(b for b, _ in pts)                       # units: the top reading, the largest batch
-    poly = [(0., -1e3), (1e3, -1e3), (1e3, 1e3), (0., 1e3)]     # a ≥ 0: memory never shrinks with the batch
-    for b, y in pts:
-        poly = _clip(poly, b/t, 1, y/s)                          # u(b) ≤ y
-        poly = _clip(poly, -b/t, -1, -(y - g)/s*(1 - 1e-9))      # u(b) > y - G: else it would have read a lower level
-    for p in probes:
-        if p.oom: poly = _clip(poly, -p.bs/t, -1, -level/s)      # out of memory: above the top level within budget
-    return (poly, level, s, t) if len(poly) >= 3 else None
+    return _lines(probes, pts, level, lambda y: y - g)
 
-def _on_grid(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]|None:
-    "Next probe where the readings are one grid's levels: the middle of the limits the feasible lines allow, at most `top` (None: no grid, or refuted)."
-    f = _grid_lines(probes, pts, budget)
-    if f is None: return None
-    poly, level, s, t = f
-    ends = [(level/s - c)/a*t if a > 0 else math.inf for a, c in poly]   # where each vertex line reaches the top level
+def _on_grid(probes, pts, budget, lo, hi, step, top, plateau:bool=True) -> tuple[int,str]|None:
+    "Next probe where the readings are a grid's levels: the middle of the limits the feasible lines allow, at most `top` (None: no grid, or refuted)."
+    # a uniform grid only on a `plateau`; power-of-two quarters also off one, from four levels: a line read at batches
+    # m, 2m, 8m is on their levels whenever its reading at m is, the next batch (not a power of two) tells them apart
+    fs = [f] if plateau and (f := _grid_lines(probes, pts, budget)) else _pow2_lines(probes, pts, budget, 3 if plateau else 4)
+    ends = [(level/s - c)/a*t if a > 0 else math.inf for poly, level, s, t in fs for a, c in poly]   # where each vertex line reaches the top level
+    if not ends: return None
     low, high = max(lo + step, min(ends)), min(top, max(ends))
     if not low <= high: return None                                     # no batch above lo can fit (or none is bounded): refuted
     if hi is not None and _stuck(probes, 'grid'):
         return _snap((lo + hi)/2, lo, top, step), 'bisect'           # two grid probes on the same side: halve the bracket
     return _snap((low + high)/2, lo, top, step), 'grid'
+
+
+# %% ../nbs/03_batch_size.ipynb #7b2e4d11
+def _blocks(x:float, block:float) -> float: return math.ceil(x/block)*block
+
+def _pow2_blocks(x:float, div:int=4) -> float:
+    "`x` rounded up as the CUDA caching allocator's `roundup_power2_divisions=4` does: to quarters between powers of two."
+    return _blocks(x, 2**math.floor(math.log2(x))/div) if x > 0 else x
+
+def _pow2_below(x:float) -> float:
+    "The power-of-two-quarters level just below `x` (a level, or a size between two)."
+    level = _pow2_blocks(x)
+    return level - 2**math.floor(math.log2(level*(1 - 1e-12)))/4
+
+def _pow2_floor(x:float) -> float:
+    "The largest power-of-two-quarters level at most `x`."
+    return level if (level := _pow2_blocks(x)) <= x else _pow2_below(x)
+
+def _pow2_offsets(ys:list, rel:float=1e-9) -> list[float]:
+    "Every fixed part `c` ≥ 0 that leaves each of the sorted readings `ys`, less `c`, a power-of-two-quarters level (to `rel` of the top one)."
+    tol, top, out = rel*ys[-1], ys[-1], []
+    level = _pow2_floor(top)
+    while level > 1e-6*top:                                         # the top reading's level, from its own size down
+        c = top - level
+        if all(y - c > tol and abs(_pow2_blocks(y - c - tol) - (y - c)) <= 2*tol for y in ys): out.append(c)
+        level = _pow2_below(level)
+    return out
+
+def _pow2_lines(probes, pts, budget:float, min_levels:int=3) -> list:
+    "`_lines` of every power-of-two-quarters grid the readings are levels of (one per fixed part)."
+    ys = sorted({y for _, y in pts})
+    if len(ys) < min_levels: return []
+    fs = [_lines(probes, pts, c + _pow2_floor(budget - c), lambda y, c=c: c + _pow2_below(y - c)) for c in _pow2_offsets(ys) if c < budget]
+    return [f for f in fs if f]
 
 
 # %% ../nbs/03_batch_size.ipynb #5e7a1c20
@@ -334,8 +373,7 @@ def _steepest_limit(pts, budget:float) -> float:
     return budget*max((b/y for b, y in pts if y > 0), default=0)
 
 def _on_stairs(probes, pts, budget, lo, hi, step, top) -> tuple[int,str]:
-    "Next probe on a staircase: the grid's bounds where they hold, else the middle of where the model puts the limit, bisection where it is refuted."
-    if nxt := _on_grid(probes, pts, budget, lo, hi, step, top): return nxt
+    "Next probe on a staircase: the middle of where the model puts the limit, bisection where it is refuted."
     d, model = dict(pts), _stairs_model(pts, lo)
     if hi is None and model is None: return top, 'grow'   # flat so far: no slope yet
     if hi is not None and (model is None or (probes[-1].bs == hi and hi not in d) or _stuck(probes, 'fit')):   # hi just ran out of memory
@@ -396,9 +434,10 @@ def next_batch(probes:list[Probe], budget:float, multiple:int=8, max_batch:int=1
         return (hi//2 if hi <= m else max(m, hi//2//m*m)), 'bisect'
     step = m if lo % m == 0 else 1
     if lo >= max_batch or (hi is not None and (hi - lo <= step or lo >= (1-tol)*(hi-step))): return _near_miss(probes, budget, lo, hi, jitter)
-    pts = _readings(probes)
-    if len({y for _, y in pts}) < len(pts):   # two batches read the same: a plateau
-        return _on_stairs(probes, pts, budget, lo, hi, step, min(max_batch, lo*growth) if hi is None else hi-step)
+    pts, top = _readings(probes), min(max_batch, lo*growth) if hi is None else hi-step
+    plateau = len({y for _, y in pts}) < len(pts)   # two batches read the same: a staircase
+    if nxt := _on_grid(probes, pts, budget, lo, hi, step, top, plateau): return nxt   # the readings are a grid's levels
+    if plateau: return _on_stairs(probes, pts, budget, lo, hi, step, top)
     if hi is None: return _grow(probes, [p for p in pts if p[0] <= lo], budget, lo, step, max_batch, growth)
     return _secant(probes, pts, budget, lo, hi, step)
 
@@ -483,12 +522,6 @@ TIERS_TRIED = ((0.2, 8), (0.1, 4))      # (margin, multiple)
 
 
 # %% ../nbs/03_batch_size.ipynb #c4e8a2d6
-def _blocks(x:float, block:float) -> float: return math.ceil(x/block)*block
-
-def _pow2_blocks(x:float, div:int=4) -> float:
-    "`x` rounded up as the CUDA caching allocator's `roundup_power2_divisions=4` does: to quarters between powers of two."
-    return _blocks(x, 2**math.floor(math.log2(x))/div) if x > 0 else x
-
 STAIRCASES = {  # allocator jumps: memory that grows in steps, and readings with jitter
     'stairs 0.25 GB':   (lambda b: 0.5*GB + _blocks(0.02*GB*b, 0.25*GB), 0.),
     'stairs 1 GB':      (lambda b: 1*GB + _blocks(0.015*GB*b, 1*GB), 0.),
