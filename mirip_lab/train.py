@@ -310,8 +310,7 @@ class Trainer:
         self.sched = self.train_dl = self.val_dl = None
         self.epoch, self.step, self.best, self.best_epoch, self.bad_epochs, self.best_accuracy = 0, 0, None, 0, 0, None
         self.history, self._pending, self.last_lr, self.stop, self.improved = [], None, c.learning_rate, False, False
-        self.microbatch_events, self.eval_micro_batch_size, self._in_epoch = [], None, False  # out-of-memory recovery
-        self._mb = dict(configured=c.micro_batch_size or c.batch_size, last_oom_epoch=0, grow_tried=False, bn_warned=False)
+        self.microbatch_events, self.eval_micro_batch_size, self._in_epoch, self._bn_warned = [], None, False, False  # out-of-memory recovery
         mine = [_as_cb(cb) for cb in callbacks]   # yours replace the defaults of the same name
         self.cbs = sorted([d for d in default_callbacks(c) if repr(d) not in set(map(repr, mine))] + mine, key=lambda cb: cb.order)
         for cb in self.cbs: cb.trainer = self
@@ -439,6 +438,17 @@ def _record(self:Trainer, event:str, old:int, new:int, old_acc:int, new_acc:int,
     warnings.warn(msg, MicroBatchWarning, stacklevel=3)
 
 @patch
+def _events(self:Trainer, kind:str) -> list[dict]:
+    "The micro-batch events of `kind` ('microbatch': a training redo, 'eval_microbatch', 'microbatch_grow'), oldest first, a resumed run's included."
+    return [e for e in self.microbatch_events if e['event'] == kind]
+
+@patch
+def _configured(self:Trainer) -> int:
+    "The training micro-batch before out-of-memory recovery first reduced it (the current one when it never did)."
+    shrunk = self._events('microbatch')
+    return shrunk[0]['old_micro_batch'] if shrunk else self.config.micro_batch_size or self.config.batch_size
+
+@patch
 def _step_rng(self:Trainer):
     "torch's CPU generator state and this device's CUDA one: what dropout inside a forward draws from (a few microseconds per step)."
     return torch.get_rng_state(), torch.cuda.get_rng_state(self.device) if self.device.type == 'cuda' else None
@@ -466,22 +476,21 @@ def _after_oom(self:Trainer, phase:str, old:int, n:int, err:str) -> int:
         self.eval_micro_batch_size = new
         self._record('eval_microbatch', old, new, math.ceil(n / old), math.ceil(n / new),
                      f"auto_microbatch: out of memory in {where} at eval micro-batch {old}; continuing at {new} (the training micro-batch is unchanged). [{err}]", err)
-    else: self._shrink_train(old, new, epoch, where, err)
+    else: self._shrink_train(old, new, where, err)
     return new
 
 
 # %% ../nbs/04_trainer.ipynb #136c8ca9
 @patch
-def _shrink_train(self:Trainer, old:int, new:int, epoch:int, where:str, err:str):
+def _shrink_train(self:Trainer, old:int, new:int, where:str, err:str):
     "Continue training at micro-batch `new` instead of `old`: config, event, warning (and one BatchNorm warning per run)."
     old_acc, new_acc = self.micro_steps(old), self.micro_steps(new)
     self.config = replace(self.config, micro_batch_size=new)
-    self._mb['last_oom_epoch'] = epoch
     self._record('microbatch', old, new, old_acc, new_acc,
                  f"auto_microbatch: out of memory in {where} at micro-batch {old} × {old_acc}; redoing the step from its start at micro-batch "
                  f"{new} × {new_acc} (effective batch {self.effective_batch()} unchanged). [{err}]", err)
-    if _has_batchnorm(self.raw) and not self._mb['bn_warned']:
-        self._mb['bn_warned'] = True
+    if _has_batchnorm(self.raw) and not self._bn_warned:
+        self._bn_warned = True
         warnings.warn(f"auto_microbatch: the model has BatchNorm layers, which now normalise over micro-batches of {new} samples instead of {old}: "
                       "their batch statistics and running averages differ, so the result is not exactly the big-batch result. For an exact "
                       "equivalent use GroupNorm/LayerNorm or freeze BatchNorm (eval mode on its layers).", MicroBatchWarning, stacklevel=3)
@@ -650,7 +659,7 @@ def checkpoint(self:Trainer) -> dict:
               config=asdict(self.config), scaler_state_dict=self.scaler.state_dict(), rng=rng_state(gen),
               step=self.step, history=self.history, world_size=self.world, torch_version=str(torch.__version__),
               microbatch=dict(micro_batch_size=self.config.micro_batch_size, eval_micro_batch_size=self.eval_micro_batch_size,
-                              events=list(self.microbatch_events), **{k: self._mb[k] for k in ('configured', 'last_oom_epoch', 'grow_tried')}))
+                              events=list(self.microbatch_events), configured=self._configured()))
     return {**ck, 'checksum': payload_digest(ck)}
 
 @patch
@@ -690,7 +699,6 @@ def _load_microbatch(self:Trainer, s:dict|None):
     "Continue with the micro-batch sizes an earlier run reduced after out-of-memory (the smaller of saved and configured wins)."
     if not s: return
     self.microbatch_events = list(s.get('events', []))
-    self._mb.update({k: s[k] for k in ('configured', 'last_oom_epoch', 'grow_tried') if k in s})
     saved, cur = s.get('micro_batch_size'), self.config.micro_batch_size or self.config.batch_size
     if saved and saved < cur:
         self.config = replace(self.config, micro_batch_size=saved)
@@ -837,31 +845,28 @@ def fit(self:Trainer, train_data, val_data=None, resume=None) -> pd.DataFrame:
 @patch
 def _maybe_grow(self:Trainer):
     "Once per run, after `microbatch_grow_after` epochs without out-of-memory, try doubling a reduced micro-batch back (off by default)."
-    c, s = self.config, self._mb
-    cur = c.micro_batch_size or c.batch_size
-    if not (c.microbatch_grow_after and self.auto_microbatch_on and s['last_oom_epoch'] and not s['grow_tried'] and cur < s['configured']
-            and self.epoch - s['last_oom_epoch'] >= c.microbatch_grow_after): return
-    new, s['grow_tried'] = min(cur * 2, s['configured']), True
+    c, shrunk, cur = self.config, self._events('microbatch'), self.config.micro_batch_size or self.config.batch_size
+    clean = self.epoch - shrunk[-1]['epoch'] if shrunk else 0   # epochs since the last redo
+    if not (c.microbatch_grow_after and self.auto_microbatch_on and clean >= c.microbatch_grow_after and cur < self._configured()
+            and not self._events('microbatch_grow')): return
+    new = min(cur * 2, self._configured())
     self._in_epoch = True
     self._record('microbatch_grow', cur, new, self.micro_steps(cur), self.micro_steps(new),
-                 f"auto_microbatch: {self.epoch - s['last_oom_epoch']} epoch(s) without out-of-memory; trying micro-batch {new} × {self.micro_steps(new)} "
+                 f"auto_microbatch: {clean} epoch(s) without out-of-memory; trying micro-batch {new} × {self.micro_steps(new)} "
                  f"again (once; if it runs out of memory the step is redone at {cur})")
     self.config = replace(c, micro_batch_size=new)
-
 
 # %% ../nbs/04_trainer.ipynb #7cc511d5
 @patch
 def microbatch_summary(self:Trainer) -> str|None:
     "One line on what out-of-memory recovery changed in this run (None when nothing did)."
-    ev = self.microbatch_events
-    if not ev: return None
-    parts, tr = [], [e for e in ev if e['event'] == 'microbatch']
-    cur = self.config.micro_batch_size or self.config.batch_size
-    if tr or any(e['event'] == 'microbatch_grow' for e in ev):
-        grew = ' (after one grow-back attempt)' if self._mb['grow_tried'] else ''
-        parts.append(f"training micro-batch {self._mb['configured']} × {self.micro_steps(self._mb['configured'])} → {cur} × {self.micro_steps()}{grew} "
+    if not self.microbatch_events: return None
+    parts, tr, evl = [], self._events('microbatch'), self._events('eval_microbatch')
+    cur, first = self.config.micro_batch_size or self.config.batch_size, self._configured()
+    if tr:   # a grow-back comes only after a redo
+        grew = ' (after one grow-back attempt)' if self._events('microbatch_grow') else ''
+        parts.append(f"training micro-batch {first} × {self.micro_steps(first)} → {cur} × {self.micro_steps()}{grew} "
                      f"after {len(tr)} out-of-memory redo(s), effective batch {self.effective_batch()} unchanged")
-    evl = [e for e in ev if e['event'] == 'eval_microbatch']
     if evl: parts.append(f"evaluation micro-batch {evl[0]['old_micro_batch']} → {self.eval_micro_batch_size}")
     hint = f"; to start there next time set micro_batch_size: {cur}" if tr else ''
     return f"auto_microbatch: {'; '.join(parts)}. Events: rows with an `event` in {self.out/'metrics.csv'}{hint}."
