@@ -442,9 +442,7 @@ def __call__(self:ResumableHTTP, url, output_file, pooch_obj=None, check_only=Fa
 @patch
 def _complete(self:ResumableHTTP, r) -> bool:
     "After a 416 to our range request: is the part the whole file? By the expected hash when known, else by the size in `Content-Range: bytes */N`."
-    if self.known_hash:
-        alg, _, h = self.known_hash.rpartition(':')
-        return pooch.file_hash(str(self.part), alg=alg or 'sha256') == h.lower()
+    if self.known_hash: return pooch.hashes.hash_matches(str(self.part), self.known_hash)   # pooch's own rule for the finished file
     m = re.fullmatch(r'bytes \*/(\d+)', r.headers.get('Content-Range', '').strip())
     return m is not None and int(m.group(1)) == self.part.stat().st_size
 
