@@ -45,9 +45,8 @@ def pick_device(device='auto', local_rank:int=0):
 default_device = pick_device  # the one device picker, under the name the tools call it by
 
 # %% ../nbs/00c_utils.ipynb #202591dc
-OOM_MESSAGES = ('CUDA out of memory', 'CUDA error: out of memory', 'cuDNN error: CUDNN_STATUS_NOT_SUPPORTED',
-                'CUBLAS_STATUS_ALLOC_FAILED', "DefaultCPUAllocator: can't allocate memory", 'MPS backend out of memory',
-                'HIP out of memory', 'out of memory')
+OOM_MESSAGES = ('out of memory',   # CUDA ('CUDA out of memory', 'CUDA error: out of memory'), HIP, MPS
+                'cuDNN error: CUDNN_STATUS_NOT_SUPPORTED', 'CUBLAS_STATUS_ALLOC_FAILED', "DefaultCPUAllocator: can't allocate memory")
 
 def is_oom(e:BaseException) -> bool:
     "Does `e` mean the batch did not fit in memory?"
@@ -83,9 +82,7 @@ def write_json(path, obj):
     try:
         tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str), encoding='utf-8')
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    finally: tmp.unlink(missing_ok=True)   # after the rename there is nothing left to remove
 
 # %% ../nbs/00c_utils.ipynb #3b7e51a4
 @functools.cache
