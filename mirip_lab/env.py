@@ -115,16 +115,12 @@ def _rows(r:EnvReport):
         free = '?' if g.free_gb is None else g.free_gb
         yield f'GPU {g.index}', f"{g.name}: {free}/{g.total_gb} GB free, compute capability {g.capability}"
 
-def _report_str(self:EnvReport):
-    s = '\n'.join(f"{k:>8}: {v}" for k,v in _rows(self))
-    return s + ''.join(f"\nWARNING: {w}" for w in self.warnings)
+def _render(r:EnvReport, row:str, warning:str, head:str='') -> str:
+    "The report's rows, each formatted with `row`, then its warnings with `warning`."
+    return head + '\n'.join(row.format(k, v) for k, v in _rows(r)) + ''.join(warning.format(w) for w in r.warnings)
 
-def _report_md(self:EnvReport):
-    s = '| | |\n|---|---|\n' + '\n'.join(f"| {k} | {v} |" for k,v in _rows(self))
-    return s + ''.join(f"\n\n**Warning:** {w}" for w in self.warnings)
-
-EnvReport.__str__ = _report_str
-EnvReport._repr_markdown_ = _report_md
+EnvReport.__str__ = lambda self: _render(self, '{:>8}: {}', '\nWARNING: {}')
+EnvReport._repr_markdown_ = lambda self: _render(self, '| {} | {} |', '\n\n**Warning:** {}', head='| | |\n|---|---|\n')
 
 # %% ../nbs/00_env.ipynb #211b459c
 def env_cli(json:bool=False):  # print JSON instead of text
