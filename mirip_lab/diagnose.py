@@ -29,8 +29,8 @@ __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN'
            'bound', 'profile_verdict', 'loader_ceiling', 'model_ceiling', 'loop_ceilings', 'StageTimes',
            'sample_stages', 'ImageFiles', 'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name',
            'Sweep', 'measure', 'sweep_loader', 'Diagnosis', 'diagnose', 'keep_faster', 'plot_sweep', 'plot_timeline',
-           'find_isbi', 'folder_dataset', 'make_model', 'diagnose_cli', 'Setup', 'Rung', 'Ladder', 'speed_ladder',
-           'plot_ladder', 'ladder_settings', 'write_ladder_config', 'ladder_report', 'stage_diagnose']
+           'folder_dataset', 'make_model', 'diagnose_cli', 'Setup', 'Rung', 'Ladder', 'speed_ladder', 'plot_ladder',
+           'ladder_settings', 'write_ladder_config', 'ladder_report', 'stage_diagnose']
 
 # %% ../nbs/02_loader_doctor.ipynb #36cd8c53
 def batch_len(batch) -> int:
@@ -568,11 +568,6 @@ def save(self:Diagnosis, out_dir) -> dict:
     return paths
 
 # %% ../nbs/02_loader_doctor.ipynb #6e9abfc0
-def find_isbi(folder) -> Path|None:
-    "The ISBI 2015 root (the folder holding `RawImage/`) at or under `folder`, or None."
-    folder = Path(folder)
-    return next((c for c in (folder, folder/'ISBI2015') if (c/'RawImage').is_dir()), None)
-
 def _isbi_landmarks(root:Path, stem:str) -> np.ndarray:
     "The senior annotation of image `stem` as flat (x, y) / 1000; zeros without one, which is enough to time loading."
     f = root/'400_senior'/f'{stem}.txt'
@@ -580,15 +575,15 @@ def _isbi_landmarks(root:Path, stem:str) -> np.ndarray:
     return (read_isbi_points(f)[:, ::-1] / 1000).astype(np.float32).reshape(-1)
 
 def folder_dataset(folder, size:int=224, pairwise:bool=False, pairs_per_image:int|None=4) -> tuple[Dataset, int]:
-    "(dataset, model outputs) for a MIRIP folder or an ISBI 2015 layout, images resized to `size`."
+    "(dataset, model outputs) for a MIRIP folder or an ISBI 2015 layout (at or under `folder`), images resized to `size`."
     folder, tf = Path(folder), make_transforms(size)
     if (folder/'metadata.csv').exists():
         md = load_metadata(folder/'metadata.csv')
         if pairwise: return PairwiseDataset(md, transform=tf, pairs_per_image=pairs_per_image), 1
         return ImageDataset(md, transform=tf), 4
-    if (root := find_isbi(folder)) is not None:
-        paths = sorted(root.glob('RawImage/*/*.bmp'))
-        if paths: return ImageFiles(paths, np.stack([_isbi_landmarks(root, p.stem) for p in paths]), tf), 38
+    for root in (folder, folder/'ISBI2015'):
+        if paths := sorted(root.glob('RawImage/*/*.bmp')):
+            return ImageFiles(paths, np.stack([_isbi_landmarks(root, p.stem) for p in paths]), tf), 38
     raise FileNotFoundError(f"{folder} is neither a MIRIP folder (metadata.csv + images/) nor an ISBI 2015 layout "
                             "(ISBI2015/RawImage/TrainingData/*.bmp): point the command at one of them, e.g. `mirip-lab sample-data data/` makes a MIRIP folder.")
 
