@@ -15,13 +15,13 @@ import torch
 from torch.utils.data import DataLoader
 from fastcore.basics import listify
 from fastcore.script import Param
-from .utils import md_table, is_oom, metric_mode, load_yaml, DemoContext
+from .utils import md_table, is_oom, metric_mode, load_yaml, write_json, process_rss_gb, DemoContext
 from .registry import TASKS
 from .train import TrainingConfig, Trainer, rng_guard, payload_digest
 from .callbacks import Callback
 
 # %% auto #0
-__all__ = ['SAMPLE_DATA', 'EXPERIMENT_KEYS', 'GB', 'STATUS', 'RESULT_COLUMNS', 'SUMMARY_COLUMNS', 'ANALYSIS_FILES', 'Experiment',
+__all__ = ['SAMPLE_DATA', 'EXPERIMENT_KEYS', 'STATUS', 'RESULT_COLUMNS', 'SUMMARY_COLUMNS', 'ANALYSIS_FILES', 'Experiment',
            'experiment_from_dict', 'load_experiment', 'reached', 'convergence', 'gain_per_minute',
            'RecordingBatchSampler', 'recording_loader', 'step_samples', 'RunMonitor', 'weights_sha', 'samples_sha',
            'ensure_sample_data', 'read_status', 'run_experiment', 'visible_gpus', 'worker_job', 'run_parallel',
@@ -127,21 +127,18 @@ def step_samples(epochs:list[list[list[int]]], accumulation:int) -> list[list[in
     return [sum(ep[i:i + accumulation], []) for ep in epochs for i in range(0, len(ep), accumulation)]
 
 # %% ../nbs/06_experiments.ipynb #ae754361
-GB = 2**30
-
 class RunMonitor(Callback):
     "Record memory after each training micro-batch's forward (GPU allocated, process RSS) and the sample indices of every optimizer step."
     def __init__(self, trainer:Trainer|None=None):
-        import psutil
-        self.proc, self.gpu, self.rss, self.sampler = psutil.Process(), [], [], None
+        self.gpu, self.rss, self.sampler = [], [], None
         if trainer is not None: trainer.add_cb(self)
     @property
     def cuda(self) -> bool: return self.trainer.device.type == 'cuda'
     def before_fit(self):
         self.trainer.train_dl = dl = recording_loader(self.trainer.train_dl); self.sampler = dl.batch_sampler
     def after_loss(self):
-        if self.cuda: self.gpu.append(torch.cuda.memory_allocated(self.trainer.device) / GB)
-        self.rss.append(self.proc.memory_info().rss / GB)
+        if self.cuda: self.gpu.append(torch.cuda.memory_allocated(self.trainer.device) / 2**30)
+        self.rss.append(process_rss_gb())
 
     def steps(self) -> list[list[int]]:
         "Sample indices of each optimizer step so far."
@@ -186,10 +183,7 @@ STATUS = 'status.json'
 def read_status(run_dir) -> dict:
     "The run's `status.json` as a dict ({} if there is none)."
     p = Path(run_dir)/STATUS
-    return json.loads(p.read_text()) if p.exists() else {}
-
-def _write_json(path, obj):
-    tmp = Path(path).with_suffix('.tmp'); tmp.write_text(json.dumps(obj, indent=2, default=str)); os.replace(tmp, path)
+    return json.loads(p.read_text(encoding='utf-8')) if p.exists() else {}
 
 def _device_name(dev:torch.device) -> str:
     if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
@@ -267,16 +261,16 @@ def run_experiment(exp:Experiment, out='outputs/experiments', force:bool=False, 
     base = dict(name=exp.name, task=exp.task, batch_size=c.batch_size, gradient_accumulation_steps=c.gradient_accumulation_steps,
                 effective_batch=exp.effective_batch, micro_batch_size=c.micro_batch_size, mixed_precision=c.mixed_precision,
                 seed=c.seed, max_epochs=c.max_epochs, source=exp.source, run_dir=str(run_dir), pid=os.getpid())
-    _write_json(run_dir/STATUS, {**base, 'status': 'running'})
+    write_json(run_dir/STATUS, {**base, 'status': 'running'})
     mon = RunMonitor()
     try:
         res = _fit(exp, c, out, base, mon)
-        if record_samples: _write_json(run_dir/'samples_per_step.json', mon.steps())
+        if record_samples: write_json(run_dir/'samples_per_step.json', mon.steps())
     except Exception as e: res = _failed(base, e, mon)
     finally:
         del mon; gc.collect()
         if torch.cuda.is_available(): torch.cuda.empty_cache()    # between runs, not in a loop: the next run starts with a free card
-    _write_json(run_dir/STATUS, res)
+    write_json(run_dir/STATUS, res)
     print(f"[experiment] {exp.name} ({exp.shape}, effective {exp.effective_batch}): {_outcome(res, run_dir)}", flush=True)
     return res
 
@@ -331,7 +325,7 @@ def _worker_status(e:Experiment, job:dict, out:Path) -> dict:
     if st.get('status') in ('done', 'oom', 'failed'): return st
     st = {**st, 'name': e.name, 'status': 'failed', 'error': f"worker exited with code {job['returncode']}: see {out/(Path(job['config']).stem + '.log')}"}
     (out/e.name).mkdir(parents=True, exist_ok=True)
-    _write_json(out/e.name/STATUS, st)
+    write_json(out/e.name/STATUS, st)
     return st
 
 def run_experiments(paths, out='outputs/experiments', parallel:bool=False, force:bool=False, overrides:dict|None=None,
