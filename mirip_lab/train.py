@@ -663,15 +663,10 @@ def checkpoint(self:Trainer) -> dict:
     return {**ck, 'checksum': payload_digest(ck)}
 
 @patch
-def _path(self:Trainer, p) -> Path:
-    p = Path(p)
-    return p if p.is_absolute() else self.out/p
-
-@patch
 def save_checkpoint(self:Trainer, path, ck:dict|None=None) -> Path|None:
     "Write `ck` (default: a new `checkpoint()`) atomically to `path` (relative to checkpoint_dir); only rank 0 writes."
     if not self.is_main: return None
-    return atomic_save(ck if ck is not None else self.checkpoint(), self._path(path))
+    return atomic_save(ck if ck is not None else self.checkpoint(), self.out/path)   # an absolute `path` stays as is
 
 # %% ../nbs/04_trainer.ipynb #1739cbd7
 @patch
@@ -722,8 +717,8 @@ def _apply_pending(self:Trainer):
 @patch
 def _auto_resume(self:Trainer) -> tuple[Path, dict]|None:
     "(path, contents) of `last_model.pt` if intact, else of the newest intact checkpoint in checkpoint_dir (said); None when the folder has none."
-    last = self._path(self.config.model_path)
-    others = [p for p in [*self.out.glob('checkpoint_epoch_*.pt'), self._path(self.config.best_model_path)] if p.exists() and p != last]
+    last = self.out/self.config.model_path   # an absolute model_path stays as is
+    others = [p for p in [*self.out.glob('checkpoint_epoch_*.pt'), self.out/self.config.best_model_path] if p.exists() and p != last]
     best, bad = None, []                                  # ((epoch, is last_model.pt, path), contents) of the newest intact one: read once, handed to load_checkpoint
     for p in ([last] if last.exists() else []) + others:
         try: ck = load_checkpoint_file(p); key = (ck['epoch'], p == last, p)
