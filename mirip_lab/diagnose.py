@@ -660,9 +660,8 @@ _CPU_SKIPS = {'uint8 transfer': 'on the CPU there is no host-to-device copy to s
               'mixed precision': 'mixed precision pays on GPU tensor cores; CPU autocast is not a training-speed lever',
               'torch.compile': 'compiling takes minutes on a few CPU cores, more than the ladder measures; try it on a GPU'}
 
-def _skip_reason(lever:str, device:torch.device, cached:bool) -> str|None:
-    "Why `lever` does not apply here, or None."
-    if lever == 'decoded cache' and not cached: return 'the dataset has no image paths to cache'
+def _skip_reason(lever:str, device:torch.device) -> str|None:
+    "Why `lever` does not apply on `device`, or None."
     return _CPU_SKIPS.get(lever) if device.type != 'cuda' else None
 
 def _lever_on(s:Setup, lever:str, device, loader:dict) -> Setup:
@@ -707,8 +706,7 @@ class Ladder:
     @property
     def start_sps(self) -> float: return self.rungs[0].cand_sps
     @property
-    def final_sps(self) -> float:
-        return float(self.table().samples_per_s.dropna().iloc[-1])
+    def final_sps(self) -> float: return float(self.table().samples_per_s.dropna().iloc[-1])
     def headline(self) -> str:
         "The loop as configured against the ladder's final loop, re-measured back to back after the climb."
         if self.proof is None: return f"no lever kept: {self.start_sps:.0f} samples/s as configured"
@@ -761,7 +759,7 @@ def _sweep_best(sw:Sweep, baseline:dict) -> dict|None:
 
 def _rung(lever:str, cur:Setup, run, sweep, device) -> tuple[Rung, Setup]:
     "Try `lever` on the loop `cur`: its rung, and the loop to climb on from (the candidate if `keep_faster` kept it)."
-    if why := _skip_reason(lever, device, True): return Rung(lever, 'skipped', note=why), cur
+    if why := _skip_reason(lever, device): return Rung(lever, 'skipped', note=why), cur
     loader = _sweep_best(sweep(cur), cur.loader) if lever == 'loader kwargs' else cur.loader
     if loader is None: return Rung(lever, 'rejected', note='the sweep had no time to measure another DataLoader setting'), cur
     cand = _lever_on(cur, lever, device, loader)
@@ -834,8 +832,7 @@ def _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_d
 # %% ../nbs/02_loader_doctor.ipynb #e5f6a7b8
 def ladder_report(lad:Ladder, out_dir, rel:str='') -> str:
     "Markdown for the demo report: the ladder's table and waterfall (`ladder.png` written into `out_dir`, linked as `rel`+'ladder.png')."
-    png = lad.save(out_dir, "Speed ladder on the demo's data")
-    return lad.report(rel + png.name)
+    return lad.report(rel + lad.save(out_dir, "Speed ladder on the demo's data").name)
 
 # %% ../nbs/02_loader_doctor.ipynb #4c83e92e
 def stage_diagnose(ctx:DemoContext) -> str:
