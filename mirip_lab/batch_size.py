@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from .registry import MODELS
+from .registry import MODELS, UnknownName
 from .models import tiny_cnn  # the one tiny CNN, preset 'tiny-cnn'
 from .train import Trainer, TrainingConfig, TrainModule, split_batch
 from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml, cli_parser
@@ -24,8 +24,8 @@ __all__ = ['GB', 'GPU_TABLE', 'TIER_POLICY', 'CURVES', 'CARDS', 'TIERS_TRIED', '
            'CudaMemory', 'SimulatedGPU', 'Probe', 'default_step', 'StepModule', 'probe_trainer', 'run_probe',
            'preserved', 'next_batch', 'BatchSizeResult', 'find_batch_size', 'true_batch_size', 'simulated_cases',
            'AccumPlan', 'plan_accumulation', 'read_train_config', 'write_default_config', 'update_train_config',
-           'team_lookup', 'team_record', 'image_batch', 'preset_names', 'load_preset', 'estimate_memory',
-           'simulated_card', 'size_batch', 'batch_size_cli', 'stage_batch_size']
+           'team_lookup', 'team_record', 'image_batch', 'load_preset', 'estimate_memory', 'simulated_card',
+           'size_batch', 'batch_size_cli', 'stage_batch_size']
 
 # %% ../nbs/03_batch_size.ipynb #6e635b98
 GPU_TABLE = {  # name pattern (lower case): (tier, memory GB, compute capability)
@@ -634,16 +634,12 @@ def image_batch(size:int, n_out:int=1):
     "`make_batch(bs)` of random images `bs×3×size×size`."
     return lambda bs: torch.randn(bs, 3, size, size)
 
-def preset_names() -> list[str]:
-    "Every registered model preset, the lab's image models first."
-    names = MODELS.names()
-    return [n for n in ('tiny-cnn', 'resnet18') if n in names] + [n for n in names if n not in ('tiny-cnn', 'resnet18')]
-
 def load_preset(name:str, size:int):
-    "(model, make_batch, step) of registered preset `name` at image side `size`."
+    "(model, make_batch, step) of registered preset `name` (`registry.MODELS`) at image side `size`."
     if name not in MODELS:
         close = difflib.get_close_matches(name, MODELS.names(), n=1)
-        raise ValueError(f"Unknown model preset {name!r}{f' (did you mean {close[0]!r}?)' if close else ''}: use one of {', '.join(preset_names())}.")
+        names = sorted(MODELS, key=lambda n: (n != 'tiny-cnn', n != 'resnet18'))   # the lab's image models first
+        raise UnknownName(f"Unknown model preset {name!r}{f' (did you mean {close[0]!r}?)' if close else ''}: use one of {', '.join(names)}.")
     f = MODELS[name]
     r = f(size=size) if 'size' in inspect.signature(f).parameters else f()
     if isinstance(r, nn.Module): return r, image_batch(size), None
