@@ -83,8 +83,7 @@ def read_table(csv_path) -> pd.DataFrame:
     raw = _text(csv_path)
     sep = max([',', ';', '\t'], key=lambda s: len(next(csv.reader([raw.splitlines()[0]], delimiter=s), [])))
     df = pd.read_csv(io.StringIO(raw), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
-    df.columns = [c.strip() for c in df.columns]
-    return df.apply(lambda c: c.str.strip())
+    return df.rename(columns=str.strip).apply(lambda c: c.str.strip())
 
 # %% ../nbs/01_data.ipynb #c0ffee10
 def image_problem(path) -> str|None:
@@ -122,7 +121,7 @@ def _find_file(image_dir:Path, name:str) -> Path|None:
     return None
 
 def _row_problems(df:pd.DataFrame, image_dir:Path, check_images:bool, record=None) -> tuple[dict[int,list[str]], dict[int,Path]]:
-    "({index: problems}, {index: image path}) of the rows: empty values, unknown tiers, duplicate ids, missing or undecodable files."
+    "({index: problems} of the rows that have any, {index: image path}): empty values, unknown tiers, duplicate ids, missing or undecodable files."
     probs = {i: [] for i in df.index}
     for c in REQUIRED_COLUMNS:
         for i in df.index[df[c] == '']: probs[i].append(f"empty {c}")
@@ -137,7 +136,7 @@ def _row_problems(df:pd.DataFrame, image_dir:Path, check_images:bool, record=Non
     bad = image_problems(paths.values(), record) if check_images else {}
     for i, p in paths.items():
         if p in bad: probs[i].append(f"unreadable image {p} ({bad[p]})")
-    return probs, paths
+    return {i: ps for i, ps in probs.items() if ps}, paths
 
 # %% ../nbs/01_data.ipynb #9b52c075
 FIX_ROWS = ("Fix: correct these rows or their files (replace an unreadable image with a good copy, exported or downloaded again) "
@@ -156,8 +155,7 @@ def load_metadata(csv_path,                # `metadata.csv` with columns image_i
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing: raise ValueError(f"{csv_path}: missing column(s) {', '.join(missing)}; found {', '.join(df.columns) or 'none'}. "
                                  f"The header must name {', '.join(REQUIRED_COLUMNS)}.")
-    probs, paths = _row_problems(df, image_dir, check_images, csv_path.parent/VALIDATED_FILE)
-    bad = {i: ps for i, ps in probs.items() if ps}
+    bad, paths = _row_problems(df, image_dir, check_images, csv_path.parent/VALIDATED_FILE)
     if bad:
         lines = [f"row {i+2}: {'; '.join(ps)}" for i, ps in bad.items()]
         if strict: raise ValueError(f"{csv_path}: {len(bad)} of {len(df)} rows have problems (row 1 is the header):\n" + '\n'.join(lines) + '\n' + FIX_ROWS)
@@ -291,13 +289,11 @@ class ImageDataset(CachedImages, Dataset):
 # %% ../nbs/01_data.ipynb #6846d302
 def _sample_pairs(ranks:np.ndarray, k:int, rng:np.random.Generator) -> np.ndarray:
     "For each image, `k` partners of another rank; orders set so that exactly half put the better image first."
-    n, out = len(ranks), []
-    for i in range(n):
-        others = np.nonzero(ranks != ranks[i])[0]
-        if len(others) == 0: continue
-        js = rng.choice(others, size=k, replace=k > len(others))
-        out.append(np.stack([np.full(k, i), js], 1))
-    pairs = np.concatenate(out) if out else np.zeros((0, 2), dtype=int)
+    out = []
+    for i, r in enumerate(ranks):
+        others = np.flatnonzero(ranks != r)
+        if len(others): out += [(i, j) for j in rng.choice(others, size=k, replace=k > len(others))]
+    pairs = np.array(out, dtype=int).reshape(-1, 2)
     better_first = ranks[pairs[:, 0]] < ranks[pairs[:, 1]]
     pairs[~better_first] = pairs[~better_first][:, ::-1]            # now all better-first ...
     flip = rng.permutation(len(pairs))[:len(pairs)//2]
