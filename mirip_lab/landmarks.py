@@ -142,13 +142,16 @@ def _decode_gray(path, size:int) -> torch.Tensor:
     with Image.open(path) as im:
         return torch.from_numpy(np.array(im.convert('L').resize((size, size), Image.BILINEAR, reducing_gap=None)))[None]
 
+def _hw(path) -> tuple[int, int]:
+    with Image.open(path) as im: return im.size[::-1]      # (height, width) from the header only
+
 class LandmarkDataset(Dataset):
     "ISBI-style images and (y,x) landmarks resized to size×size; item -> (image 1×S×S, float in [0,1] or `uint8`, landmarks (L,2) in input pixels)."
     def __init__(self, paths, landmarks, size:int=512, augment=None, store:bool=True, cache=None, progress:bool=False,
                  uint8:bool=False):  # deliver uint8 images: the module converts (and augments) them on the device
         self.paths, self.size, self.augment, self.cache, self.uint8 = [str(p) for p in paths], size, augment, cache, uint8
         self.landmarks = torch.as_tensor(np.asarray(landmarks), dtype=torch.float32)
-        self.orig_hw = torch.tensor([Image.open(p).size[::-1] for p in self.paths], dtype=torch.float32)  # header only
+        self.orig_hw = torch.tensor([_hw(p) for p in self.paths], dtype=torch.float32)
         self.input_landmarks = to_input(self.landmarks, self.orig_hw, size)
         self.images = None
         if store and cache is None:
