@@ -5,7 +5,7 @@
 # %% ../nbs/03_batch_size.ipynb #f4a5818b
 from __future__ import annotations
 import gc, math, random, re, time, difflib, inspect, argparse, contextlib, datetime
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from .registry import MODELS, UnknownName
 from .models import tiny_cnn  # the one tiny CNN, preset 'tiny-cnn'
-from .train import Trainer, TrainingConfig, TrainModule, split_batch
+from .train import Trainer, TrainModule, split_batch
 from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml, cli_parser
 
 GB = 2**30  # bytes
@@ -85,8 +85,7 @@ def gpu_policy(name:str, total_gb:float|None=None, capability:str|None=None, tie
     elif 'gtx' in (name or '').lower(): t, gb, cc, source = 'low_end', None, None, 'GTX: older than the table'
     elif total_gb: t, gb, cc, source = tier_by_memory(total_gb), None, None, f'memory ({total_gb:.0f} GB)'
     else: t, gb, cc, source = 'mid_range', None, None, 'unknown card, no memory size: assumed mid_range'
-    tier = tier or t
-    total_gb, capability = total_gb or gb, capability or cc
+    tier, total_gb, capability = tier or t, total_gb or gb, capability or cc
     m, mult = TIER_POLICY[tier]
     return GpuPolicy(name, tier, total_gb, capability, m if margin is None else margin, mult if multiple is None else multiple,
                      mixed_precision or mixed_precision_for(capability, name), source)
@@ -155,19 +154,16 @@ class StepModule(TrainModule):
 def probe_trainer(model:nn.Module, step=None, device=None, mixed_precision:str='no', optimizer_factory=None, config=None) -> Trainer:
     "A fresh `Trainer` for one probe: `config`'s step (clipping, channels_last, ...) at `mixed_precision`, no out-of-memory recovery, no output."
     t = Trainer.for_steps(StepModule(model, step), config, device=str(device or next(model.parameters()).device), mixed_precision=mixed_precision,
-                          micro_batch_size=None, compile=False, print_batch_every=0, plot=False, save_model=False, save_best_model=False,
-                          tensorboard=False, wandb_enabled=False)
+                          micro_batch_size=None, compile=False, tensorboard=False, wandb_enabled=False)   # for_steps: no callbacks, so no output
     if optimizer_factory is not None: t.opt = optimizer_factory([p for p in model.parameters() if p.requires_grad])
     return t
 
 
 # %% ../nbs/03_batch_size.ipynb #e206acf4
-_MP = {torch.bfloat16: 'bf16', torch.float16: 'fp16', None: 'no'}
-
 def run_probe(model:nn.Module, make_batch, bs:int, mem, budget:float, step=None, optimizer_factory=None,
-              device=None, amp_dtype=None, config=None) -> Probe:
+              device=None, mixed_precision:str='no', config=None) -> Probe:
     "One real Trainer step (forward, backward, optimizer) at batch `bs`, measured by `mem`; out-of-memory is caught."
-    t = probe_trainer(model, step, device, _MP[amp_dtype], optimizer_factory, config)
+    t = probe_trainer(model, step, device, mixed_precision, optimizer_factory, config)
     t0, peak, oom = time.perf_counter(), None, False
     try:
         mem.start(bs)
@@ -485,12 +481,12 @@ def find_batch_size(model:nn.Module, make_batch, step=None, optimizer_factory=No
     pol = gpu_policy(probe.name, probe.total_bytes/2**30, getattr(probe, 'capability', None),
                      margin=margin, multiple=multiple, mixed_precision=mixed_precision)
     budget = probe.total_bytes*(1 - pol.margin)
-    amp = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(pol.mixed_precision) if device.type == 'cuda' else None   # simulated: float32 on the CPU
+    mp = pol.mixed_precision if device.type == 'cuda' else 'no'   # simulated: float32 on the CPU
     probes = []
     from tqdm.auto import tqdm
     with preserved(model), tqdm(total=max_probes, desc='batch-size probes', disable=not progress, leave=False) as bar:
         while len(probes) < max_probes and (nxt := next_batch(probes, budget, pol.multiple, max_batch, growth)):
-            p = run_probe(model, make_batch, nxt[0], probe, budget, step, optimizer_factory, device, amp)
+            p = run_probe(model, make_batch, nxt[0], probe, budget, step, optimizer_factory, device, mp)
             p.why = nxt[1]; probes.append(p); bar.update(); bar.set_postfix(bs=p.bs, ok=p.ok)
     best = max((p.bs for p in probes if p.ok), default=0)
     if best == 0:
@@ -562,8 +558,7 @@ def plan_accumulation(target_effective:int, max_batch:int, multiple:int=1) -> Ac
     d = next((b for b in cands if t % b == 0), None)
     if d is not None and d*2 >= mx: return AccumPlan(d, t//d, True, f'{d} × {t//d} = {t} exactly.')
     acc = math.ceil(t/mx)
-    options = [(abs(b*acc - t), -(b*acc), b) for b in cands if b*acc >= t or b == cands[0]]
-    _, _, b = min(options)
+    b = min((b for b in cands if b*acc >= t or b == cands[0]), key=lambda b: (abs(b*acc - t), -b))   # closest, then larger
     return AccumPlan(b, acc, False, f'No exact split of {t} with a batch of at most {mx}: {b} × {acc} = {b*acc} '
                      f'({b*acc-t:+d}); scale the learning rate by {b*acc/t:.3f} or pick an effective batch of {b*acc}.')
 
@@ -587,9 +582,7 @@ def _config_path(path) -> Path:
 
 def read_train_config(path) -> dict:
     "The YAML training config at `path` (a round-trip mapping: comments and order kept)."
-    path = _config_path(path)
-    load_yaml(path)   # the one YAML loader: a syntax error names the file and the line
-    return round_trip_yaml().load(path.read_text(encoding='utf-8')) or {}   # round trip: comments and order kept for writing back
+    return load_yaml(_config_path(path), typ='rt') or {}   # the one YAML loader: a syntax error names the file and the line
 
 def write_default_config(path) -> Path:
     "Write the default training config template to `path` (not overwriting)."
@@ -608,23 +601,23 @@ TEAM_HEADER = """\
 # A run on the same card, model and size reads its answer here instead of probing; delete an entry to measure again.
 """
 
+def _is_entry(e, gpu:str, model:str, size:int) -> bool:
+    "Is team-file entry `e` the one for (`gpu`, `model`, `size`)?"
+    return (e.get('gpu'), e.get('model'), int(e.get('size', -1))) == (gpu, model, int(size))
+
 def team_lookup(path, gpu:str, model:str, size:int) -> dict|None:
     "The recorded entry for (`gpu`, `model`, `size`) in the team file, or None."
-    path = Path(path)
-    if not path.exists(): return None
-    for e in (load_yaml(path) or {}).get('entries') or []:
-        if e.get('gpu') == gpu and e.get('model') == model and int(e.get('size', -1)) == int(size): return dict(e)
-    return None
+    entries = ((load_yaml(path) or {}).get('entries') or []) if Path(path).exists() else []
+    return next((dict(e) for e in entries if _is_entry(e, gpu, model, size)), None)
 
 def team_record(path, gpu:str, model:str, size:int, **values) -> Path:
     "Add or replace the entry for (`gpu`, `model`, `size`) in the team file, keeping the rest of it."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    y = round_trip_yaml(); doc = y.load(path.read_text(encoding='utf-8')) if path.exists() else None
-    if doc is None: doc = y.load(TEAM_HEADER + 'entries: []\n')
-    if doc.get('entries') is None: doc['entries'] = []
-    es = doc['entries']
-    for i in reversed(range(len(es))):
-        if es[i].get('gpu') == gpu and es[i].get('model') == model and int(es[i].get('size', -1)) == int(size): del es[i]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    y = round_trip_yaml()
+    doc = (y.load(path) if path.exists() else None) or y.load(TEAM_HEADER + 'entries: []\n')
+    es = doc['entries'] = doc.get('entries') or []
+    for i in reversed([i for i, e in enumerate(es) if _is_entry(e, gpu, model, size)]): del es[i]   # del keeps the comments in step
     es.append(dict(gpu=gpu, model=model, size=int(size), **values, date=datetime.date.today().isoformat()))
     with path.open('w', encoding='utf-8') as f: y.dump(doc, f)
     return path
@@ -734,9 +727,8 @@ batch_size_cli.make_parser = _batch_size_parser
 # %% ../nbs/03_batch_size.ipynb #45d3b5c6
 def stage_batch_size(ctx:DemoContext) -> str:
     "Demo stage: find the batch size (real GPU, or a simulated small card on CPU), plan accumulation, update `train.yaml`."
-    size = ctx.size
     if ctx.model_factory: model, make_batch, step = ctx.model_factory(), ctx.make_batch, ctx.step
-    else: model, make_batch, step = tiny_cnn(), image_batch(size), None
+    else: model, make_batch, step = tiny_cnn(), image_batch(ctx.size), None
     cuda = torch.cuda.is_available()
     device = torch.device('cuda' if cuda else 'cpu'); model.to(device)
     probe = CudaMemory(device) if cuda else simulated_card(model, make_batch, holds=20, margin=0.2, name='Simulated small card (CPU demo)', step=step)
