@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from fastcore.basics import patch
+from .utils import process_rss_gb
 from .data import TIERS
 from .callbacks import Callback, history_figure
 
@@ -31,14 +32,10 @@ def fig_png(fig, dpi:int=80) -> bytes:
 # %% ../nbs/04c_dashboard.ipynb #b6e74997
 def peak_memory(row:dict) -> tuple[float, str]:
     "(GiB, 'GPU' or 'RAM'): the epoch's peak CUDA allocation when there is one, else this process's peak resident memory."
-    g = row.get('peak_gpu_mem_gb', float('nan'))
-    if g is not None and not math.isnan(g): return float(g), 'GPU'
-    try:
-        import resource
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**30 if sys.platform == 'darwin' else 2**20), 'RAM'
-    except ImportError:  # Windows: the current resident size
-        import psutil
-        return psutil.Process().memory_info().rss / 2**30, 'RAM'
+    if pd.notna(g := row.get('peak_gpu_mem_gb')): return float(g), 'GPU'
+    try: import resource
+    except ImportError: return process_rss_gb(), 'RAM'   # Windows: the current resident size
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**30 if sys.platform == 'darwin' else 2**20), 'RAM'
 
 # %% ../nbs/04c_dashboard.ipynb #250630c9
 def _num(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
