@@ -438,7 +438,7 @@ def __call__(self:ResumableHTTP, url, output_file, pooch_obj=None, check_only=Fa
 @patch
 def _complete(self:ResumableHTTP, r) -> bool:
     "After a 416 to our range request: is the part the whole file? By the expected hash when known, else by the size in `Content-Range: bytes */N`."
-    if self.known_hash: return pooch.hashes.hash_matches(str(self.part), self.known_hash)   # pooch's own rule for the finished file
+    if self.known_hash: return pooch.hashes.hash_matches(str(self.part), self.known_hash)   # as pooch checks the file
     m = re.fullmatch(r'bytes \*/(\d+)', r.headers.get('Content-Range', '').strip())
     return m is not None and int(m.group(1)) == self.part.stat().st_size
 
@@ -678,7 +678,7 @@ def extract(archive,               # zip, tar(.gz/.bz2/.xz) or RAR file
         os.replace(tmp, dest)
     except (OSError, *_ARCHIVE_ERRORS) as e:   # a full disk, a read-only folder, a missing file, else a corrupt archive
         note = " The archive is fine; nothing was extracted (the partial extraction was removed)."
-        err = write_error(e, dest.parent, need, f'extracting {archive} into {dest}', note) if isinstance(e, OSError) else None
+        err = isinstance(e, OSError) and write_error(e, dest.parent, need, f'extracting {archive} into {dest}', note)
         if err: raise err from e
         if isinstance(e, FileNotFoundError): raise
         raise ValueError(f"{archive} is corrupt or truncated ({type(e).__name__}: {e}): delete it and download it again (nothing was extracted).") from e
