@@ -289,10 +289,9 @@ def loader_warnings(kwargs:dict, dataset=None, device=None, cores:int|None=None,
     "Traps in DataLoader `kwargs` (and `dataset`), each with the exact fix."
     cores, device = cores or usable_cores(), default_device(device)
     w, res = kwargs.get('num_workers', 0), []
-    fix_w = min(cores, 4)
     for k, undo in (('persistent_workers', 'persistent_workers=False'), ('prefetch_factor', 'drop prefetch_factor')):
         if kwargs.get(k) not in (None, False) and w == 0:
-            res.append(f"{k}={kwargs[k]} needs workers (DataLoader raises ValueError with num_workers=0): set num_workers={fix_w}, or {undo}.")
+            res.append(f"{k}={kwargs[k]} needs workers (DataLoader raises ValueError with num_workers=0): set num_workers={min(cores, 4)}, or {undo}.")
     if w > cores:
         res.append(f"num_workers={w} but this process may use only {cores} cores: the workers fight over them and the training step; set num_workers={cores}.")
     if kwargs.get('pin_memory') and device.type != 'cuda':
@@ -459,25 +458,18 @@ def keep_faster(run, cur, cand, min_gain:float=MIN_GAIN, repeats:int=1) -> tuple
     b, c = (max(ps, key=lambda p: p.samples_per_s) for ps in zip(*runs))   # other jobs only slow a run down: its fastest is the truest (as timeit's min)
     return c.samples_per_s >= min_gain * b.samples_per_s, b, c
 
-def _sweep_winner(sw:Sweep, baseline:dict) -> tuple[dict|None, str]:
-    "(the sweep's best DataLoader kwargs, '') if it beat `baseline` by `MIN_GAIN` in the sweep, else (None, why not)."
-    best = sw.table.iloc[0]
-    if best.setting == setting_name(baseline): return None, "no setting measured faster than the baseline: keep it."
-    if best.speedup < MIN_GAIN: return None, f"the best setting ({best.setting}) was only {best.speedup:.2f}× faster than the baseline, within noise: keep the baseline."
-    return sw.kwargs[best.setting], ''
-
 def _recommend(sw:Sweep, baseline:dict, run, notes:list) -> tuple[dict, Profile, Profile]:
-    "(recommended kwargs, before, after): the sweep's winner if it is faster in the sweep and again re-run back to back, else the baseline."
-    win, why = _sweep_winner(sw, baseline)
-    if win is None:
-        if len(sw.table) > 1: notes.append(why)
-        base = sw.profiles[setting_name(baseline)]
-        return baseline, base, base
-    faster, before, after = keep_faster(run, baseline, win)
-    if faster: return win, before, after
-    notes.append(f"{setting_name(win)} won the sweep but, re-run back to back, measured {after.samples_per_s:.1f} against the baseline's "
-                 f"{before.samples_per_s:.1f} samples/s, less than {MIN_GAIN:.2f}× faster: keep the baseline.")
-    return baseline, before, before
+    "(recommended kwargs, before, after): the sweep's best if it beat `baseline` by `MIN_GAIN` in the sweep and again back to back, else the baseline."
+    best, base = sw.table.iloc[0], sw.profiles[setting_name(baseline)]
+    if best.setting == setting_name(baseline): why = "no setting measured faster than the baseline: keep it."
+    elif best.speedup < MIN_GAIN: why = f"the best setting ({best.setting}) was only {best.speedup:.2f}× faster than the baseline, within noise: keep the baseline."
+    else:
+        faster, base, after = keep_faster(run, baseline, sw.kwargs[best.setting])
+        if faster: return sw.kwargs[best.setting], base, after
+        why = (f"{best.setting} won the sweep but, re-run back to back, measured {after.samples_per_s:.1f} against the baseline's "
+               f"{base.samples_per_s:.1f} samples/s, less than {MIN_GAIN:.2f}× faster: keep the baseline.")
+    if len(sw.table) > 1: notes.append(why)   # a sweep of the baseline alone has nothing to say
+    return baseline, base, base
 
 # %% ../nbs/02_loader_doctor.ipynb #bf07241c
 def _stage_line(st:StageTimes, bound:str) -> str:
@@ -619,7 +611,6 @@ def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + ima
     _preset(model)   # an unknown name fails before any loading
     if ladder: return _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config)
     ds, n_out = folder_dataset(folder, size, pairwise)
-    device = default_device(device)
     d = diagnose(ds, make_step(make_model(model, n_out), device), batch_size, device, budget_s, epochs, progress=progress)
     paths = d.save(out_dir)
     print(d.report(), '\n')
@@ -839,15 +830,14 @@ def stage_diagnose(ctx:DemoContext) -> str:
     "Demo stage: diagnose the loader on ctx.data, write figures/JSON to out/diagnose, set ctx.loader_kwargs and ctx.diagnosis."
     import matplotlib; matplotlib.use('Agg')
     ds, n_out = folder_dataset(ctx.data, ctx.size)
-    device = default_device(ctx.device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(ctx.seed); model = make_model(ctx.diagnose_model, n_out)
-    d = diagnose(ds, make_step(model, device), ctx.diagnose_batch_size, device, ctx.diagnose_budget_s, progress=False)
+    d = diagnose(ds, make_step(model, ctx.device), ctx.diagnose_batch_size, ctx.device, ctx.diagnose_budget_s, progress=False)
     out = ctx.out/'diagnose'
     paths = d.save(out)
     ctx.loader_kwargs, ctx.diagnosis = d.recommended, d
     md = d.report({k: Path(paths[k]).relative_to(ctx.out).as_posix() for k in ('sweep', 'timeline')})
     if ctx.diagnose_budget_s >= 10 and (Path(ctx.data)/'metadata.csv').exists():
-        lad = speed_ladder(ctx.data, ctx.diagnose_model, ctx.size, ctx.diagnose_batch_size, device, steps=8, budget_s=ctx.diagnose_budget_s/3)
+        lad = speed_ladder(ctx.data, ctx.diagnose_model, ctx.size, ctx.diagnose_batch_size, ctx.device, steps=8, budget_s=ctx.diagnose_budget_s/3)
         md += '\n\n' + ladder_report(lad, out, 'diagnose/')
     return md
