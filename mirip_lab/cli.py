@@ -4,7 +4,7 @@
 
 # %% ../nbs/99_cli.ipynb #433e4295
 from __future__ import annotations
-import os, re, sys, typing, difflib, argparse, functools, importlib, inspect, dataclasses
+import os, re, sys, ast, typing, difflib, argparse, functools, importlib, inspect, dataclasses
 from fastcore.basics import str2bool
 from fastcore.docments import docments
 from .registry import TASKS, MODELS
@@ -43,14 +43,12 @@ def _spec(name:str, task:str|None=None) -> str:
 def load_command(name:str, task:str|None=None):
     "The function behind subcommand `name` (for `task`, where it has several), or None if its module is not available."
     mod, fn = _spec(name, task).split(':')
-    if importlib.util.find_spec(mod) is None: return None
-    return getattr(importlib.import_module(mod), fn, None)
+    return getattr(importlib.import_module(mod), fn, None) if importlib.util.find_spec(mod) else None
 
 # %% ../nbs/99_cli.ipynb #f4e52430
 @functools.cache
 def _docline(spec:str) -> str|None:
     "First docstring line of `module:function`, read from source without importing it (None if absent); read once per process."
-    import ast
     mod, fn = spec.split(':')
     s = importlib.util.find_spec(mod)
     if s is None or s.origin is None: return None
@@ -95,15 +93,14 @@ def _flags(name:str, pre:str='') -> list[str]: return list(dict.fromkeys([f"--{p
 def add_config_options(p:argparse.ArgumentParser, cls, aliases:dict|None=None):
     "One option per field of dataclass `cls` (help from its trailing comments, grouped by its sections); returns `p`."
     hints, docs, secs = typing.get_type_hints(cls), docments(cls), field_sections(cls)
-    groups = {}
+    group = functools.cache(lambda sec: p.add_argument_group(f"{cls.__name__}: {sec or 'settings'}"))  # one per section
     for f in dataclasses.fields(cls):
-        g = groups.get(secs.get(f.name, '')) or groups.setdefault(secs.get(f.name, ''), p.add_argument_group(f"{cls.__name__}: {secs.get(f.name) or 'settings'}"))
         names = _flags(f.name) + [o for a, n in (aliases or {}).items() if n == f.name for o in _flags(a)]
-        switch = bool in (typing.get_args(hints[f.name]) or (hints[f.name],))
-        help = f"{docs.get(f.name) or ''} [default: {f.default}]".replace('%', '%%')
-        read = value_reader(hints[f.name])
-        g.add_argument(*names, dest=f.name, type=read, default=argparse.SUPPRESS, help=help, metavar='true|false' if switch else
-                       {'int': 'N', 'float': 'X', 'int or none': 'N', 'float or none': 'X'}.get(read.__name__, 'TEXT'), **(dict(nargs='?', const=True) if switch else {}))
+        read, switch = value_reader(hints[f.name]), bool in (typing.get_args(hints[f.name]) or (hints[f.name],))
+        g, help = group(secs.get(f.name, '')), f"{docs.get(f.name) or ''} [default: {f.default}]".replace('%', '%%')
+        metavar = 'true|false' if switch else {'int': 'N', 'float': 'X'}.get(read.__name__, 'TEXT')  # (int|None: 'int')
+        g.add_argument(*names, dest=f.name, type=read, default=argparse.SUPPRESS, help=help, metavar=metavar,
+                       **(dict(nargs='?', const=True) if switch else {}))
         if switch: g.add_argument(*_flags(f.name, 'no-'), dest=f.name, action='store_const', const=False, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return p
 
@@ -122,12 +119,10 @@ def parse_or_suggest(p:argparse.ArgumentParser, argv:list[str]) -> argparse.Name
 # %% ../nbs/99_cli.ipynb #be8e73ac
 def parse_task_args(s:str|None) -> dict:
     "'size=512,annotation=senior,augment=false' -> {'size': 512, 'annotation': 'senior', 'augment': False}: numbers, then booleans, else text."
-    read, res = value_reader(int|float|bool|str), {}
-    for kv in filter(str.strip, (s or '').split(',')):
-        if '=' not in kv: raise ValueError(f"--task-args: {kv!r} is not key=value (example: size=512,annotation=senior)")
-        k, v = (x.strip() for x in kv.split('=', 1))
-        res[k] = read(v)
-    return res
+    read, pairs = value_reader(int|float|bool|str), [kv.split('=', 1) for kv in filter(str.strip, (s or '').split(','))]
+    if bad := [p[0] for p in pairs if len(p) == 1]:
+        raise ValueError(f"--task-args: {bad[0]!r} is not key=value (example: size=512,annotation=senior)")
+    return {k.strip(): read(v.strip()) for k, v in pairs}
 
 # %% ../nbs/99_cli.ipynb #3abaf980
 CLI_ALIASES = {'output_dir': 'checkpoint_dir'}  # the MIRIP guide's --output-dir; TrainingConfig's own ALIASES (epochs, gradient_clip) come from mirip_lab.train
@@ -235,7 +230,6 @@ def main(argv:list[str]|None=None):
     debug = args.pop('pdb', False) or os.environ.get('MIRIP_DEBUG')
     args.pop('xtra', None)
     try: func(**args)
-    except (KeyboardInterrupt, SystemExit): raise
     except Exception as e:
         if debug: raise
         print(f"mirip-lab {name}: error: {e}\n(run with MIRIP_DEBUG=1 for the traceback)", file=sys.stderr)
