@@ -8,7 +8,7 @@ decoded-image cache, pairs drawn as the stage draws them (8 per image), batch 32
 optimizer step, alternating the paths (which one goes first alternates too), so load from other processes on a shared
 machine hits both alike. It prints median pairs/s, the data-wait share of the step, and the ratio.
 
-`--stage`: the demo's training stage itself (`mirip_lab.pairwise.stage_train_eval` through the Trainer) per path, `--epochs`
+`--stage`: the demo's training stage itself (`mirip_lab.demo.stage_train_eval` through the Trainer) per path, `--epochs`
 epochs, alternated `--rounds` times; pairs/s and data-wait from the Trainer's metrics (the first epoch, which builds the
 cache, left out). Sound on a quiet machine; on a loaded one the interleaved default is the fairer comparison.
 
@@ -105,7 +105,7 @@ def interleaved(d:Path, md, steps:int, seed:int, ppi:int, bs:int=32) -> pd.DataF
 
 def stage(mode:str, d:Path, md, epochs:int, seed:int, ppi:int) -> pd.DataFrame:
     "The demo's training stage with augmentation on `mode` ('loader' or 'device'); the Trainer's per-epoch rows."
-    from mirip_lab.pairwise import stage_train_eval
+    from mirip_lab.demo import stage_train_eval
     from mirip_lab.utils import DemoContext
     ctx = DemoContext(d/mode, seed=seed, size=64, max_epochs=epochs, pairs_per_image=ppi, batch_size=32, metadata=md,
                loader_kwargs={}, augment_on=mode, progress=False, print_every=0)

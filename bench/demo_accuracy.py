@@ -1,7 +1,7 @@
 """Held-out pairwise accuracy of the demo's training stage on the sample data, for chosen settings and seeds, in one run.
 
 Each seed writes its own sample set (same seed, same files as `mirip-lab demo --seed S`), trains the tiny DINOv2 ranker end to
-end through `mirip_lab.pairwise.stage_train_eval` (the demo's stage, with batch 32 and the default DataLoader instead of the
+end through `mirip_lab.demo.stage_train_eval` (the demo's stage, with batch 32 and the default DataLoader instead of the
 earlier stages' choices) and prints train/val/test accuracy, Kendall tau and the stage's wall time.
 
     python bench/demo_accuracy.py                                          # the demo's settings, seeds 0 1 2
@@ -12,7 +12,7 @@ import argparse, tempfile, time
 from pathlib import Path
 import pandas as pd
 from mirip_lab.data import QUALITY_AUGMENT, load_metadata
-from mirip_lab.pairwise import stage_train_eval
+from mirip_lab.demo import stage_train_eval
 from mirip_lab.sample import make_sample_data
 from mirip_lab.utils import md_table, DemoContext
 

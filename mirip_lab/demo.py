@@ -6,10 +6,13 @@
 from __future__ import annotations
 import json, time
 from pathlib import Path
+import pandas as pd
 from .env import env_report
 from .sample import make_sample_data, SAMPLE_N_IMAGES
-from .data import load_metadata
-from .utils import DemoContext
+from .data import load_metadata, make_transforms, PairwiseDataset, DataSplitter, QUALITY_AUGMENT
+from .train import TrainingConfig
+from .pairwise import train_pairwise, Evaluator, pairwise_batch_size_inputs
+from .utils import DemoContext, md_table, default_device
 
 # %% auto #0
 __all__ = ['STAGES', 'stage_env', 'stage_data', 'stage_diagnose', 'stage_batch_size', 'stage_train_eval', 'run_demo', 'demo_cli']
@@ -37,15 +40,61 @@ def stage_diagnose(ctx:DemoContext) -> str:
 
 def stage_batch_size(ctx:DemoContext) -> str:
     "Batch-size finder on the pairwise model -> ctx.batch_size, ctx.gradient_accumulation_steps, ctx.mixed_precision."
-    from mirip_lab.pairwise import pairwise_batch_size_inputs
     from mirip_lab.batch_size import stage_batch_size as _stage
     for k, v in pairwise_batch_size_inputs(ctx).items(): setattr(ctx, k, v)  # model_factory, make_batch, step
     return _stage(ctx)
 
+# %% ../nbs/98_demo.ipynb #b7d2e902
+def _train_demo(ctx:DemoContext, e2e:bool, aug) -> dict:
+    "Split ctx's metadata 60/20/20 and train the tiny ranker with the settings the earlier stages chose: `train_pairwise`'s result plus `test`."
+    md = ctx.metadata if ctx.metadata is not None and 'path' in ctx.metadata else load_metadata(Path(ctx.data)/'metadata.csv')
+    tr, va, te = DataSplitter(0.6, 0.2, 0.2, ctx.seed).split(md)
+    cfg = TrainingConfig(max_epochs=ctx.max_epochs, learning_rate=1e-3 if e2e else 3e-3, warmup_steps=20 if e2e else 0,
+                         batch_size=ctx.batch_size or 32, gradient_accumulation_steps=ctx.gradient_accumulation_steps or 1,
+                         mixed_precision=ctx.mixed_precision or 'no', monitor='val/accuracy', seed=ctx.seed,
+                         progress=ctx.progress, print_every=ctx.print_every,  # a bar per epoch, a line every 5
+                         overwrite=True)  # the demo's own train/ folder: a second `make demo` replaces the first run's checkpoints
+    r = train_pairwise(md, cfg, ctx.out/'train', backbone='dinov2-tiny', size=ctx.size, splits=(tr, va), loader_kwargs=ctx.loader_kwargs,
+                       pairs_per_image=ctx.pairs_per_image, seed=ctx.seed, pooling=ctx.pooling, projector_output_dim=64, loss=ctx.loss,
+                       use_feature_cache=not e2e, freeze_backbone=not e2e, augment=aug, augment_on=ctx.augment_on)
+    return dict(r, test=te, config=cfg)
+
+def _evaluate_demo(ctx:DemoContext, r:dict) -> tuple[pd.DataFrame, dict]:
+    "Pairwise accuracy of the trained model per split (the test split in detail, into ctx.out/eval) -> ctx.pairwise; (accuracy table, test result)."
+    ev = Evaluator(r['model'], default_device(), batch_size=64)
+    pds = {k: PairwiseDataset(d, transform=make_transforms(ctx.size)) for k, d in zip(('train', 'val', 'test'), (*r['splits'], r['test']))}
+    res = ev.evaluate_detailed(pds['test'], out_dir=ctx.out/'eval')
+    acc = dict(train=ev.evaluate(pds['train']), val=ev.evaluate(pds['val']), test=res['accuracy'])
+    ctx.pairwise = dict({f'{k}_accuracy': v for k, v in acc.items()}, kendall_tau=res['kendall_tau'], spearman=res['spearman'],
+                        checkpoint=str(r['checkpoint']), mode=r['mode'])
+    return pd.DataFrame([dict(split=k, images=len(pds[k].paths), pairs=len(pds[k]), accuracy=v) for k, v in acc.items()]), res
+
+def _how_trained(ctx:DemoContext, e2e:bool, aug) -> str:
+    "How the demo's model was trained, in words: the augmentation and where it ran, or the cached features."
+    if not e2e: return "frozen: each image's features were computed once (cached features), then only the projector trained"
+    augs = ("quality-safe augmentation (flips, quarter turns, channel permutation)" if aug == QUALITY_AUGMENT else
+            "horizontal-flip augmentation" if aug is True else f"augmentation {aug}")
+    where = 'on the training device, per batch' if ctx.augment_on == 'device' else 'per sample in the loader'
+    return f"trained end to end from random weights on decoded-once images with {augs} ({where}), DataLoader {ctx.loader_kwargs or {}}"
+
 def stage_train_eval(ctx:DemoContext) -> str:
-    "Train the pairwise ranker with the chosen settings, evaluate on the held-out split."
-    from mirip_lab.pairwise import stage_train_eval as _stage
-    return _stage(ctx)
+    "Train the pairwise ranker on ctx.metadata (tiny DINOv2, end to end or on cached features), evaluate on a held-out split, report."
+    e2e = ctx.train_mode == 'end-to-end'
+    aug = (QUALITY_AUGMENT if ctx.augment is None else ctx.augment) if e2e else False  # make_transforms arguments, or True for a horizontal flip
+    r = _train_demo(ctx, e2e, aug)
+    summary, res = _evaluate_demo(ctx, r)
+    h, cfg = r['history'], r['config']
+    return '\n\n'.join([
+        f"A `PairwiseRankingModel` with a tiny DINOv2 backbone (`dinov2-tiny`, `{r['model'].pooling}` pooling) at {ctx.size} px, "
+        f"{_how_trained(ctx, e2e, aug)}, for {len(h)} epochs ({ctx.pairs_per_image} sampled pairs per image per epoch; "
+        f"batch {cfg.batch_size} × accumulation {cfg.gradient_accumulation_steps}, mixed precision {cfg.mixed_precision}) "
+        f"through the Trainer; weights of the best validation epoch ({int(h['val/accuracy'].idxmax()) + 1}).",
+        "Pairwise accuracy over all ordered pairs of different tiers (chance is 50%):", md_table(summary, '{:.3f}'),
+        f"Test split: Kendall τ {res['kendall_tau']:.3f}, Spearman ρ {res['spearman']:.3f} between scores and tiers. Per tier pair:",
+        md_table(res['per_tier_pair'], '{:.3f}'),
+        f"![training curves](train/training_curves.png)\n\n![scores per tier and tier win matrix](eval/tiers.png)",
+        f"Model file: `train/pairwise.pt` (`mirip-lab rank FOLDER --model {ctx.out/'train'/'pairwise.pt'}`). The tiny backbone starts from random "
+        "weights; with `facebook/dinov2-large` (frozen, cached features) the same stage is the MIRIP guide's model."])
 
 # %% ../nbs/98_demo.ipynb #1d4ee221
 STAGES = [('Environment', stage_env), ('Sample data', stage_data), ('Loader doctor', stage_diagnose),
