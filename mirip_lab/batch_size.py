@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_batch_size.ipynb #f4a5818b
 from __future__ import annotations
-import gc, math, random, re, time, difflib, inspect, argparse, contextlib, datetime
+import gc, math, random, re, time, difflib, inspect, argparse, contextlib, datetime, itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -164,18 +164,17 @@ def run_probe(model:nn.Module, make_batch, bs:int, mem, budget:float, step=None,
               device=None, mixed_precision:str='no', config=None) -> Probe:
     "One real Trainer step (forward, backward, optimizer) at batch `bs`, measured by `mem`; out-of-memory is caught."
     t = probe_trainer(model, step, device, mixed_precision, optimizer_factory, config)
-    t0, peak, oom = time.perf_counter(), None, False
+    t0, peak = time.perf_counter(), None
     try:
         mem.start(bs)
         t.train_step([make_batch(bs)])
         peak = mem.stop(bs)
     except Exception as e:
         if not is_oom(e): raise
-        oom = True
-    if oom:
+    if peak is None:   # out of memory: free it once the exception (whose traceback holds the step's tensors) is gone
         t.opt.zero_grad(set_to_none=True); del t
         mem.free()
-    return Probe(bs, peak, (not oom) and peak <= budget, oom, round(time.perf_counter()-t0, 4))
+    return Probe(bs, peak, peak is not None and peak <= budget, peak is None, round(time.perf_counter()-t0, 4))
 
 
 # %% ../nbs/03_batch_size.ipynb #bdbae0e7
@@ -500,9 +499,8 @@ def find_batch_size(model:nn.Module, make_batch, step=None, optimizer_factory=No
 def true_batch_size(mem_fn, total_bytes:float, margin:float, multiple:int, max_batch:int) -> int:
     "Brute force: the largest multiple of `multiple` ≤ `max_batch` with `mem_fn(bs) ≤ total·(1-margin)` (below the multiple if none)."
     budget = total_bytes*(1-margin)
-    fits = [b for b in range(multiple, max_batch+1, multiple) if mem_fn(b) <= budget]
-    if fits: return fits[-1]
-    return max((b for b in range(1, multiple) if mem_fn(b) <= budget), default=0)
+    fitting = lambda bs: [b for b in bs if mem_fn(b) <= budget]
+    return max(fitting(range(multiple, max_batch+1, multiple)) or fitting(range(1, multiple)), default=0)
 
 CURVES = {  # name: (memory in bytes as a function of the batch size, measurement jitter)
     'linear':        (lambda b: 0.5*GB + 0.02*GB*b, 0.),
@@ -532,11 +530,9 @@ ALL_CURVES = {**CURVES, **STAIRCASES}
 # %% ../nbs/03_batch_size.ipynb #ff21887f
 def simulated_cases(curves=None, cards=CARDS, tiers=TIERS_TRIED, max_batch=4096, min_true=16):
     "Every (curve, card, margin, multiple) with its true answer, for tests and the benchmark."
-    for name, (f, noise) in (curves or CURVES).items():
-        for gb in cards:
-            for margin, mult in tiers:
-                t = true_batch_size(f, gb*GB, margin, mult, max_batch)
-                if t >= min_true: yield dict(curve=name, gb=gb, margin=margin, multiple=mult, mem_fn=f, noise=noise, true=t)
+    for (name, (f, noise)), gb, (margin, mult) in itertools.product((curves or CURVES).items(), cards, tiers):
+        t = true_batch_size(f, gb*GB, margin, mult, max_batch)
+        if t >= min_true: yield dict(curve=name, gb=gb, margin=margin, multiple=mult, mem_fn=f, noise=noise, true=t)
 
 # %% ../nbs/03_batch_size.ipynb #7c8072a9
 @dataclass
