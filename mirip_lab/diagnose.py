@@ -21,7 +21,7 @@ from .data import CachedImages, DecodedImageCache, ImageDataset, PairwiseDataset
 from .data import decode_image, load_metadata, make_transforms, read_isbi_points, takes_pil
 from .registry import MODELS, UnknownName
 from .train import Trainer, TrainingConfig, TrainModule
-from .utils import usable_cores, md_table, default_device, to_device, update_yaml, cli_parser, DemoContext
+from .utils import usable_cores, md_table, default_device, to_device, update_yaml, write_json, cli_parser, DemoContext
 
 # %% auto #0
 __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN', 'SWEEP_MIN_GAIN', 'COLORS', 'LEVERS',
@@ -56,8 +56,7 @@ class BatchLossModule(TrainModule):
 
 def make_step(model:nn.Module, device=None, lr:float=1e-3, config:TrainingConfig|None=None, batch_transform=None):
     "A real training step `step(batch) -> mean loss`: the Trainer's `train_step` on `BatchLossModule(model)`; `step.trainer` is the Trainer."
-    dev = default_device(device)
-    t = Trainer.for_steps(BatchLossModule(model, None if batch_transform is None else batch_transform.to(dev)), config, device=str(dev), learning_rate=lr)
+    t = Trainer.for_steps(BatchLossModule(model, batch_transform), config, device=str(default_device(device)), learning_rate=lr)   # moves both to the device
     model.train()
     def step(batch):
         loss, n, _ = t.train_step([batch])
@@ -296,11 +295,9 @@ def loader_warnings(kwargs:dict, dataset=None, device=None, cores:int|None=None,
         res.append(f"num_workers={w} but this process may use only {cores} cores: the workers fight over them and the training step; set num_workers={cores}.")
     if kwargs.get('pin_memory') and device.type != 'cuda':
         res.append("pin_memory=True without CUDA: torch ignores it (with a warning) and it costs a pinning thread; set pin_memory=False.")
-    if dataset is not None and w > 0:
-        gb = dataset_nbytes(dataset) / 2**30
-        if gb > large_gb:
-            res.append(f"the dataset holds {gb:.2f} GB in memory and each of the {w} workers gets a copy ({gb*w:.1f} GB in all): "
-                       "keep the data on disk and load per item (np.memmap or mirip_lab.data.DecodedImageCache), or set num_workers=1.")
+    if dataset is not None and w > 0 and (gb := dataset_nbytes(dataset) / 2**30) > large_gb:
+        res.append(f"the dataset holds {gb:.2f} GB in memory and each of the {w} workers gets a copy ({gb*w:.1f} GB in all): "
+                   "keep the data on disk and load per item (np.memmap or mirip_lab.data.DecodedImageCache), or set num_workers=1.")
     return res
 
 # %% ../nbs/02_loader_doctor.ipynb #cf48a7dc
@@ -556,7 +553,7 @@ def save(self:Diagnosis, out_dir) -> dict:
     figs = [plot_sweep(self.sweep.table, f'Mean step time per loader setting (batch {self.batch_size}, {self.device})'),
             plot_timeline({'before: ' + setting_name(self.baseline): self.before, 'after: ' + setting_name(self.recommended): self.after})]
     for f, k in zip(figs, ('sweep', 'timeline')): f.savefig(paths[k], dpi=110); plt.close(f)
-    paths['json'].write_text(json.dumps(self.to_dict(), indent=2, default=str))
+    write_json(paths['json'], self.to_dict())
     return paths
 
 # %% ../nbs/02_loader_doctor.ipynb #6e9abfc0
