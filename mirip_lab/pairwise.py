@@ -22,10 +22,10 @@ from .utils import default_device, DemoContext
 # %% auto #0
 __all__ = ['DINOV2_SIZES', 'TINY_BACKBONES', 'POOLINGS', 'POOL_WIDTH', 'LOSSES', 'IMAGE_EXTS', 'MODEL_CARD', 'PAIRWISE_TASKS',
            'DEFAULT_MODEL', 'BackboneNotFoundError', 'hf_cache_dir', 'random_backbone', 'load_backbone', 'pool_tokens',
-           'pairwise_loss', 'pairwise_correct', 'PairwiseRankingModel', 'ImagePaths', 'DatasetImages', 'score_dataset',
-           'naive_pair_scores', 'pair_scores', 'tier_pair_table', 'tier_win_matrix', 'Evaluator', 'plot_tier_results',
-           'batch_compare', 'rank_images', 'PerformanceBenchmarks', 'file_digest', 'FeatureCache', 'FeaturePairDataset',
-           'save_pairwise', 'write_model_card', 'load_pairwise', 'model_card', 'PairwiseModule',
+           'pairwise_loss', 'pairwise_correct', 'PairwiseRankingModel', 'check_images', 'ImagePaths', 'DatasetImages',
+           'score_dataset', 'naive_pair_scores', 'pair_scores', 'tier_pair_table', 'tier_win_matrix', 'Evaluator',
+           'plot_tier_results', 'batch_compare', 'rank_images', 'PerformanceBenchmarks', 'file_digest', 'FeatureCache',
+           'FeaturePairDataset', 'save_pairwise', 'write_model_card', 'load_pairwise', 'model_card', 'PairwiseModule',
            'PairwiseFeatureModule', 'train_pairwise', 'compare_cli', 'rank_cli', 'training_overlap', 'evaluate_cli',
            'pairwise_batch_size_inputs']
 
@@ -79,23 +79,21 @@ def random_backbone(name:str, seed:int=0) -> nn.Module:
 
 @contextmanager
 def _no_hf_bars():
-    "transformers' per-shard progress bars off inside the block (they print a bar per load), restored after."
+    "transformers' per-shard progress bars off inside the block or decorated function (they print a bar per load), restored after."
     from transformers.utils import logging as hf_logging
     was = hf_logging.is_progress_bar_enabled(); hf_logging.disable_progress_bar()
     try: yield
     finally:
         if was: hf_logging.enable_progress_bar()
 
+@_no_hf_bars()
 def load_backbone(name:str='facebook/dinov2-large', # Hub name, local folder, or 'dinov2-tiny'
                   random_init:bool=False,          # build the named architecture with random weights (no download)
                   seed:int=0,                      # seed of random weights
                  ) -> nn.Module:
     "A DINOv2 backbone from a local folder, the local Hugging Face cache, the Hub, or a named random architecture."
-    if name in TINY_BACKBONES or random_init: return random_backbone(name, seed)
-    with _no_hf_bars(): return _load_pretrained(name)
-
-def _load_pretrained(name:str) -> nn.Module:
     from transformers import AutoModel
+    if name in TINY_BACKBONES or random_init: return random_backbone(name, seed)
     if Path(name).expanduser().is_dir():
         try: return AutoModel.from_pretrained(Path(name).expanduser())
         except (OSError, ValueError) as e: raise _not_found(name, f"the folder has no loadable model ({str(e).splitlines()[0]})") from e
@@ -215,28 +213,25 @@ def compute_loss(self:PairwiseRankingModel, score1, score2, labels) -> torch.Ten
 
 # %% ../nbs/05_pairwise.ipynb #ceb7e2a3
 from .data import TIERS, tier_rank, make_transforms, PairwiseDataset, load_metadata, DataSplitter
-from .data import CachedImages, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
+from .data import image_problems, CachedImages, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
 from .augment import BatchAugment, ResizeUint8
 from .utils import remove_stale_temps
-from torchvision.transforms.v2.functional import to_pil_image
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif')
+
+def check_images(paths) -> list[Path]:
+    "`paths` as Paths if every file exists and decodes fully (checked in threads); else one error naming every bad file."
+    paths = [Path(p) for p in paths]
+    bad = [f"{p}: no such file" for p in paths if not p.is_file()]
+    bad += [f"{p}: not a readable image ({why})" for p, why in image_problems([p for p in paths if p.is_file()]).items()]
+    if bad: raise FileNotFoundError(f"{len(bad)} of {len(paths)} image(s) cannot be used, fix or remove them:\n" + '\n'.join(bad))
+    return paths
 
 class ImagePaths(CachedImages, Dataset):
     "Item `i`: image file `paths[i]` loaded as the transform takes it (PIL for a classic pipeline, else a uint8 tensor) and transformed."
     def __init__(self, paths, transform=None, cache=None): self._setup_images([Path(p) for p in paths], transform, cache)
     def __len__(self): return len(self.paths)
     def __getitem__(self, i): return self._tfm(self._image(i))
-
-class _CheckedPaths(ImagePaths):
-    "ImagePaths that check as they load: a file that does not decode is noted in `bad` {path: why} and a blank image stands in for it."
-    def __init__(self, paths, transform=None): super().__init__(paths, transform); self.bad = {}
-    def __getitem__(self, i):
-        try: return super().__getitem__(i)
-        except OSError as e:   # load_pil's error, raised from the decoder's
-            self.bad[self.paths[i]] = f"not a readable image ({type(e.__cause__ or e).__name__}: {e.__cause__ or e})"
-            blank = torch.zeros(3, 8, 8, dtype=torch.uint8)
-            return self._tfm(to_pil_image(blank) if self._pil else blank)
 
 class DatasetImages(Dataset):
     "Item `k`: image `idx[k]` of dataset `ds`, loaded by the dataset's own `_load_image` (so a subclass's cache is used) and transformed."
@@ -249,9 +244,8 @@ class DatasetImages(Dataset):
 def _eval_mode(model:nn.Module):
     "`model` in eval mode and without autograd inside the block; its training mode restored after."
     was = model.training
-    model.eval()
     try:
-        with torch.no_grad(): yield model
+        with torch.no_grad(): yield model.eval()
     finally: model.train(was)
 
 def score_dataset(model, ds, batch_size:int=64, device=None, progress:bool=False, **loader_kw) -> torch.Tensor:
@@ -338,10 +332,8 @@ def _tier_stats(ds:PairwiseDataset, s1, s2) -> dict:
     "Per-tier-pair table, Kendall τ and Spearman ρ of image scores vs tiers (tiers as −rank), tier win matrix and image scores of `ds`'s pairs."
     from scipy.stats import kendalltau, spearmanr
     pa = ds.pair_array
-    full = torch.full((len(ds.paths),), float('nan'))
-    full[pa[:, 0]], full[pa[:, 1]] = s1, s2
-    used = np.unique(pa)
-    sc, rk = full[used].numpy(), ds.ranks[used]
+    img = pd.Series(np.concatenate([s1, s2]), index=pa.T.ravel()).groupby(level=0).first()   # each image's score, by index
+    used, sc, rk = img.index, img.to_numpy(), ds.ranks[img.index]
     return dict(per_tier_pair=tier_pair_table(s1, s2, ds.ranks[pa[:, 0]], ds.ranks[pa[:, 1]]),
                 kendall_tau=float(kendalltau(sc, -rk).statistic), spearman=float(spearmanr(sc, -rk).statistic),
                 win_matrix=tier_win_matrix(sc, rk),
@@ -365,17 +357,13 @@ def evaluate_detailed(self:Evaluator, loader, out_dir=None, naive:bool=False) ->
 
 # %% ../nbs/05_pairwise.ipynb #48dc4e7c
 def _scores_of(model, paths, transform, batch_size, device) -> dict:
-    "{path: score} of the distinct images among `paths`, each decoded once; then one error names every file missing or not decodable."
+    "{path: score} of the distinct images among `paths`, each decoded once, by the scoring; a file that fails: `check_images` names every bad one."
     uniq = list(dict.fromkeys(map(str, paths)))
-    missing = {p: 'no such file' for p in uniq if not Path(p).is_file()}
-    ok = [p for p in uniq if p not in missing]
-    ds = _CheckedPaths(ok, transform)
     device = device or next(model.parameters()).device
-    sc = score_dataset(model.to(device), ds, batch_size, device)   # no loader workers: `ds.bad` fills in this process
-    bad = missing | ds.bad
-    if bad: raise FileNotFoundError(f"{len(bad)} of {len(uniq)} image(s) cannot be used, fix or remove them:\n"
-                                    + '\n'.join(f'{p}: {why}' for p, why in bad.items()))
-    return dict(zip(ok, sc.tolist()))
+    try: return dict(zip(uniq, score_dataset(model.to(device), ImagePaths(uniq, transform), batch_size, device).tolist()))
+    except OSError:
+        check_images(uniq)   # decodes them all, in threads, and raises one error naming every missing or broken file
+        raise
 
 def batch_compare(model, image_pairs, transform,
                   device=None,            # 'cuda', 'cpu'; default: where the model is
@@ -389,8 +377,7 @@ def batch_compare(model, image_pairs, transform,
     rows = [dict(image1=a, image2=b, score1=sc[a], score2=sc[b]) for a, b in image_pairs]
     if not as_frame:
         return [dict(r, winner='image1' if r['score1'] >= r['score2'] else 'image2', confidence=abs(r['score1'] - r['score2'])) for r in rows]
-    df = pd.DataFrame(rows, columns=['image1', 'image2', 'score1', 'score2'])
-    df['gap'] = df.score1 - df.score2
+    df = pd.DataFrame(rows, columns=['image1', 'image2', 'score1', 'score2']).assign(gap=lambda d: d.score1 - d.score2)
     return df.assign(winner=np.where(df.gap >= 0, 1, 2), prob_first_better=1 / (1 + np.exp(-df.gap)))
 
 def rank_images(model, paths, transform, batch_size:int=32, device=None) -> pd.DataFrame:
@@ -398,8 +385,7 @@ def rank_images(model, paths, transform, batch_size:int=32, device=None) -> pd.D
     paths = [str(p) for p in paths]
     sc = _scores_of(model, paths, transform, batch_size, device)
     df = pd.DataFrame(dict(path=paths, score=[sc[p] for p in paths])).sort_values('score', ascending=False, kind='stable', ignore_index=True)
-    df['rank'] = np.arange(1, len(df) + 1)
-    return df
+    return df.assign(rank=np.arange(1, len(df) + 1))
 
 # %% ../nbs/05_pairwise.ipynb #33ab2fcd
 class PerformanceBenchmarks:
@@ -541,21 +527,17 @@ def write_model_card(model:PairwiseRankingModel, image_size:int, folder, weights
     p.write_text(json.dumps(_card(model, image_size, weights or ('model' if _whole(model) else 'projector'), splits), indent=1))
     return p
 
-def _guide_checkpoint(sd:dict, image_size:int) -> dict|None:
-    "A Trainer checkpoint's weights `sd` of PairwiseRankingModel without a card (the guide's own training): default model, projector width from the weights."
-    if 'projector.0.weight' not in sd: return None
-    return dict(format='mirip_lab.pairwise/1', hparams=dict(projector_output_dim=sd['projector.0.weight'].shape[0]),
-                image_size=image_size, weights='model', state_dict=sd)
-
 def _checkpoint(path, image_size:int=224) -> dict:
     "The card (hparams, image size, weights, images) and `state_dict` of `save_pairwise`'s file, a Trainer checkpoint with its card, or the guide's checkpoint."
     path, card = Path(path), Path(path).parent/MODEL_CARD
     if not path.is_file(): raise FileNotFoundError(f"model file {path} not found: train one with `mirip-lab train --task pairwise --data FOLDER` "
                                                    "(then pass <checkpoint_dir>/best_model.pt) or `mirip-lab demo` (runs/demo/train/pairwise.pt).")
     ck = torch.load(path, map_location='cpu', weights_only=True)
-    if isinstance(ck, dict) and 'model_state_dict' in ck:   # a Trainer checkpoint: its card beside it, or the guide's own training
-        sd = ck['model_state_dict']
-        ck = dict(json.loads(card.read_text()), state_dict=sd) if card.exists() else _guide_checkpoint(sd, image_size) or ck
+    sd = ck.get('model_state_dict') if isinstance(ck, dict) else None   # a Trainer checkpoint's weights
+    if sd is not None and card.exists(): ck = dict(json.loads(card.read_text()), state_dict=sd)
+    elif sd is not None and 'projector.0.weight' in sd:   # no card: the guide's own training (its default model)
+        ck = dict(format='mirip_lab.pairwise/1', hparams=dict(projector_output_dim=sd['projector.0.weight'].shape[0]),
+                  image_size=image_size, weights='model', state_dict=sd)
     if not isinstance(ck, dict) or ck.get('format') != 'mirip_lab.pairwise/1':
         raise ValueError(f"{path} is neither a pairwise model file (save_pairwise) nor a Trainer checkpoint with {MODEL_CARD} beside it: "
                          "use the pairwise.pt or best_model.pt of a pairwise training run.")
@@ -603,8 +585,6 @@ def _train_val(data, seed:int) -> list[pd.DataFrame]:
     else: md = load_metadata(Path(data)/'metadata.csv' if Path(data).is_dir() else data)
     return DataSplitter(0.8, 0.2, 0.0, seed).split(md)[:2]
 
-def _paths_of(md:pd.DataFrame) -> list[Path]: return [Path(p) for p in md.path]
-
 def _feature_datasets(model, tr_md, va_md, cache_dir, size:int, config:TrainingConfig, pairs_per_image, seed:int, **loader_kw) -> list:
     "Train and val `FeaturePairDataset`s (the model moved to `config.device`): each image's backbone features computed once into a `FeatureCache`."
     fc, dev = FeatureCache(cache_dir, model.backbone_id, size, model.pooling), pick_device(config.device)
@@ -629,7 +609,7 @@ def _keep_best(model, module, out:Path, config:TrainingConfig, size:int, tr_md, 
     best = out/config.best_model_path
     if best.exists(): module.weights().load_state_dict(torch.load(best, map_location='cpu', weights_only=True)['model_state_dict'])
     model.cpu().eval()
-    splits = dict(train=_paths_of(tr_md), val=_paths_of(va_md))
+    splits = dict(train=tr_md.path, val=va_md.path)
     write_model_card(model, size, out, 'projector' if module.weights() is model.projector else 'model', splits)
     return save_pairwise(model, out/'pairwise.pt', size, splits)
 
@@ -689,7 +669,7 @@ def _pairwise_task(name):
         tr_md, va_md = _task_splits(name, config.seed, data, metadata, val_metadata, image_dir or data_dir)
         model = PairwiseRankingModel(backbone, seed=config.seed, save_frozen_backbone=save_frozen_backbone, **kw)
         ds = _feature_datasets(model, tr_md, va_md, out/'cache'/'features', size, config, pairs_per_image, config.seed)
-        write_model_card(model, size, out, weights='model', splits=dict(train=_paths_of(tr_md), val=_paths_of(va_md)))
+        write_model_card(model, size, out, weights='model', splits=dict(train=tr_md.path, val=va_md.path))
         return PairwiseFeatureModule(model, whole=True), ds[0], ds[1]
     factory.__doc__ = (f"Pairwise ranker {PAIRWISE_TASKS[name]} on cached features: the guide's split files (--metadata, --val-metadata, --data-dir) "
                        "or a MIRIP folder's 80/20 split (--data); training draws `pairs_per_image` partners per image each epoch "
