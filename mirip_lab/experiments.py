@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_experiments.ipynb #9fdca6be
 from __future__ import annotations
-import gc, hashlib, inspect, json, math, os, re, shutil, subprocess, sys, time, traceback
+import gc, hashlib, inspect, json, os, re, shutil, subprocess, sys, time, traceback
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, replace
@@ -26,8 +26,8 @@ __all__ = ['SAMPLE_DATA', 'EXPERIMENT_KEYS', 'STATUS', 'RESULT_COLUMNS', 'SUMMAR
            'RecordingBatchSampler', 'recording_loader', 'step_samples', 'RunMonitor', 'weights_sha', 'samples_sha',
            'ensure_sample_data', 'read_status', 'run_experiment', 'visible_gpus', 'worker_job', 'run_parallel',
            'assign', 'parallel_jobs', 'run_experiments', 'find_runs', 'collect_results', 'recommend',
-           'plot_memory_vs_speed', 'plot_training_curves', 'summary_frame', 'plot_summary_table', 'summary_markdown',
-           'report_markdown', 'analyze', 'experiment_cli', 'stage_experiments']
+           'plot_memory_vs_speed', 'plot_training_curves', 'summary_frame', 'plot_summary_table', 'report_markdown',
+           'analyze', 'experiment_cli', 'stage_experiments']
 
 # %% ../nbs/06_experiments.ipynb #edbb8678
 SAMPLE_DATA = dict(n_images=96, size=64, seed=0)  # what `data: null` generates (mirip_lab.sample.make_sample_data)
@@ -402,11 +402,10 @@ def recommend(df:pd.DataFrame, tolerance:float=0.02) -> dict|None:
     near = ok[ok.best_metric >= best * (1 - tolerance)] if mode == 'max' else ok[ok.best_metric <= best * (1 + tolerance)]
     mem, _ = _mem_col(ok)
     pick = near.sort_values(['samples_per_s', mem], ascending=[False, True]).iloc[0]
-    slow = ok.samples_per_s.min()
     others = [f"{r.name} ({r.best_metric:.4g})" for r in ok.itertuples() if r.name not in set(near.name)]
     why = (f"its best {pick.monitor} is {pick.best_metric:.4g}, within {tolerance:.0%} of the best run's {best:.4g}, and of the "
            f"{len(near)} run(s) that close it trains fastest: {pick.samples_per_s:.0f} samples/s ({pick.steps_per_s:.3g} optimizer steps/s), "
-           f"{pick.samples_per_s / slow:.2f}× the slowest run, with {pick[mem]:.3g} GB {'peak GPU memory' if mem == 'peak_gpu_mem_gb' else 'peak process RSS'}.")
+           f"{pick.samples_per_s / ok.samples_per_s.min():.2f}× the slowest run, with {pick[mem]:.3g} GB {'peak GPU memory' if mem == 'peak_gpu_mem_gb' else 'peak process RSS'}.")
     if others: why += f" Outside the tolerance: {', '.join(others)}."
     return dict(name=pick['name'], shape=_shape(pick), why=why, best=best, tolerance=tolerance)
 
@@ -475,19 +474,13 @@ SUMMARY_COLUMNS = {  # results column: (table header, format)
     'peak_gpu_mem_gb': ('peak GPU (GB)', '{:.3g}'), 'peak_rss_gb': ('peak RSS (GB)', '{:.3g}'),
     'metric_gain_per_min': ('gain / min', '{:.3g}'), 'metric_per_gb': ('metric / GB', '{:.3g}')}
 
-def _fmt(v, f) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)): return '–'
-    return f.format(v)
+def _fmt(v, f) -> str: return '–' if pd.isna(v) else f.format(v)
 
 def summary_frame(df:pd.DataFrame) -> pd.DataFrame:
     "The summary table, formatted: config, then SUMMARY_COLUMNS (RSS only when there is no GPU memory)."
-    gpu = df['peak_gpu_mem_gb'].notna().any()
-    cols = [c for c in SUMMARY_COLUMNS if c not in (('peak_rss_gb',) if gpu else ('peak_gpu_mem_gb', 'metric_per_gb'))]
-    t = pd.DataFrame({'config (batch×accum)': [_label(r) for _, r in df.iterrows()]})
-    for c in cols:
-        head, f = SUMMARY_COLUMNS[c]
-        t[head] = [_fmt(v, f) for v in df[c]]
-    return t
+    skip = ('peak_rss_gb',) if df['peak_gpu_mem_gb'].notna().any() else ('peak_gpu_mem_gb', 'metric_per_gb')
+    return pd.DataFrame({'config (batch×accum)': [_label(r) for _, r in df.iterrows()],
+                         **{head: [_fmt(v, f) for v in df[c]] for c, (head, f) in SUMMARY_COLUMNS.items() if c not in skip}})
 
 def _batches(df) -> str: return ', '.join(map(str, sorted(df.effective_batch.dropna().astype(int).unique())))
 
@@ -509,10 +502,6 @@ def plot_summary_table(df:pd.DataFrame, rec:dict|None, path) -> Path:
     return Path(path)
 
 # %% ../nbs/06_experiments.ipynb #26561162
-def summary_markdown(df:pd.DataFrame) -> str:
-    "The summary table (`summary_frame`) as markdown."
-    return md_table(summary_frame(df))
-
 def _intro_md(df:pd.DataFrame, done:pd.DataFrame, rec:dict|None) -> str:
     "What ran, on which device, for which metric; then the recommendation."
     dev = ', '.join(sorted(done.device.dropna().unique())) or 'unknown'
@@ -548,7 +537,7 @@ def _memory_md(df:pd.DataFrame, done:pd.DataFrame) -> str:
 def report_markdown(df:pd.DataFrame, rec:dict|None, tolerance:float=0.02) -> str:
     "The text of `batch_optimization_report.md`."
     done, bad = df[df.status == 'done'], df[df.status != 'done']
-    sections = [_intro_md(df, done, rec), f"## Results\n\n{summary_markdown(df)}", _convergence_md(done), _memory_md(df, done)]
+    sections = [_intro_md(df, done, rec), f"## Results\n\n{md_table(summary_frame(df))}", _convergence_md(done), _memory_md(df, done)]
     if len(bad): sections.append('## Runs that did not finish\n\n' + '\n'.join(f"- {r['name']} ({_shape(r)}): **{r['status']}**: {r['error']}" for _, r in bad.iterrows()))
     sections += ['## Figures', '![memory vs speed](memory_vs_speed.png)', '![training curves](training_curves.png)', '![summary](summary_table.png)',
                  f"All figures per run are in `batch_optimization_results.csv` (one row per run). Tolerance for the recommendation: {tolerance:.0%} of the best metric."]
@@ -607,4 +596,4 @@ def stage_experiments(ctx:DemoContext, epochs:int=2, configs=None, overrides:dic
     ctx.experiments = res
     rec = res['recommendation']
     head = f"Recommended: **{rec['name']}** ({rec['shape']}): {rec['why']}" if rec else 'No run finished.'
-    return f"{head}\n\n{summary_markdown(res['results'])}\n\nReport and figures: `batch_optimization/`."
+    return f"{head}\n\n{md_table(summary_frame(res['results']))}\n\nReport and figures: `batch_optimization/`."
