@@ -332,10 +332,8 @@ def _setup_model(self:Trainer):
     if c.channels_last: self.raw.to(memory_format=torch.channels_last)
     self.opt = torch.optim.AdamW(self.raw.parameters(), lr=c.learning_rate, weight_decay=c.weight_decay)
     self.scaler = torch.amp.GradScaler(self.device.type, enabled=c.mixed_precision == 'fp16')
-    self.ddp = None
-    if self.world > 1:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-        self.ddp = DDP(self.raw, device_ids=[self.device.index] if self.device.type == 'cuda' else None)
+    ids = [self.device.index] if self.device.type == 'cuda' else None
+    self.ddp = nn.parallel.DistributedDataParallel(self.raw, device_ids=ids) if self.world > 1 else None
     self.model = self.ddp if self.ddp is not None else self.raw
     if c.compile: self.model = torch.compile(self.model)
 
@@ -384,14 +382,12 @@ def make_loader(self:Trainer, data, train:bool=True) -> DataLoader:
         return data
     shuffle = train and c.shuffle
     sampler = DistributedSampler(data, self.world, self.rank, shuffle=shuffle, seed=c.seed) if self.world > 1 else None
-    kw = dict(batch_size=c.batch_size, shuffle=shuffle if sampler is None else False, sampler=sampler,
+    kw = dict(batch_size=c.batch_size, shuffle=shuffle and sampler is None, sampler=sampler,
               num_workers=c.num_workers, drop_last=c.drop_last and train,
               pin_memory=self.device.type == 'cuda' if c.pin_memory is None else c.pin_memory,
               generator=torch.Generator().manual_seed(c.seed + (0 if train else 1)))
     if c.num_workers > 0:
-        # a dataset that re-draws its samples per epoch (`set_epoch`, e.g. PairwiseDataset) must be re-sent to the workers
-        # each epoch: persistent workers would keep their copy of epoch 0's pairs for the whole run
-        persistent = c.persistent_workers and not hasattr(data, 'set_epoch')
+        persistent = c.persistent_workers and not hasattr(data, 'set_epoch')   # e.g. PairwiseDataset's pairs: see the warning
         if c.persistent_workers and not persistent and self.is_main:
             warnings.warn(f"{type(data).__name__} re-draws its samples each epoch (set_epoch): using persistent_workers=False so the "
                           "workers see the new draw (persistent workers would keep epoch 0's copy)")
@@ -679,9 +675,8 @@ def load_checkpoint(self:Trainer, path, restore_rng:bool=True, ck:dict|None=None
     except RuntimeError as e: raise CheckpointError(f"{path} holds another model's weights, not this {type(self.raw.weights()).__name__}'s: {_first_line(e)}") from None
     self.opt.load_state_dict(ck['optimizer_state_dict'])
     if ck.get('scaler_state_dict'): self.scaler.load_state_dict(ck['scaler_state_dict'])
-    self.epoch, self.step = ck['epoch'], ck.get('step', 0)
+    self.epoch, self.step, self.history = ck['epoch'], ck.get('step', 0), list(ck.get('history', []))
     self.best, self.best_accuracy, self.best_epoch, self.bad_epochs = ck.get('best_metric'), ck.get('best_accuracy'), ck.get('best_epoch', 0), ck.get('bad_epochs', 0)
-    self.history = list(ck.get('history', []))
     self._load_microbatch(ck.get('microbatch'))
     self._pending = dict(sched=ck.get('scheduler_state_dict'), rng=ck.get('rng') if restore_rng else None)
     self._apply_pending()
@@ -704,23 +699,21 @@ def _load_microbatch(self:Trainer, s:dict|None):
 @patch
 def _apply_pending(self:Trainer):
     "Restore scheduler and RNG state once the scheduler and loaders exist (load_checkpoint may come before fit)."
-    if not self._pending: return
-    p = self._pending
-    if p['sched'] is not None and self.sched is not None:   # a scheduler made after the optimizer was loaded has reset its lr: set it back
-        self.sched.load_state_dict(p['sched']); p['sched'] = None
+    p = self._pending or {}   # what is restored leaves `p`
+    if p.get('sched') is not None and self.sched is not None:   # a scheduler made after the optimizer was loaded has reset its lr: set it back
+        self.sched.load_state_dict(p.pop('sched'))
         for g, lr in zip(self.opt.param_groups, self.sched.get_last_lr()): g['lr'] = lr
-    if p['rng'] is not None and self.train_dl is not None:
-        set_rng_state({**p['rng'], 'cuda': [s.cpu() for s in p['rng']['cuda']]}, self.train_dl.generator); p['rng'] = None
-    if p['sched'] is None and p['rng'] is None: self._pending = None
+    if p.get('rng') is not None and self.train_dl is not None: set_rng_state(p.pop('rng'), self.train_dl.generator)   # read on the CPU
+    if all(v is None for v in p.values()): self._pending = None
 
 # %% ../nbs/04_trainer.ipynb #6975b05e
 @patch
 def _auto_resume(self:Trainer) -> tuple[Path, dict]|None:
     "(path, contents) of `last_model.pt` if intact, else of the newest intact checkpoint in checkpoint_dir (said); None when the folder has none."
     last = self.out/self.config.model_path   # an absolute model_path stays as is
-    others = [p for p in [*self.out.glob('checkpoint_epoch_*.pt'), self.out/self.config.best_model_path] if p.exists() and p != last]
+    found = [last, *self.out.glob('checkpoint_epoch_*.pt'), self.out/self.config.best_model_path]
     best, bad = None, []                                  # ((epoch, is last_model.pt, path), contents) of the newest intact one: read once, handed to load_checkpoint
-    for p in ([last] if last.exists() else []) + others:
+    for p in dict.fromkeys(p for p in found if p.exists()):   # last_model.pt first, each once
         try: ck = load_checkpoint_file(p); key = (ck['epoch'], p == last, p)
         except (CheckpointError, KeyError, TypeError) as e: bad.append(str(e)); continue
         if best is None or key > best[0]: best = key, ck
