@@ -244,15 +244,11 @@ def _snap(c:float, lo:int, top:int, step:int) -> int:
     return min(max(int(c)//step*step, lo+step), top)
 
 # %% ../nbs/03_batch_size.ipynb #a1c0e7b2
-def _extrapolate(below, budget:float, lo:int) -> tuple[float|None,float|None]:
-    "Where memory reaches `budget` beyond `lo`, from readings far apart: a line's and a parabola's prediction (None: no prediction)."
-    trio = _trio(below, lo)
-    par = _fit_root(trio, budget, lo, math.inf) if len({p[0] for p in trio}) == 3 else None
-    return _fit_root(trio[:2], budget, lo, math.inf), par
-
 def _grow(probes, below, budget, lo, step, max_batch, growth) -> tuple[int,str]:
     "Next probe while nothing has failed: the smaller extrapolation, galloping when a confirmation fitted, at most `growth`× `lo` (`growth`²× on a straight line)."
-    line, par = _extrapolate(below, budget, lo)
+    trio = _trio(below, lo)                              # where memory reaches the budget, from readings far apart (None: no prediction):
+    line = _fit_root(trio[:2], budget, lo, math.inf)     # a line's prediction
+    par = _fit_root(trio, budget, lo, math.inf) if len({p[0] for p in trio}) == 3 else None   # and a parabola's
     if line is None and par is None: return min(lo*growth, max_batch), 'grow'   # flat so far: memory per sample not yet visible
     c = min(r for r in (line, par) if r is not None)
     if probes[-1].why == 'confirm' and probes[-1].ok:                # the fit was refuted from below: gallop
