@@ -60,11 +60,10 @@ def main():
         rows = []
         for name, bs, kw in runs:  # one run, whole epochs each
             pr = measure(ds, step, bs, kw, epochs=a.epochs, steps=None, device=device, loader_kwargs=dict(shuffle=True))
-            summ = pr.summary()
-            rows.append(dict(run=name, epoch_s=pr.wall_s/a.epochs, **{k: summ[k] for k in ('samples_per_s', 'wait_frac', 'copy_frac', 'compute_frac', 'epoch_start_s')}))
+            rows.append(dict(run=name, epoch_s=pr.wall_s/a.epochs, **pr.summary()))
             print(f"  measured {name}: {rows[-1]['epoch_s']:.2f} s/epoch", flush=True)
         tab = pd.DataFrame(rows)
-        print('\n' + tab.round(3).to_string(index=False))
+        print('\n' + tab[['run', 'epoch_s', 'samples_per_s', 'wait_frac', 'copy_frac', 'compute_frac', 'epoch_start_s']].round(3).to_string(index=False))
         naive, best = tab.iloc[0], tab.iloc[-1]
         print(f"\nepoch time naive / doctor (batch {a.batch_size}): {naive.epoch_s/best.epoch_s:.2f}x "
               f"({naive.epoch_s:.2f} s -> {best.epoch_s:.2f} s); data-wait {naive.wait_frac:.0%} -> {best.wait_frac:.0%}")
