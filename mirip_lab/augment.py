@@ -4,7 +4,7 @@
 
 # %% ../nbs/01b_augment.ipynb #9c265748
 from __future__ import annotations
-import functools, math
+import functools
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -17,8 +17,7 @@ __all__ = ['pick', 'random_flip', 'random_rot90', 'random_channel_perm', 'affine
 # %% ../nbs/01b_augment.ipynb #026c8654
 def pick(variants:list[torch.Tensor], k:torch.Tensor) -> torch.Tensor:
     "Sample `b` taken from `variants[k[b]]`: each variant is the whole batch transformed one way."
-    B = len(k)
-    return torch.cat(variants).index_select(0, k * B + torch.arange(B, device=k.device))
+    return torch.cat(variants).index_select(0, k * len(k) + torch.arange(len(k), device=k.device))
 
 def random_flip(x:torch.Tensor, dim:int=-1, p:float=0.5) -> torch.Tensor:
     "Flip each sample along `dim` with probability `p`."
@@ -46,15 +45,13 @@ def _const(values:tuple, device, dtype) -> torch.Tensor:
 
 def affine_matrices(n:int, h:int, w:int, degrees=0., translate=0., scale=(1., 1.), device=None) -> torch.Tensor:
     "`n` random forward maps (n,2,3) in pixel coordinates (x,y): rotate and scale about the centre, then shift."
-    lo, hi = _range(degrees)
-    a = torch.deg2rad(torch.empty(n, device=device).uniform_(lo, hi))
+    a = torch.deg2rad(torch.empty(n, device=device).uniform_(*_range(degrees)))
     s = torch.empty(n, device=device).uniform_(*_range(scale, 1.))
     tx, ty = translate if isinstance(translate, (tuple, list)) else (translate, translate)
-    u = torch.rand(n, 2, device=device) * 2 - 1
-    t = (u * _const((tx * w, ty * h), u.device, u.dtype)).round()
+    t = ((torch.rand(n, 2, device=device) * 2 - 1) * _const((tx * w, ty * h), a.device, a.dtype)).round()
     R = torch.stack([torch.stack([a.cos(), -a.sin()], -1), torch.stack([a.sin(), a.cos()], -1)], -2) * s[:, None, None]
-    c = _const(((w - 1) / 2, (h - 1) / 2), u.device, u.dtype)
-    return torch.cat([R, (c + t - (R @ c[:, None]).squeeze(-1))[..., None]], -1)
+    c = _const(((w - 1) / 2, (h - 1) / 2), a.device, a.dtype)
+    return torch.cat([R, (c + t - R @ c)[..., None]], -1)
 
 # %% ../nbs/01b_augment.ipynb #4baa31bd
 @functools.lru_cache(maxsize=8)
@@ -79,8 +76,7 @@ def warp(x:torch.Tensor, M:torch.Tensor, mode:str='nearest') -> torch.Tensor:
 
 def move_points(yx:torch.Tensor, M:torch.Tensor) -> torch.Tensor:
     "Points (B,L,2) as (y,x) pixels mapped by `M` (B,2,3)."
-    xy = yx.flip(-1) @ M[:, :, :2].transpose(1, 2) + M[:, None, :, 2]
-    return xy.flip(-1)
+    return (yx.flip(-1) @ M[:, :, :2].transpose(1, 2) + M[:, None, :, 2]).flip(-1)
 
 # %% ../nbs/01b_augment.ipynb #049acaa8
 def _gray(x): return (0.2989 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]).unsqueeze(1) if x.shape[1] == 3 else x
@@ -89,13 +85,11 @@ def _blend(x, other, f): return (f * x + (1 - f) * other).clamp_(0, 1)
 
 def color_jitter(x:torch.Tensor, strength:float) -> torch.Tensor:
     "Brightness, contrast, saturation jitter of a float [0,1] batch, factors and order drawn per sample."
-    B, dev = len(x), x.device
-    f = torch.empty(3, B, 1, 1, 1, device=dev).uniform_(max(0., 1 - strength), 1 + strength)
-    ops = [lambda t, f: _blend(t, torch.zeros_like(t), f),
-           lambda t, f: _blend(t, _gray(t).mean((-3, -2, -1), keepdim=True), f),
-           lambda t, f: _blend(t, _gray(t), f)]
-    order = torch.rand(B, 3, device=dev).argsort(1)
-    for j in range(3): x = pick([op(x, f[i]) for i, op in enumerate(ops)], order[:, j])
+    f = torch.empty(3, len(x), 1, 1, 1, device=x.device).uniform_(max(0., 1 - strength), 1 + strength)
+    # brightness, contrast, saturation: blend with black, the mean grey, the grey image (torchvision's formulas)
+    others = (torch.zeros_like, lambda t: _gray(t).mean((1, 2, 3), keepdim=True), _gray)
+    order = torch.rand(len(x), 3, device=x.device).argsort(1)
+    for j in range(3): x = pick([_blend(x, other(x), f[i]) for i, other in enumerate(others)], order[:, j])
     return x
 
 # %% ../nbs/01b_augment.ipynb #fcf56282
