@@ -5,6 +5,7 @@
 # %% ../nbs/06_experiments.ipynb #9fdca6be
 from __future__ import annotations
 import gc, hashlib, inspect, json, os, re, shutil, subprocess, sys, time, traceback
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, replace
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import DataLoader
-from fastcore.basics import listify
+from fastcore.basics import listify, groupby
 from fastcore.script import Param
 from .utils import md_table, is_oom, metric_mode, load_yaml, write_json, process_rss_gb, DemoContext
 from .registry import TASKS
@@ -117,9 +118,8 @@ class RecordingBatchSampler:
 
 def recording_loader(dl:DataLoader) -> DataLoader:
     "`dl` with a `RecordingBatchSampler` (at `.batch_sampler`): same dataset, generator, workers and collate."
-    kw = dict(num_workers=dl.num_workers, collate_fn=dl.collate_fn, pin_memory=dl.pin_memory, worker_init_fn=dl.worker_init_fn,
-              generator=dl.generator, timeout=dl.timeout, multiprocessing_context=dl.multiprocessing_context)
-    if dl.num_workers > 0: kw.update(persistent_workers=dl.persistent_workers, prefetch_factor=dl.prefetch_factor)
+    keys = ['num_workers', 'collate_fn', 'pin_memory', 'worker_init_fn', 'generator', 'timeout', 'multiprocessing_context']
+    kw = {k: getattr(dl, k) for k in keys + (['persistent_workers', 'prefetch_factor'] if dl.num_workers > 0 else [])}
     return DataLoader(dl.dataset, batch_sampler=RecordingBatchSampler(dl.batch_sampler), **kw)
 
 def step_samples(epochs:list[list[list[int]]], accumulation:int) -> list[list[int]]:
@@ -132,12 +132,10 @@ class RunMonitor(Callback):
     def __init__(self, trainer:Trainer|None=None):
         self.gpu, self.rss, self.sampler = [], [], None
         if trainer is not None: trainer.add_cb(self)
-    @property
-    def cuda(self) -> bool: return self.trainer.device.type == 'cuda'
     def before_fit(self):
         self.trainer.train_dl = dl = recording_loader(self.trainer.train_dl); self.sampler = dl.batch_sampler
     def after_loss(self):
-        if self.cuda: self.gpu.append(torch.cuda.memory_allocated(self.trainer.device) / 2**30)
+        if self.trainer.device.type == 'cuda': self.gpu.append(torch.cuda.memory_allocated(self.trainer.device) / 2**30)
         self.rss.append(process_rss_gb())
 
     def steps(self) -> list[list[int]]:
@@ -186,8 +184,7 @@ def read_status(run_dir) -> dict:
     return json.loads(p.read_text(encoding='utf-8')) if p.exists() else {}
 
 def _device_name(dev:torch.device) -> str:
-    if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
-    return f'cpu ({os.cpu_count()} cores)'
+    return torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'cpu ({os.cpu_count()} cores)'
 
 def _save_config(exp:Experiment, c:TrainingConfig, data):
     "The resolved config, as run, in `experiment.yaml` of the run folder."
@@ -207,7 +204,7 @@ def _summary(trainer:Trainer, mon:RunMonitor, hist:pd.DataFrame, initial:float, 
     train_s = float(hist['train_time_s'].sum())
     per_s = lambda n: n / train_s if train_s else float('nan')
     ep95, min95 = convergence(vals, times, mode)
-    peak = float(hist['peak_gpu_mem_gb'].max()) if mon.cuda else float('nan')
+    peak = float(hist['peak_gpu_mem_gb'].max())                       # NaN on a CPU
     best = _or_nan(np.nanmax if mode == 'max' else np.nanmin, vals)
     return dict(epochs=len(hist), optimizer_steps=trainer.step, total_time_s=total_s, train_time_s=train_s,
                 steps_per_s=per_s(trainer.step), samples_per_s=per_s(float((hist['samples_per_s'] * hist['train_time_s']).sum())),
@@ -298,8 +295,7 @@ def run_parallel(jobs:list[dict], out) -> None:
             log = Path(out)/f"{Path(j['config']).stem}.log"
             print(f"[experiment] GPU {j['gpu']}: {Path(j['config']).name} (log: {log})", flush=True)
             with open(log, 'w') as f: j['returncode'] = subprocess.run(j['cmd'], env=j['env'], stdout=f, stderr=subprocess.STDOUT).returncode
-    by_gpu = {}
-    for j in jobs: by_gpu.setdefault(j['gpu'], []).append(j)
+    by_gpu = groupby(jobs, lambda j: j['gpu'])
     with ThreadPoolExecutor(max(len(by_gpu), 1)) as pool: list(pool.map(run_queue, by_gpu.values()))
 
 def assign(configs:list, gpus:list[str]) -> list[str]:
@@ -333,8 +329,7 @@ def run_experiments(paths, out='outputs/experiments', parallel:bool=False, force
     "Run experiment configs `paths` (in sequence, or `parallel` one per GPU); returns one status row per run."
     paths = [Path(p) for p in listify(paths)]
     exps = [load_experiment(p, overrides) for p in paths]          # every file is checked before anything runs
-    names = [e.name for e in exps]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = sorted(n for n, k in Counter(e.name for e in exps).items() if k > 1)
     if dup: raise ValueError(f"two configs share the name {dup[0]!r} ({', '.join(str(e.source) for e in exps if e.name == dup[0])}): names pick the run folders, make them unique")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     exps = _share_sample_data(exps, out)
