@@ -14,10 +14,10 @@ __all__ = ['tiny_cnn', 'resnet18']
 @MODELS.register('tiny-cnn', help='3 strided conv+BatchNorm blocks, global pool, linear head (~24k parameters): CPU tests and demos')
 def tiny_cnn(n_out:int=1, width:int=16) -> nn.Sequential:
     "A small CNN for CPU tests and demos: images `B×3×H×W` -> `B×n_out`."
-    layers, ci = [], 3
-    for co in (width, 2*width, 4*width):
-        layers += [nn.Conv2d(ci, co, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(co), nn.ReLU(inplace=True)]; ci = co
-    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(ci, n_out))
+    layers, ch = [], (3, width, 2*width, 4*width)
+    for ci, co in zip(ch, ch[1:]):
+        layers += [nn.Conv2d(ci, co, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(co), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(ch[-1], n_out))
 
 # %% ../nbs/00e_models.ipynb #c1695380
 @MODELS.register('resnet18', help="torchvision's ResNet-18, random weights (~11M parameters)")
