@@ -30,7 +30,7 @@ __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN'
            'sample_stages', 'ImageFiles', 'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name',
            'Sweep', 'measure', 'sweep_loader', 'Diagnosis', 'diagnose', 'keep_faster', 'plot_sweep', 'plot_timeline',
            'folder_dataset', 'make_model', 'diagnose_cli', 'Setup', 'Rung', 'Ladder', 'speed_ladder', 'plot_ladder',
-           'ladder_settings', 'write_ladder_config', 'ladder_report', 'stage_diagnose']
+           'write_ladder_config', 'ladder_report', 'stage_diagnose']
 
 # %% ../nbs/02_loader_doctor.ipynb #36cd8c53
 def batch_len(batch) -> int:
@@ -127,8 +127,7 @@ class Profile:
 # %% ../nbs/02_loader_doctor.ipynb #fdb4e461
 def _shutdown(loader):
     "Stop a loader's persistent workers now rather than at garbage collection."
-    it = getattr(loader, '_iterator', None)
-    if it is not None and hasattr(it, '_shutdown_workers'): it._shutdown_workers()
+    if hasattr(it := getattr(loader, '_iterator', None), '_shutdown_workers'): it._shutdown_workers()
     loader._iterator = None
 
 # %% ../nbs/02_loader_doctor.ipynb #881264dc
@@ -794,15 +793,12 @@ def report(self:Ladder, figure:str|None=None) -> str:
 _LEVER_WORDS = dict(cache='decoded-image cache (mirip_lab.data.DecodedImageCache)', uint8='uint8 transfer',
                     device_augment='on-device augmentation (mirip_lab.augment.BatchAugment)', fused='fused AdamW')
 
-def ladder_settings(s:Setup) -> tuple[dict, list[str]]:
-    "(TrainingConfig values, the other winning levers in words) of the ladder's final loop."
+def write_ladder_config(path, lad:Ladder) -> dict:
+    "Write the final loop's settings into the YAML config at `path` (comments kept, backup `.bak`), other levers as a comment: {key: (old, new)}."
+    s = lad.final
     kw = {k: s.loader[k] for k in LOADER_KEYS if k in s.loader}
     kw.update(channels_last=s.channels_last, mixed_precision=s.mixed_precision, compile=s.compile)
-    return kw, [w for k, w in _LEVER_WORDS.items() if getattr(s, k)]
-
-def write_ladder_config(path, lad:Ladder) -> dict:
-    "Write the ladder's winning settings into the YAML config at `path` (comments kept, backup `.bak`); returns {key: (old, new)}."
-    kw, words = ladder_settings(lad.final)
+    words = [w for k, w in _LEVER_WORDS.items() if getattr(s, k)]
     also = f"speed ladder ({lad.final_sps/lad.start_sps:.2f}x): also use " + '; '.join(words) if words else None
     return update_yaml(path, kw, comment=also)
 
