@@ -446,13 +446,12 @@ def _configured(self:Trainer) -> int:
 
 @patch
 def _step_rng(self:Trainer):
-    "torch's CPU generator state and this device's CUDA one: what dropout inside a forward draws from (a few microseconds per step)."
-    return torch.get_rng_state(), torch.cuda.get_rng_state(self.device) if self.device.type == 'cuda' else None
-
-@patch
-def _set_step_rng(self:Trainer, s):
-    torch.set_rng_state(s[0])
-    if s[1] is not None: torch.cuda.set_rng_state(s[1], self.device)
+    "A function that sets torch's CPU generator and this device's CUDA one back to their state now: what dropout in a forward draws from (a few µs per step)."
+    cpu, cuda = torch.get_rng_state(), torch.cuda.get_rng_state(self.device) if self.device.type == 'cuda' else None
+    def restore():
+        torch.set_rng_state(cpu)
+        if cuda is not None: torch.cuda.set_rng_state(cuda, self.device)
+    return restore
 
 # %% ../nbs/04_trainer.ipynb #96e95ddb
 @patch
@@ -519,17 +518,17 @@ def train_step(self:Trainer, batches:list) -> tuple[torch.Tensor, int, dict]:
     "One optimizer step over `batches` (one accumulation group), micro-batched, redone at half the micro-batch on out-of-memory; returns (loss sum, samples, metric sums)."
     m = self.raw
     n, largest = sum(m.batch_len(b) for b in batches), max(m.batch_len(b) for b in batches)
-    rng = self._step_rng() if self.auto_microbatch_on else None   # a redo starts from the random state the failed attempt started from
+    restore_rng = self._step_rng() if self.auto_microbatch_on else None   # a redo starts from the random state the failed attempt started from
     while True:
         size = min(self.config.micro_batch_size or largest, largest)
         try:
             loss_sum, msums = self._forward_backward(batches, size, n)
             break
         except Exception as e:
-            if rng is None or not is_oom(e): raise
+            if restore_rng is None or not is_oom(e): raise
             err = _first_line(e, 300)
         self._after_oom('train', size, n, err)   # outside `except`: the traceback, and with it the failed attempt's tensors, is gone
-        self._set_step_rng(rng)
+        restore_rng()
     self.loss, self.grad_norm = loss_sum / n, self._clip()
     self('before_step')
     self.last_lr = self.opt.param_groups[0]['lr']
@@ -603,6 +602,14 @@ def _eval_chunks(self:Trainer, b, fn) -> list:
             err = _first_line(e, 300)
         self._after_oom('eval', size, k, err)
 
+@patch
+def _eval_map(self:Trainer, dl, fn) -> list:
+    "`fn(micro_batch)` for every eval micro-batch of the batches of `dl`, in eval mode and without gradients (the mode is restored even on an error)."
+    was_training = self.model.training
+    self.model.eval()
+    try:
+        with torch.no_grad(): return [r for b in dl for r in self._eval_chunks(b, fn)]
+    finally: self.model.train(was_training)
 
 # %% ../nbs/04_trainer.ipynb #22007405
 @patch
@@ -610,22 +617,15 @@ def evaluate(self:Trainer, data=None) -> dict:
     "Mean loss and metrics over `data` (a Dataset or DataLoader; default: the validation loader of `fit`)."
     dl = self.val_dl if data is None else self.make_loader(data, train=False)
     if dl is None: raise ValueError("evaluate() needs data: pass a Dataset or DataLoader, or call fit() with val_data")
-    was_training = self.model.training
-    self.model.eval()
-    loss_sum, n_sum, msums = torch.zeros((), device=self.device, dtype=torch.float64), 0, {}
-    def one(mb):
+    def sums(mb):
         with self.autocast():
-            out = self.model(mb)
-            loss = self.raw.loss(mb, out).double() * self.raw.batch_len(mb)
-        return loss, {name: torch.as_tensor(v, device=self.device).double() for name, v in self.raw.metrics(mb, out).items()}
-    with torch.no_grad():
-        for b in dl:
-            for loss, ms in self._eval_chunks(b, one):
-                loss_sum += loss
-                for name, v in ms.items(): msums[name] = msums.get(name, 0) + v
-            n_sum += self.raw.batch_len(b)
-    self.model.train(was_training)
-    return _reduced_means(loss_sum, n_sum, msums, self.device)[1]
+            out, k = self.model(mb), self.raw.batch_len(mb)
+            return k, {'loss': self.raw.loss(mb, out).double() * k, **self.raw.metrics(mb, out)}
+    n, total = 0, {}
+    for k, s in self._eval_map(dl, sums):
+        n += k
+        for name, v in s.items(): total[name] = total.get(name, 0) + torch.as_tensor(v, device=self.device).double()
+    return _reduced_means(total.pop('loss', 0.), n, total, self.device)[1]
 
 # %% ../nbs/04_trainer.ipynb #eff3fe45
 @patch
@@ -634,13 +634,10 @@ def predict(self:Trainer, data) -> torch.Tensor|list:
     dl = self.make_loader(data, train=False)
     if isinstance(data, DataLoader) and isinstance(dl.sampler, torch.utils.data.RandomSampler):
         raise ValueError("predict() needs the samples in order: pass a DataLoader with shuffle=False, or the Dataset")
-    was_training = self.model.training
-    self.model.eval()
     def one(mb):
         with self.autocast(): out = self.model(mb)
         return out.detach().cpu() if isinstance(out, torch.Tensor) else out
-    with torch.no_grad(): outs = [o for b in dl for o in self._eval_chunks(b, one)]
-    self.model.train(was_training)
+    outs = self._eval_map(dl, one)
     return torch.cat(outs) if outs and all(isinstance(o, torch.Tensor) for o in outs) else outs
 
 # %% ../nbs/04_trainer.ipynb #63a68e71
@@ -733,8 +730,7 @@ def _improved(self:Trainer, row:dict) -> bool:
     key = c.monitor if c.monitor in row or self.val_dl is not None else c.monitor.replace('val/', 'train/')
     if key not in row:
         raise ValueError(f"monitor={c.monitor!r} is not a logged metric; choose one of {sorted(k for k in row if '/' in k)}")
-    v = row[key]
-    mode = metric_mode(key, c.monitor_mode)
+    v, mode = row[key], metric_mode(key, c.monitor_mode)
     better = not math.isnan(v) and (self.best is None or (v < self.best if mode == 'min' else v > self.best))
     if better: self.best, self.best_epoch, self.bad_epochs = v, row['epoch'], 0
     else: self.bad_epochs += 1
@@ -767,13 +763,12 @@ def _check_monitor(self:Trainer):
 @patch
 def _metric_names(self:Trainer) -> list|None:
     "The names `raw.metrics` reports, from one sample in eval mode; None when that sample cannot be had."
-    dl, was = self.val_dl if self.val_dl is not None else self.train_dl, self.raw.training
+    dl = self.val_dl if self.val_dl is not None else self.train_dl
+    def names(b):
+        with self.autocast(): return list(self.raw.metrics(b, self.raw(b)))
     try:
-        with rng_guard(), torch.no_grad():
-            b = to_device(dl.collate_fn([dl.dataset[0]]), self.device); self.raw.eval()
-            with self.autocast(): return list(self.raw.metrics(b, self.raw(b)))
+        with rng_guard(): return self._eval_map([dl.collate_fn([dl.dataset[0]])], names)[0]   # a one-sample "loader"
     except Exception: return None
-    finally: self.raw.train(was)
 
 # %% ../nbs/04_trainer.ipynb #850d09cd
 @patch
