@@ -143,7 +143,8 @@ def main():
         else:
             res = {}
             for k, mode in enumerate(('loader', 'device') * a.rounds):    # alternated: a load change hits both paths
-                res.setdefault(mode, []).append(stage(mode, d/f'run{k}', md, a.epochs, a.seed, a.pairs_per_image).iloc[1:])
+                h = stage(mode, d/f'run{k}', md, a.epochs, a.seed, a.pairs_per_image)
+                res.setdefault(mode, []).append(h[h.epoch > 1])   # by epoch number: metrics.csv also holds micro-batch event rows
             df = pd.DataFrame([dict(path=mode, pairs_per_s=h.samples_per_s.median(), data_wait_share=h.data_wait_frac.median())
                                for mode, h in ((m, pd.concat(hs)) for m, hs in res.items())]).set_index('path')
     print('\nmedians:\n' + df.round(3).to_string())
