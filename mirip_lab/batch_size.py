@@ -19,13 +19,13 @@ from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yam
 GB = 2**30  # bytes
 
 # %% auto #0
-__all__ = ['GB', 'GPU_TABLE', 'TIER_POLICY', 'CURVES', 'CARDS', 'TIERS_TRIED', 'STAIRCASES', 'ALL_CURVES', 'TRAIN_KEYS',
-           'DEFAULT_TRAIN_YAML', 'TEAM_HEADER', 'mixed_precision_for', 'tier_by_memory', 'GpuPolicy', 'gpu_policy',
-           'CudaMemory', 'SimulatedGPU', 'Probe', 'default_step', 'StepModule', 'probe_trainer', 'run_probe',
-           'preserved', 'next_batch', 'BatchSizeResult', 'find_batch_size', 'true_batch_size', 'simulated_cases',
-           'AccumPlan', 'plan_accumulation', 'read_train_config', 'write_default_config', 'update_train_config',
-           'team_lookup', 'team_record', 'image_batch', 'load_preset', 'estimate_memory', 'simulated_card',
-           'size_batch', 'batch_size_cli', 'stage_batch_size']
+__all__ = ['GB', 'GPU_TABLE', 'TIER_POLICY', 'CURVES', 'CARDS', 'TIERS_TRIED', 'STAIRCASES', 'ALL_CURVES', 'DEFAULT_TRAIN_YAML',
+           'TEAM_HEADER', 'mixed_precision_for', 'tier_by_memory', 'GpuPolicy', 'gpu_policy', 'CudaMemory',
+           'SimulatedGPU', 'Probe', 'default_step', 'StepModule', 'probe_trainer', 'run_probe', 'preserved',
+           'next_batch', 'BatchSizeResult', 'find_batch_size', 'true_batch_size', 'simulated_cases', 'AccumPlan',
+           'plan_accumulation', 'read_train_config', 'write_default_config', 'update_train_config', 'team_lookup',
+           'team_record', 'image_batch', 'load_preset', 'estimate_memory', 'simulated_card', 'size_batch',
+           'batch_size_cli', 'stage_batch_size']
 
 # %% ../nbs/03_batch_size.ipynb #6e635b98
 GPU_TABLE = {  # name pattern (lower case): (tier, memory GB, compute capability)
@@ -555,7 +555,6 @@ def plan_accumulation(target_effective:int, max_batch:int, multiple:int=1) -> Ac
                      f'({b*acc-t:+d}); scale the learning rate by {b*acc/t:.3f} or pick an effective batch of {b*acc}.')
 
 # %% ../nbs/03_batch_size.ipynb #09fe9a0c
-TRAIN_KEYS = ('batch_size', 'gradient_accumulation_steps', 'mixed_precision')
 DEFAULT_TRAIN_YAML = """\
 # mirip_lab training config (read by `mirip-lab train`).
 # batch_size, gradient_accumulation_steps and mixed_precision are set by `mirip-lab batch-size`.
@@ -615,7 +614,7 @@ def team_record(path, gpu:str, model:str, size:int, **values) -> Path:
     return path
 
 # %% ../nbs/03_batch_size.ipynb #39cd7a3b
-def image_batch(size:int, n_out:int=1):
+def image_batch(size:int):
     "`make_batch(bs)` of random images `bs×3×size×size`."
     return lambda bs: torch.randn(bs, 3, size, size)
 
