@@ -131,7 +131,8 @@ class SaveCheckpoints(Callback):
     def after_epoch(self):
         t, c = self.trainer, self.trainer.config
         every_n = c.save_every_n_epochs and t.epoch % c.save_every_n_epochs == 0
-        paths = [p for want, p in ((t.improved and c.save_best_model, c.best_model_path), (every_n, f'checkpoint_epoch_{t.epoch}.pt'), (c.save_model, c.model_path)) if want]
+        paths = [p for want, p in ((t.improved and c.save_best_model, c.best_model_path),
+                                   (every_n, f'checkpoint_epoch_{t.epoch}.pt'), (c.save_model, c.model_path)) if want]
         ck = t.checkpoint() if paths else None
         for p in paths: t.save_checkpoint(p, ck)
 

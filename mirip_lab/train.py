@@ -310,7 +310,8 @@ class Trainer:
         self.sched = self.train_dl = self.val_dl = None
         self.epoch, self.step, self.best, self.best_epoch, self.bad_epochs, self.best_accuracy = 0, 0, None, 0, 0, None
         self.history, self._pending, self.last_lr, self.stop, self.improved = [], None, c.learning_rate, False, False
-        self.microbatch_events, self.eval_micro_batch_size, self._in_epoch, self._bn_warned = [], None, False, False  # out-of-memory recovery
+        self.microbatch_events, self.eval_micro_batch_size, self._in_epoch = [], None, False  # out-of-memory recovery
+        self._bn_warned = False   # the BatchNorm warning is given once
         mine = [_as_cb(cb) for cb in callbacks]   # yours replace the defaults of the same name
         self.cbs = sorted([d for d in default_callbacks(c) if repr(d) not in set(map(repr, mine))] + mine, key=lambda cb: cb.order)
         for cb in self.cbs: cb.trainer = self
@@ -518,7 +519,7 @@ def train_step(self:Trainer, batches:list) -> tuple[torch.Tensor, int, dict]:
     "One optimizer step over `batches` (one accumulation group), micro-batched, redone at half the micro-batch on out-of-memory; returns (loss sum, samples, metric sums)."
     m = self.raw
     n, largest = sum(m.batch_len(b) for b in batches), max(m.batch_len(b) for b in batches)
-    restore_rng = self._step_rng() if self.auto_microbatch_on else None   # a redo starts from the random state the failed attempt started from
+    restore_rng = self._step_rng() if self.auto_microbatch_on else None   # a redo starts from the failed attempt's random state
     while True:
         size = min(self.config.micro_batch_size or largest, largest)
         try:
@@ -700,7 +701,8 @@ def _apply_pending(self:Trainer):
     if p.get('sched') is not None and self.sched is not None:   # a scheduler made after the optimizer was loaded has reset its lr: set it back
         self.sched.load_state_dict(p.pop('sched'))
         for g, lr in zip(self.opt.param_groups, self.sched.get_last_lr()): g['lr'] = lr
-    if p.get('rng') is not None and self.train_dl is not None: set_rng_state(p.pop('rng'), self.train_dl.generator)   # read on the CPU
+    if p.get('rng') is not None and self.train_dl is not None:
+        set_rng_state(p.pop('rng'), self.train_dl.generator)   # the checkpoint was read on the CPU, its CUDA states too
     if all(v is None for v in p.values()): self._pending = None
 
 # %% ../nbs/04_trainer.ipynb #6975b05e
