@@ -25,10 +25,10 @@ from .augment import LandmarkBatchAugment, to_float
 # %% auto #0
 __all__ = ['ISBI_SPACING_MM', 'SDR_RADII', 'LANDMARK_NAMES', 'ANNOTATIONS', 'NET_PRESETS', 'REFERENCE_ROWS',
            'LANDMARK_TASK_DEFAULTS', 'SYNTHETIC_TASK', 'radial_errors', 'mre_sd', 'sdr', 'to_input', 'to_original',
-           'check_spacing', 'load_isbi', 'train_val_split', 'isbi_protocol', 'LandmarkAugment', 'LandmarkDataset',
-           'landmark_net', 'GaussianHeatmaps', 'HeatmapModule', 'predict_landmarks', 'landmark_errors',
-           'results_tables', 'worst_landmarks', 'write_results', 'plot_landmarks', 'build_landmark_run',
-           'landmarks_task', 'evaluate_landmarks', 'evaluate_landmarks_cli']
+           'load_isbi', 'train_val_split', 'isbi_protocol', 'LandmarkAugment', 'LandmarkDataset', 'landmark_net',
+           'GaussianHeatmaps', 'HeatmapModule', 'predict_landmarks', 'landmark_errors', 'results_tables',
+           'worst_landmarks', 'write_results', 'plot_landmarks', 'build_landmark_run', 'landmarks_task',
+           'evaluate_landmarks', 'evaluate_landmarks_cli']
 
 # %% ../nbs/07_landmarks.ipynb #3a47991a
 ISBI_SPACING_MM = 0.1                 # mm per pixel of the ISBI 2015 images (both axes)
@@ -67,13 +67,6 @@ def to_original(xy:torch.Tensor, orig_hw, size:int) -> torch.Tensor:
 # %% ../nbs/07_landmarks.ipynb #f44633ad
 ANNOTATIONS = ('senior', 'junior', 'mean')
 
-def check_spacing(spacing:float, allow_other_spacing:bool=False, dataset:str='ISBI 2015') -> float:
-    "Refuse a pixel spacing other than 0.1 mm for ISBI 2015 unless `allow_other_spacing`."
-    if abs(spacing - ISBI_SPACING_MM) > 1e-9 and not allow_other_spacing:
-        raise ValueError(f"{dataset} images have a pixel spacing of {ISBI_SPACING_MM} mm; got {spacing} (0.078125 is a known mistake in public code). "
-                         f"Results in mm would not be comparable. Pass allow_other_spacing=True (--allow-other-spacing) only if you mean it.")
-    return float(spacing)
-
 def load_isbi(root,                            # folder holding ISBI2015/
               annotation:str='mean',           # 'senior', 'junior' or 'mean' (of both; landmarker's default)
               spacing:float=ISBI_SPACING_MM,   # mm per pixel
@@ -81,12 +74,12 @@ def load_isbi(root,                            # folder holding ISBI2015/
              ) -> dict:
     "{split: (image paths, landmarks (N,19,2) (y,x) px, spacing (N,2) mm)} for train, test1, test2 with the chosen annotation."
     if annotation not in ANNOTATIONS: raise ValueError(f"annotation must be one of {', '.join(ANNOTATIONS)}, got {annotation!r}")
-    check_spacing(spacing, allow_other_spacing)
-    splits = isbi_splits(root, junior=annotation == 'junior')
-    out = {}
-    for k, (paths, lms, _) in splits.items():
-        if annotation == 'senior':
-            lms = np.stack([read_isbi_points(Path(root)/'ISBI2015'/'400_senior'/f'{Path(p).stem}.txt') for p in paths]) if paths else lms
+    if abs(spacing - ISBI_SPACING_MM) > 1e-9 and not allow_other_spacing:
+        raise ValueError(f"ISBI 2015 images have a pixel spacing of {ISBI_SPACING_MM} mm; got {spacing} (0.078125 is a known mistake in public code). "
+                         f"Results in mm would not be comparable. Pass allow_other_spacing=True (--allow-other-spacing) only if you mean it.")
+    out, senior = {}, Path(root)/'ISBI2015'/'400_senior'
+    for k, (paths, lms, _) in isbi_splits(root, junior=annotation == 'junior').items():
+        if annotation == 'senior' and paths: lms = np.stack([read_isbi_points(senior/f'{Path(p).stem}.txt') for p in paths])
         out[k] = (list(paths), np.ascontiguousarray(lms, dtype=np.float64), np.full((len(paths), 2), spacing))
     return out
 
@@ -110,15 +103,13 @@ def isbi_protocol(root, annotation:str='mean', val_fraction:float=0.2, seed:int=
         tr, va = train_val_split(len(data['train'][0]), val_fraction, seed)
         out = dict(train=_take(data['train'], tr), val=_take(data['train'], va), test1=data['test1'], test2=data['test2'])
     elif protocol == 'cv':
-        cvd = Path(root)/'ISBI2015'/'cv_payer'
-        if not (cvd/f'{fold}.txt').exists(): raise FileNotFoundError(f"{cvd/f'{fold}.txt'} not found: the cv protocol needs Payer's fold lists (get_isbi2015 downloads them), or use protocol='isbi'.")
-        test_ids = set(np.loadtxt(cvd/f'{fold}.txt', dtype=int).ravel().tolist())
-        allp = [s for k in ('train', 'test1', 'test2') for s in zip(*data[k])]
-        pool = [s for s in allp if int(Path(s[0]).stem) not in test_ids]
-        test = [s for s in allp if int(Path(s[0]).stem) in test_ids]
-        stack = lambda ss: ([s[0] for s in ss], np.stack([s[1] for s in ss]), np.stack([s[2] for s in ss]))
+        folds = Path(root)/'ISBI2015'/'cv_payer'/f'{fold}.txt'
+        if not folds.exists(): raise FileNotFoundError(f"{folds} not found: the cv protocol needs Payer's fold lists (get_isbi2015 downloads them), or use protocol='isbi'.")
+        every = ([p for v in data.values() for p in v[0]], *(np.concatenate([v[j] for v in data.values()]) for j in (1, 2)))
+        test = np.isin(_ids(every[0]), np.loadtxt(folds, dtype=int))
+        pool = np.flatnonzero(~test)
         tr, va = train_val_split(len(pool), val_fraction, seed)
-        out = dict(train=stack([pool[i] for i in tr]), val=stack([pool[i] for i in va]), test=stack(test))
+        out = dict(train=_take(every, pool[tr]), val=_take(every, pool[va]), test=_take(every, np.flatnonzero(test)))
     else: raise ValueError(f"protocol must be 'isbi' or 'cv', got {protocol!r}")
     out['meta'] = dict(dataset='ISBI 2015', annotation=annotation, spacing_mm=spacing, protocol=protocol, fold=fold if protocol == 'cv' else None,
                        val_fraction=val_fraction, seed=seed, root=str(Path(root).absolute()),
@@ -319,11 +310,11 @@ def write_results(out_dir, errors:dict, meta:dict, references=REFERENCE_ROWS, na
 # %% ../nbs/07_landmarks.ipynb #5401c513
 def plot_landmarks(ds:LandmarkDataset, pred:torch.Tensor, path, n:int=3, title:str='') -> Path:
     "PNG of `n` images (original pixel space) with true (green circles) and predicted (red crosses) landmarks, joined by lines."
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure      # not pyplot: no backend switch for the whole process, no figure to close
     n = min(n, len(ds))
-    fig, axs = plt.subplots(1, n, figsize=(4 * n, 5), squeeze=False)
-    for ax, i in zip(axs[0], range(n)):
+    fig = Figure(figsize=(4 * n, 5))
+    axs = fig.subplots(1, n, squeeze=False)
+    for i, ax in enumerate(axs[0]):
         with Image.open(ds.paths[i]) as im: ax.imshow(np.array(im.convert('L')), cmap='gray')
         t, p = ds.landmarks[i].numpy(), pred[i].numpy()
         for a, b in zip(t, p): ax.plot([a[1], b[1]], [a[0], b[0]], 'y-', lw=0.8)
@@ -332,7 +323,7 @@ def plot_landmarks(ds:LandmarkDataset, pred:torch.Tensor, path, n:int=3, title:s
         ax.set_title(Path(ds.paths[i]).name); ax.axis('off')
     axs[0][0].legend(loc='lower left', fontsize=8)
     if title: fig.suptitle(title)
-    fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
+    fig.tight_layout(); fig.savefig(path, dpi=90)
     return Path(path)
 
 # %% ../nbs/07_landmarks.ipynb #199bca9b
