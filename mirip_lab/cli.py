@@ -88,7 +88,9 @@ def field_sections(cls) -> dict[str, str]:
     return res
 
 # %% ../nbs/99_cli.ipynb #d77e6e61
-def _flags(name:str, pre:str='') -> list[str]: return list(dict.fromkeys([f"--{pre}{name.replace('_', '-')}", f"--{pre}{name}"]))
+def _flags(name:str, pre:str='') -> list[str]:
+    "Option strings of field `name` after prefix `pre`: dashed, underscored, and `--no_save_model` beside `--no-save-model`."
+    return list(dict.fromkeys([f"--{pre}{name.replace('_', '-')}", f"--{pre}{name}", f"--{pre.replace('-', '_')}{name}"]))
 
 def add_config_options(p:argparse.ArgumentParser, cls, aliases:dict|None=None):
     "One option per field of dataclass `cls` (help from its trailing comments, grouped by its sections); returns `p`."
