@@ -199,10 +199,9 @@ def show(self:ErrorBrowser, pair:str):
 @patch
 def text(self:ErrorBrowser, pair:str|None=None) -> str:
     "The worst-ranked pairs of `pair` (default: the one shown) as a text table."
-    cols = ['better', 'better_score', 'worse', 'worse_score', 'margin']
-    d = self.worst(pair or self.pair)[cols].copy()
-    d['better'], d['worse'] = d.better.map(lambda p: Path(p).name), d.worse.map(lambda p: Path(p).name)
-    return d.to_string(index=False, float_format=lambda v: f'{v:.3f}')
+    d = self.worst(pair or self.pair)[['better', 'better_score', 'worse', 'worse_score', 'margin']]
+    name = lambda p: Path(p).name   # file names, not paths
+    return d.to_string(index=False, formatters={'better': name, 'worse': name}, float_format=lambda v: f'{v:.3f}')
 
 @patch
 def _ipython_display_(self:ErrorBrowser):
