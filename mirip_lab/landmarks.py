@@ -4,7 +4,8 @@
 
 # %% ../nbs/07_landmarks.ipynb #d5e17267
 from __future__ import annotations
-import json, os
+import json
+from functools import partial
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from fastcore.basics import patch
 from .train import TrainModule, TrainingConfig, load_checkpoint_file
 from .utils import md_table, pick_device
 from .registry import TASKS, MODELS
-from .data import isbi_splits, read_isbi_points
+from .data import isbi_splits, read_isbi_points, make_isbi_like
 from .augment import LandmarkBatchAugment, to_float
 
 # %% auto #0
@@ -231,16 +232,15 @@ def metrics(self:HeatmapModule, batch, output):
     return {'mre_px': radial_errors(self.decode(h), lm).mean(-1).sum()}
 
 # %% ../nbs/07_landmarks.ipynb #c0d2e8f5
-def _scn_preset(preset:str):
-    def factory(size:int=512):
-        "(HeatmapModule, make_batch, step) at input side `size`: the landmarks task's model for the batch-size finder."
-        def make_batch(bs): return torch.rand(bs, 1, size, size), torch.rand(bs, 19, 2) * (size - 8) + 4
-        def step(model, batch): return model.loss(batch, model(batch))
-        return HeatmapModule(landmark_net(19, preset), size), make_batch, step
-    return factory
+def _loss_step(model, batch): return model.loss(batch, model(batch))   # a TrainModule's training step, for the finder
+
+def _scn_preset(preset:str, size:int=512):
+    "(HeatmapModule, make_batch, step) at input side `size`: the landmarks task's model for the batch-size finder."
+    make_batch = lambda bs: (torch.rand(bs, 1, size, size), torch.rand(bs, 19, 2) * (size - 8) + 4)
+    return HeatmapModule(landmark_net(19, preset), size), make_batch, _loss_step
 
 for _k in NET_PRESETS:
-    MODELS.register(f'scn-{_k}', _scn_preset(_k), help=f"landmarker SpatialConfigurationNet, the landmarks task's {_k!r} preset (19 heatmaps)")
+    MODELS.register(f'scn-{_k}', partial(_scn_preset, _k), help=f"landmarker SpatialConfigurationNet, the landmarks task's {_k!r} preset (19 heatmaps)")
 
 # %% ../nbs/07_landmarks.ipynb #b500861b
 @torch.no_grad()
@@ -260,12 +260,11 @@ def landmark_errors(module, ds:LandmarkDataset, spacing, **kw) -> tuple[torch.Te
     return radial_errors(pred, ds.landmarks, torch.as_tensor(np.asarray(spacing), dtype=torch.float32)), pred
 
 # %% ../nbs/07_landmarks.ipynb #9b758a92
+_EXAMPLE = ("landmarker example (adaptive SCN, 512 px), predict-idlab/landmarker examples/2D-example-ISBI2015-adaptive-heatmap-regression.ipynb "
+            "@226499c, mean of its per-landmark rows")
 REFERENCE_ROWS = [
-    dict(source="landmarker example (adaptive SCN, 512 px), predict-idlab/landmarker examples/2D-example-ISBI2015-adaptive-heatmap-regression.ipynb @226499c, mean of its per-landmark rows",
-         set='test1', mre_mm=1.20, sd_mm=None, **{'sdr_2': 84.5, 'sdr_2.5': 90.2, 'sdr_3': 93.5, 'sdr_4': 97.2}),
-    dict(source="landmarker example (adaptive SCN, 512 px), predict-idlab/landmarker examples/2D-example-ISBI2015-adaptive-heatmap-regression.ipynb @226499c, mean of its per-landmark rows",
-         set='test2', mre_mm=1.51, sd_mm=None, **{'sdr_2': 73.1, 'sdr_2.5': 81.3, 'sdr_3': 86.7, 'sdr_4': 94.2}),
-]
+    dict(source=_EXAMPLE, set='test1', mre_mm=1.20, sd_mm=None, **{'sdr_2': 84.5, 'sdr_2.5': 90.2, 'sdr_3': 93.5, 'sdr_4': 97.2}),
+    dict(source=_EXAMPLE, set='test2', mre_mm=1.51, sd_mm=None, **{'sdr_2': 73.1, 'sdr_2.5': 81.3, 'sdr_3': 86.7, 'sdr_4': 94.2})]
 
 def _row(e:torch.Tensor, radii=SDR_RADII) -> dict:
     m, s = mre_sd(e)
@@ -338,7 +337,7 @@ def _task_settings(data, overrides) -> dict:
 
 # %% ../nbs/07_landmarks.ipynb #ce1ec0d8
 def build_landmark_run(root, size:int=512, annotation:str='mean', val_fraction:float=0.2, preset:str='gpu', sigma:float=2.0,
-                       augment:bool=True, protocol:str='isbi', fold:int=1, seed:int=0, cache=None, progress:bool=False,
+                       augment:bool=True, protocol:str='isbi', fold:int=1, seed:int=0, progress:bool=False,
                        augment_on:str='device'):  # 'device': uint8 batches augmented on the training device; 'loader': per sample
     "(module, train_ds, val_ds, settings) for ISBI data under `root`."
     if augment_on not in ('device', 'loader'): raise ValueError(f"augment_on must be 'device' or 'loader', got {augment_on!r}")
@@ -360,9 +359,7 @@ def landmarks_task(config:TrainingConfig, data=None, **overrides):
     s = _task_settings(data, overrides)
     if data is None:
         data = Path(config.checkpoint_dir)/'synthetic_isbi'
-        if not (data/'ISBI2015').exists():
-            from mirip_lab.data import make_isbi_like
-            make_isbi_like(data, **{k: SYNTHETIC_TASK[k] for k in ('n_train', 'n_test1', 'n_test2')}, seed=config.seed)
+        if not (data/'ISBI2015').exists(): make_isbi_like(data, **{k: SYNTHETIC_TASK[k] for k in ('n_train', 'n_test1', 'n_test2')}, seed=config.seed)
     module, tr, va, settings = build_landmark_run(data, seed=config.seed, **s)   # s: exactly LANDMARK_TASK_DEFAULTS' keys
     out = Path(config.checkpoint_dir); out.mkdir(parents=True, exist_ok=True)
     (out/'landmarks_task.json').write_text(json.dumps(settings, indent=1))
@@ -374,13 +371,12 @@ def evaluate_landmarks(module:HeatmapModule, root, settings:dict, out_dir, annot
     "Errors on the test sets of `root` under `settings` (from the task), written as tables and a figure into `out_dir`."
     ann = annotation or settings['annotation']
     pr = isbi_protocol(root, ann, settings['val_fraction'], settings['seed'], settings['protocol'], settings['fold'], spacing, allow_other_spacing)
-    sets = [k for k in ('test1', 'test2', 'test') if k in pr]
-    errors, preds, dss = {}, {}, {}
-    for k in sets:
-        dss[k] = LandmarkDataset(*pr[k][:2], size=settings['size'])
-        errors[k], preds[k] = landmark_errors(module, dss[k], pr[k][2], batch_size=batch_size, device=device)
+    dss = {k: LandmarkDataset(*pr[k][:2], size=settings['size']) for k in ('test1', 'test2', 'test') if k in pr}
+    errors, preds = {}, {}
+    for k, ds in dss.items(): errors[k], preds[k] = landmark_errors(module, ds, pr[k][2], batch_size=batch_size, device=device)
     paths = write_results(out_dir, errors, pr['meta'])
-    if figure: paths['figure'] = plot_landmarks(dss[sets[0]], preds[sets[0]], Path(out_dir)/'landmarks.png', title=f"{sets[0]}: true (green) vs predicted (red)")
+    first = next(iter(dss))                                   # test1, or the cv test fold: the figure's set
+    if figure: paths['figure'] = plot_landmarks(dss[first], preds[first], Path(out_dir)/'landmarks.png', title=f"{first}: true (green) vs predicted (red)")
     summary, per = results_tables(errors)
     return dict(summary=summary, per_landmark=per, errors=errors, preds=preds, paths=paths, meta=pr['meta'])
 
