@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import DataLoader
 from fastcore.basics import listify, groupby
 from fastcore.script import Param
-from .utils import md_table, is_oom, metric_mode, load_yaml, write_json, process_rss_gb, DemoContext
+from .utils import md_table, is_oom, metric_mode, load_yaml, round_trip_yaml, write_json, process_rss_gb, DemoContext
 from .registry import TASKS
 from .train import TrainingConfig, Trainer, rng_guard, payload_digest
 from .callbacks import Callback
@@ -89,7 +89,7 @@ def load_experiment(path, overrides:dict|None=None) -> Experiment:
 def reached(values, mode:str='max', frac:float=0.95) -> int|None:
     "0-based index of the first value within `frac` of the best one (`mode` 'max' or 'min'); None if there are no values."
     v = np.asarray(values, dtype=float)
-    if not len(v) or np.isnan(v).all(): return None
+    if np.isnan(v).all(): return None                         # also when there are no values
     best = np.nanmax(v) if mode == 'max' else np.nanmin(v)
     ok = v >= frac * best if mode == 'max' else v <= best / frac
     return int(np.argmax(ok))
@@ -188,10 +188,9 @@ def _device_name(dev:torch.device) -> str:
 
 def _save_config(exp:Experiment, c:TrainingConfig, data):
     "The resolved config, as run, in `experiment.yaml` of the run folder."
-    from ruamel.yaml import YAML
     d = dict(name=exp.name, effective_batch=exp.effective_batch, task=exp.task, data=None if data is None else str(data),
              task_options=exp.task_options, source=exp.source, **asdict(c))
-    with open(Path(c.checkpoint_dir)/'experiment.yaml', 'w') as f: YAML().dump(d, f)
+    with open(Path(c.checkpoint_dir)/'experiment.yaml', 'w', encoding='utf-8') as f: round_trip_yaml().dump(d, f)
 
 # %% ../nbs/06_experiments.ipynb #4175a87c
 def _or_nan(f, xs) -> float: return float(f(xs)) if len(xs) else float('nan')
@@ -223,8 +222,7 @@ def _fit(exp:Experiment, c:TrainingConfig, out:Path, base:dict, mon:RunMonitor) 
         trainer = Trainer(module, c, callbacks=[mon])
         base.update(device=_device_name(trainer.device), init_weights_sha=weights_sha(trainer.raw.weights()))
         initial = trainer.evaluate(val_ds).get(c.monitor.replace('val/', ''), float('nan')) if val_ds is not None else float('nan')
-        if trainer.device.type == 'cuda': torch.cuda.reset_peak_memory_stats(trainer.device)
-        t0 = time.perf_counter()
+        t0 = time.perf_counter()                                    # (fit resets the GPU's peak memory each epoch)
         hist = trainer.fit(train_ds, val_ds)
         return {**base, 'status': 'done', 'oom': False, **_summary(trainer, mon, hist, initial, time.perf_counter() - t0)}
 
@@ -232,12 +230,9 @@ def _fit(exp:Experiment, c:TrainingConfig, out:Path, base:dict, mon:RunMonitor) 
 def _failed(base:dict, e:Exception, mon:RunMonitor) -> dict:
     "The status of a run that raised `e`: 'oom' (expected, no traceback) or 'failed' (with its traceback)."
     oom = is_oom(e)
-    res = {**base, 'status': 'oom' if oom else 'failed', 'oom': oom, 'error': f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
-           'optimizer_steps': mon.trainer.step if mon.trainer else 0}
-    if not oom:
-        traceback.print_exc()
-        res['traceback'] = traceback.format_exc()
-    return res
+    if not oom: traceback.print_exc()
+    return {**base, 'status': 'oom' if oom else 'failed', 'oom': oom, 'error': f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}",
+            'optimizer_steps': mon.trainer.step if mon.trainer else 0, **({} if oom else {'traceback': traceback.format_exc()})}
 
 def _outcome(res:dict, run_dir:Path) -> str:
     "One line on how the run ended."
