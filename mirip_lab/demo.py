@@ -12,10 +12,11 @@ from .sample import make_sample_data, SAMPLE_N_IMAGES
 from .data import load_metadata, make_transforms, PairwiseDataset, DataSplitter, QUALITY_AUGMENT
 from .train import TrainingConfig
 from .pairwise import train_pairwise, Evaluator, pairwise_batch_size_inputs
+from .diagnose import stage_diagnose   # the loader doctor's stage, as it is
 from .utils import DemoContext, md_table, default_device
 
 # %% auto #0
-__all__ = ['STAGES', 'stage_env', 'stage_data', 'stage_diagnose', 'stage_batch_size', 'stage_train_eval', 'run_demo', 'demo_cli']
+__all__ = ['STAGES', 'stage_env', 'stage_data', 'stage_batch_size', 'stage_train_eval', 'run_demo', 'demo_cli']
 
 # %% ../nbs/98_demo.ipynb #10be1969
 def stage_env(ctx:DemoContext) -> str:
@@ -33,11 +34,6 @@ def stage_data(ctx:DemoContext) -> str:
     return f"{len(df)} images of {ctx.size}×{ctx.size} px in `data/` ({counts})."
 
 # %% ../nbs/98_demo.ipynb #3df8d541
-def stage_diagnose(ctx:DemoContext) -> str:
-    "Loader doctor on the sample data: verdict, sweep, proven recommendation -> ctx.loader_kwargs."
-    from mirip_lab.diagnose import stage_diagnose as _stage
-    return _stage(ctx)
-
 def stage_batch_size(ctx:DemoContext) -> str:
     "Batch-size finder on the pairwise model -> ctx.batch_size, ctx.gradient_accumulation_steps, ctx.mixed_precision."
     from mirip_lab.batch_size import stage_batch_size as _stage
