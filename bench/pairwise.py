@@ -4,7 +4,9 @@
 2. evaluation pairs/s of the naive loop (two images per pair through the model) vs score-once (each distinct image once),
 3. loading pairs for the MIRIP guide's classic PIL pipeline (Resize, ToTensor, Normalize), with and without the guide's dict cache
    (a PairwiseDataset subclass memoising `_load_image`), vs the lab's v2 `make_transforms` + `DecodedImageCache` (pairs/s of the 2nd pass),
-4. with --arch-sweep: the real `facebook/dinov2-*` architectures with random weights (no download) at 224 and 518 px,
+4. `rank` on the loading comparison's large JPEGs: each image decoded once (the scoring is the check; `check_images` runs only
+   when a file fails) vs the path before, which decoded every image twice more in `check_images` (the CLI's check, then _scores_of's),
+5. with --arch-sweep: the real `facebook/dinov2-*` architectures with random weights (no download) at 224 and 518 px,
    inference ms/pair and peak GB at batch 32 (PerformanceBenchmarks), against the < 100 ms/pair and < 12 GB requirements.
 
     python bench/pairwise.py                                  # tiny backbone on CPU, sample data at 64 px
@@ -16,7 +18,7 @@ from pathlib import Path
 import torch
 from mirip_lab.data import PairwiseDataset, DecodedImageCache, load_metadata, make_transforms
 from mirip_lab.pairwise import (PairwiseRankingModel, PairwiseModule, PairwiseFeatureModule, FeatureCache, FeaturePairDataset,
-                                Evaluator, PerformanceBenchmarks, DINOV2_SIZES, TINY_BACKBONES)
+                                Evaluator, PerformanceBenchmarks, DINOV2_SIZES, TINY_BACKBONES, rank_images, check_images)
 from mirip_lab.sample import make_sample_data
 from mirip_lab.train import TrainingConfig, train_model
 
@@ -82,6 +84,17 @@ def load_speed(md, work, size, n_pairs, bs):
         res[name] = len(sub) / t
     return res
 
+def rank_speed(model, paths, size, dev, bs):
+    "Seconds (best of 3) of ranking `paths`: decode once vs two `check_images` passes first, as `rank` did before."
+    tf, best = make_transforms(size), {}
+    for _ in range(3):
+        for name, checks in (('decode once (now)', 0), ('check, check, score (before)', 2)):
+            t0 = time.perf_counter()
+            for _c in range(checks): check_images(paths)
+            rank_images(model, paths, tf, bs, dev)
+            best[name] = min(best.get(name, float('inf')), time.perf_counter() - t0)
+    return best
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -123,6 +136,11 @@ def main():
         base = r['guide: PIL pipeline, no cache']
         print(f"\n[load] pairs/s of a second pass over {a.load_pairs} pairs, {a.load_image_size} px JPEGs resized to 224, batch {a.batch_size}, main process")
         for name, v in r.items(): print(f"[load] {name:46} {v:10.1f} pairs/s   ratio {v / base:.1f}x")
+        big = list(load_metadata(work/'big'/'metadata.csv').path)
+        r = rank_speed(model, big, a.size, dev, a.batch_size)
+        now, before = r['decode once (now)'], r['check, check, score (before)']
+        print(f"\n[rank] {len(big)} images of {a.load_image_size} px at {a.size} px: decode once {now:.2f} s, "
+              f"check twice then score (before) {before:.2f} s   ratio {before / now:.2f}x")
     if a.arch_sweep:
         print(f"\n[arch] random-weight DINOv2 architectures, batch 32 pairs, PerformanceBenchmarks on {dev}")
         print(f"{'architecture':24} {'px':>4} {'ms/pair':>9} {'pairs/s':>9} {'infer GB':>9} {'train GB':>9}  meets(<100ms, <12GB)")
