@@ -51,8 +51,7 @@ def mre_sd(errors:torch.Tensor) -> tuple[float, float]:
 
 def sdr(errors:torch.Tensor, radii=SDR_RADII) -> dict[float, float]:
     "Successful detection rate in % for each radius: the share of errors <= r."
-    e = errors.double().flatten()
-    return {float(r): (e <= r).double().mean().item() * 100 for r in radii}
+    return {float(r): (errors.double() <= r).double().mean().item() * 100 for r in radii}
 
 # %% ../nbs/07_landmarks.ipynb #7d3b9d77
 def to_input(xy:torch.Tensor, orig_hw, size:int) -> torch.Tensor:
