@@ -518,15 +518,13 @@ COLORS = dict(wait='#d62728', copy='#ff7f0e', compute='#1f77b4')
 
 def plot_sweep(table:pd.DataFrame, title:str='Mean step time per loader setting'):
     "Horizontal stacked bars of mean wait/copy/compute per step (ms) for each setting, fastest on top."
-    import matplotlib.pyplot as plt
     t = table.iloc[::-1].set_index('setting')
     ms = t[[f'{k}_ms' for k in COLORS]].set_axis(list(COLORS), axis=1)
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.45*len(t)))
-    ms.plot.barh(stacked=True, color=COLORS, ax=ax)
+    ax = ms.plot.barh(stacked=True, color=COLORS, figsize=(8, 1.2 + 0.45*len(t)))   # a new figure, made by pandas
     for y, (x, sps) in enumerate(zip(ms.sum(axis=1), t.samples_per_s)): ax.text(x, y, f'  {sps:.1f} samples/s', va='center', fontsize=8)
     ax.set(xlim=(0, ms.sum(axis=1).max()*1.4), xlabel='mean time per step (ms)', ylabel='DataLoader setting', title=title)
-    ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=8, title='per step'); fig.tight_layout()
-    return fig
+    ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=8, title='per step'); ax.figure.tight_layout()
+    return ax.figure
 
 # %% ../nbs/02_loader_doctor.ipynb #04119aca
 def plot_timeline(profiles:dict, title:str='Per-step timeline'):
