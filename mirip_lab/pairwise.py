@@ -68,18 +68,18 @@ def _hub_reachable(timeout:float=3.) -> bool:
 
 # %% ../nbs/05_pairwise.ipynb #a847051f
 def random_backbone(name:str, seed:int=0) -> nn.Module:
-    "A randomly initialised DINOv2 of a named size (`dinov2-tiny` or one of `DINOV2_SIZES`): same seed same weights, the global random state untouched."
+    "A randomly initialised DINOv2 of a named size (`dinov2-tiny` or one of `DINOV2_SIZES`): same seed, same weights."
     from transformers import Dinov2Config, Dinov2Model
     if name not in TINY_BACKBONES and name not in DINOV2_SIZES:
         raise ValueError(f"No random architecture named {name!r}: use one of {[*TINY_BACKBONES, *DINOV2_SIZES]}.")
     config = TINY_BACKBONES.get(name) or dict(DINOV2_SIZES[name], patch_size=14, image_size=518)
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]):   # the global random state untouched
         torch.manual_seed(seed)
         return Dinov2Model(Dinov2Config(**config))
 
 @contextmanager
 def _no_hf_bars():
-    "transformers' per-shard progress bars off inside the block or decorated function (they print a bar per load), restored after."
+    "transformers' progress bars off inside the block or decorated function (they print bars per load), restored after."
     from transformers.utils import logging as hf_logging
     was = hf_logging.is_progress_bar_enabled(); hf_logging.disable_progress_bar()
     try: yield
@@ -332,7 +332,7 @@ def _tier_stats(ds:PairwiseDataset, s1, s2) -> dict:
     "Per-tier-pair table, Kendall τ and Spearman ρ of image scores vs tiers (tiers as −rank), tier win matrix and image scores of `ds`'s pairs."
     from scipy.stats import kendalltau, spearmanr
     pa = ds.pair_array
-    img = pd.Series(np.concatenate([s1, s2]), index=pa.T.ravel()).groupby(level=0).first()   # each image's score, by index
+    img = pd.Series(np.concatenate([s1, s2]), index=pa.T.ravel()).groupby(level=0).first()   # image index: score
     used, sc, rk = img.index, img.to_numpy(), ds.ranks[img.index]
     return dict(per_tier_pair=tier_pair_table(s1, s2, ds.ranks[pa[:, 0]], ds.ranks[pa[:, 1]]),
                 kendall_tau=float(kendalltau(sc, -rk).statistic), spearman=float(spearmanr(sc, -rk).statistic),
@@ -357,13 +357,14 @@ def evaluate_detailed(self:Evaluator, loader, out_dir=None, naive:bool=False) ->
 
 # %% ../nbs/05_pairwise.ipynb #48dc4e7c
 def _scores_of(model, paths, transform, batch_size, device) -> dict:
-    "{path: score} of the distinct images among `paths`, each decoded once, by the scoring; a file that fails: `check_images` names every bad one."
+    "{path: score} of the distinct images of `paths`, each decoded once, by the scoring; bad files: one error naming all."
     uniq = list(dict.fromkeys(map(str, paths)))
     device = device or next(model.parameters()).device
-    try: return dict(zip(uniq, score_dataset(model.to(device), ImagePaths(uniq, transform), batch_size, device).tolist()))
+    try: scores = score_dataset(model.to(device), ImagePaths(uniq, transform), batch_size, device)
     except OSError:
         check_images(uniq)   # decodes them all, in threads, and raises one error naming every missing or broken file
         raise
+    return dict(zip(uniq, scores.tolist()))
 
 def batch_compare(model, image_pairs, transform,
                   device=None,            # 'cuda', 'cpu'; default: where the model is
