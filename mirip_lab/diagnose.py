@@ -56,8 +56,8 @@ class BatchLossModule(TrainModule):
 
 def make_step(model:nn.Module, device=None, lr:float=1e-3, config:TrainingConfig|None=None, batch_transform=None):
     "A real training step `step(batch) -> mean loss`: the Trainer's `train_step` on `BatchLossModule(model)`; `step.trainer` is the Trainer."
-    t = Trainer.for_steps(BatchLossModule(model, batch_transform), config, device=str(default_device(device)), learning_rate=lr)   # moves both to the device
-    model.train()
+    t = Trainer.for_steps(BatchLossModule(model, batch_transform), config, device=str(default_device(device)), learning_rate=lr)
+    model.train()   # the Trainer has moved the model and the batch transform to its device
     def step(batch):
         loss, n, _ = t.train_step([batch])
         return (loss / n).detach()
