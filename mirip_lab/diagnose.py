@@ -352,8 +352,7 @@ def sweep_loader(ds, step_fn, batch_size:int,
     baseline = dict(num_workers=0) if baseline is None else baseline
     cands = candidate_grid(cuda=device.type == 'cuda') if candidates is None else candidates
     todo = [baseline] + [c for c in cands if setting_name(c) != setting_name(baseline)]
-    t0, rows, profs, untried = time.perf_counter(), [], {}, []
-    slowest = baseline_profile.wall_s if baseline_profile is not None else 0.0
+    t0, rows, profs, untried, slowest = time.perf_counter(), [], {}, [], 0.0   # slowest run so far: the next one may take as long
     for kw in tqdm(todo, desc='loader sweep', disable=not progress, leave=False):
         name = setting_name(kw)
         if profs and time.perf_counter() - t0 + slowest > budget_s: untried.append(kw); continue
