@@ -230,9 +230,10 @@ def _fit(exp:Experiment, c:TrainingConfig, out:Path, base:dict, mon:RunMonitor) 
 def _failed(base:dict, e:Exception, mon:RunMonitor) -> dict:
     "The status of a run that raised `e`: 'oom' (expected, no traceback) or 'failed' (with its traceback)."
     oom = is_oom(e)
+    res = {**base, 'status': 'oom' if oom else 'failed', 'oom': oom, 'error': f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}",
+           'optimizer_steps': mon.trainer.step if mon.trainer else 0}
     if not oom: traceback.print_exc()
-    return {**base, 'status': 'oom' if oom else 'failed', 'oom': oom, 'error': f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}",
-            'optimizer_steps': mon.trainer.step if mon.trainer else 0, **({} if oom else {'traceback': traceback.format_exc()})}
+    return res if oom else {**res, 'traceback': traceback.format_exc()}
 
 def _outcome(res:dict, run_dir:Path) -> str:
     "One line on how the run ended."
@@ -402,7 +403,7 @@ def recommend(df:pd.DataFrame, tolerance:float=0.02) -> dict|None:
 # %% ../nbs/06_experiments.ipynb #1728d461
 @contextmanager
 def _figure(path, ncols:int, figsize, **save):
-    "Axes of a new figure in seaborn's whitegrid style (this figure only, no global change); saved to `path` (PNG) on leaving."
+    "Axes of a new figure in seaborn's whitegrid style (for this figure only), saved to `path` (PNG) on leaving."
     import matplotlib as mpl, seaborn as sns
     from matplotlib.figure import Figure                          # no pyplot: no backend to pick, no figure to close
     with mpl.rc_context({**sns.axes_style('whitegrid'), **sns.plotting_context('notebook')}):
@@ -470,7 +471,7 @@ def summary_frame(df:pd.DataFrame) -> pd.DataFrame:
     "The summary table, formatted: config, then SUMMARY_COLUMNS (RSS only when there is no GPU memory)."
     skip = ('peak_rss_gb',) if df['peak_gpu_mem_gb'].notna().any() else ('peak_gpu_mem_gb', 'metric_per_gb')
     return pd.DataFrame({'config (batch×accum)': [_label(r) for _, r in df.iterrows()],
-                         **{head: [_fmt(v, f) for v in df[c]] for c, (head, f) in SUMMARY_COLUMNS.items() if c not in skip}})
+                         **{h: [_fmt(v, f) for v in df[c]] for c, (h, f) in SUMMARY_COLUMNS.items() if c not in skip}})
 
 def _batches(df) -> str: return ', '.join(map(str, sorted(df.effective_batch.dropna().astype(int).unique())))
 

@@ -259,11 +259,12 @@ def landmark_errors(module, ds:LandmarkDataset, spacing, **kw) -> tuple[torch.Te
     return radial_errors(pred, ds.landmarks, torch.as_tensor(np.asarray(spacing), dtype=torch.float32)), pred
 
 # %% ../nbs/07_landmarks.ipynb #9b758a92
-_EXAMPLE = ("landmarker example (adaptive SCN, 512 px), predict-idlab/landmarker examples/2D-example-ISBI2015-adaptive-heatmap-regression.ipynb "
-            "@226499c, mean of its per-landmark rows")
-REFERENCE_ROWS = [
-    dict(source=_EXAMPLE, set='test1', mre_mm=1.20, sd_mm=None, **{'sdr_2': 84.5, 'sdr_2.5': 90.2, 'sdr_3': 93.5, 'sdr_4': 97.2}),
-    dict(source=_EXAMPLE, set='test2', mre_mm=1.51, sd_mm=None, **{'sdr_2': 73.1, 'sdr_2.5': 81.3, 'sdr_3': 86.7, 'sdr_4': 94.2})]
+_EXAMPLE = ("landmarker example (adaptive SCN, 512 px), predict-idlab/landmarker "
+            "examples/2D-example-ISBI2015-adaptive-heatmap-regression.ipynb @226499c, mean of its per-landmark rows")
+REFERENCE_ROWS = [dict(source=_EXAMPLE, set='test1', mre_mm=1.20, sd_mm=None,
+                       **{'sdr_2': 84.5, 'sdr_2.5': 90.2, 'sdr_3': 93.5, 'sdr_4': 97.2}),
+                  dict(source=_EXAMPLE, set='test2', mre_mm=1.51, sd_mm=None,
+                       **{'sdr_2': 73.1, 'sdr_2.5': 81.3, 'sdr_3': 86.7, 'sdr_4': 94.2})]
 
 def _row(e:torch.Tensor, radii=SDR_RADII) -> dict:
     m, s = mre_sd(e)
@@ -358,7 +359,8 @@ def landmarks_task(config:TrainingConfig, data=None, **overrides):
     s = _task_settings(data, overrides)
     if data is None:
         data = Path(config.checkpoint_dir)/'synthetic_isbi'
-        if not (data/'ISBI2015').exists(): make_isbi_like(data, **{k: SYNTHETIC_TASK[k] for k in ('n_train', 'n_test1', 'n_test2')}, seed=config.seed)
+        if not (data/'ISBI2015').exists():
+            make_isbi_like(data, **{k: SYNTHETIC_TASK[k] for k in ('n_train', 'n_test1', 'n_test2')}, seed=config.seed)
     module, tr, va, settings = build_landmark_run(data, seed=config.seed, **s)   # s: exactly LANDMARK_TASK_DEFAULTS' keys
     out = Path(config.checkpoint_dir); out.mkdir(parents=True, exist_ok=True)
     (out/'landmarks_task.json').write_text(json.dumps(settings, indent=1))
@@ -372,7 +374,8 @@ def evaluate_landmarks(module:HeatmapModule, root, settings:dict, out_dir, annot
     pr = isbi_protocol(root, ann, settings['val_fraction'], settings['seed'], settings['protocol'], settings['fold'], spacing, allow_other_spacing)
     dss = {k: LandmarkDataset(*pr[k][:2], size=settings['size']) for k in ('test1', 'test2', 'test') if k in pr}
     errors, preds = {}, {}
-    for k, ds in dss.items(): errors[k], preds[k] = landmark_errors(module, ds, pr[k][2], batch_size=batch_size, device=device)
+    for k, ds in dss.items():
+        errors[k], preds[k] = landmark_errors(module, ds, pr[k][2], batch_size=batch_size, device=device)
     paths = write_results(out_dir, errors, pr['meta'])
     first = next(iter(dss))                                   # test1, or the cv test fold: the figure's set
     if figure: paths['figure'] = plot_landmarks(dss[first], preds[first], Path(out_dir)/'landmarks.png', title=f"{first}: true (green) vs predicted (red)")
