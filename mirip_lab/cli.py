@@ -8,7 +8,7 @@ import os, re, sys, ast, typing, difflib, argparse, functools, importlib, inspec
 from fastcore.basics import str2bool
 from fastcore.docments import docments
 from .registry import TASKS, MODELS
-from .utils import load_yaml, cli_parser
+from .utils import cli_parser
 
 # %% auto #0
 __all__ = ['COMMANDS', 'CLI_ALIASES', 'MIRIP_GUIDE', 'load_command', 'available_commands', 'value_reader', 'field_sections',
@@ -133,10 +133,9 @@ MIRIP_GUIDE = dict(max_epochs=100, batch_size=32, learning_rate=1e-4, weight_dec
 
 def train_config(config:str|None=None, base:dict|None=None, **overrides):
     "A TrainingConfig: `base` defaults, under YAML file `config`, under `overrides` (field names or aliases; None is a value)."
-    from mirip_lab.train import TrainingConfig, ALIASES
+    from mirip_lab.train import TrainingConfig, ALIASES, config_mapping
     aliases, hints = {**ALIASES, **CLI_ALIASES}, typing.get_type_hints(TrainingConfig)
-    d = load_yaml(config) if config else None
-    if d is not None and not isinstance(d, dict): raise ValueError(f"{config}: expected a mapping of TrainingConfig keys, got {type(d).__name__}")
+    d = config_mapping(config) if config else None
     def norm(m):  # alias -> field; 'true'/'false' strings of boolean fields (a Python caller's auto_microbatch='true') -> bool
         m = {aliases.get(k, k): v for k, v in (m or {}).items()}
         return {k: v.lower() == 'true' if isinstance(v, str) and v.lower() in ('true', 'false') and bool in typing.get_args(hints.get(k)) else v for k, v in m.items()}

@@ -20,10 +20,10 @@ from .utils import is_oom, to_device, pick_device, metric_mode, load_yaml  # one
 from .callbacks import Callback, EpochFunc, default_callbacks, history_frame
 
 # %% auto #0
-__all__ = ['MIXED_PRECISION', 'ALIASES', 'set_seed', 'ROW_KEYS', 'TrainingConfig', 'split_batch', 'TrainModule', 'accuracy_sum',
-           'SupervisedModule', 'PairLossModule', 'as_train_module', 'warmup_cosine', 'rng_state', 'set_rng_state',
-           'seed_everything', 'rng_guard', 'atomic_save', 'CheckpointError', 'payload_digest', 'load_checkpoint_file',
-           'Trainer', 'MicroBatchWarning', 'memory_text', 'train_model']
+__all__ = ['MIXED_PRECISION', 'ALIASES', 'set_seed', 'ROW_KEYS', 'TrainingConfig', 'config_mapping', 'split_batch', 'TrainModule',
+           'accuracy_sum', 'SupervisedModule', 'PairLossModule', 'as_train_module', 'warmup_cosine', 'rng_state',
+           'set_rng_state', 'seed_everything', 'rng_guard', 'atomic_save', 'CheckpointError', 'payload_digest',
+           'load_checkpoint_file', 'Trainer', 'MicroBatchWarning', 'memory_text', 'train_model']
 
 # %% ../nbs/04_trainer.ipynb #453e16da
 MIXED_PRECISION = ('no', 'bf16', 'fp16')
@@ -126,14 +126,19 @@ def from_dict(cls:TrainingConfig, d:dict, source:str='config', **overrides) -> T
     try: return cls(**kw)
     except (TypeError, ValueError) as e: raise type(e)(f"{source}: {e}") from None
 
-@patch(cls_method=True)
-def from_yaml(cls:TrainingConfig, path, **overrides) -> TrainingConfig:
-    "Load a YAML file of `TrainingConfig` keys (syntax errors name the file and line), then apply non-None `overrides`."
+def config_mapping(path) -> dict:
+    "The mapping of `TrainingConfig` keys in YAML file `path`; errors name the file (and the line of a syntax error)."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"config file {path} not found (an example: configs/train.yaml)")
     d = load_yaml(path)
-    if d is not None and not isinstance(d, dict): raise ValueError(f"{path}: expected a mapping of TrainingConfig keys, got {type(d).__name__}")
-    return cls.from_dict(d or {}, source=str(path), **overrides)
+    if d is not None and not isinstance(d, dict):
+        raise ValueError(f"{path}: expected a mapping of TrainingConfig keys, got {type(d).__name__}")
+    return d or {}
+
+@patch(cls_method=True)
+def from_yaml(cls:TrainingConfig, path, **overrides) -> TrainingConfig:
+    "Load a YAML file of `TrainingConfig` keys (`config_mapping`), then apply non-None `overrides`."
+    return cls.from_dict(config_mapping(path), source=str(path), **overrides)
 
 # %% ../nbs/04_trainer.ipynb #52332e65
 def split_batch(batch, size:int) -> list:
