@@ -133,7 +133,8 @@ class Probe:
     why: str = ''         # what chose this batch size: start, fit, grow, bisect, confirm, grid, remeasure
 
 def default_step(model:nn.Module, batch) -> torch.Tensor:
-    "A scalar loss: the mean of `model(*batch)` (tuple/list batch) or `model(batch)`, first output if several."
+    "A scalar loss: a `TrainModule`'s own `loss(batch, model(batch))`; else the mean of `model(*batch)` or `model(batch)` (first output)."
+    if isinstance(model, TrainModule): return model.loss(batch, model(batch))
     out = model(*batch) if isinstance(batch, (tuple, list)) else model(batch)
     if isinstance(out, (tuple, list)): out = out[0]
     return out.float().mean()

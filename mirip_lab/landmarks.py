@@ -231,12 +231,10 @@ def metrics(self:HeatmapModule, batch, output):
     return {'mre_px': radial_errors(self.decode(h), lm).mean(-1).sum()}
 
 # %% ../nbs/07_landmarks.ipynb #c0d2e8f5
-def _loss_step(model, batch): return model.loss(batch, model(batch))   # a TrainModule's training step, for the finder
-
 def _scn_preset(preset:str, size:int=512):
-    "(HeatmapModule, make_batch, step) at input side `size`: the landmarks task's model for the batch-size finder."
+    "(HeatmapModule, make_batch) at input side `size`: the landmarks task's model; the finder's step is its own loss."
     make_batch = lambda bs: (torch.rand(bs, 1, size, size), torch.rand(bs, 19, 2) * (size - 8) + 4)
-    return HeatmapModule(landmark_net(19, preset), size), make_batch, _loss_step
+    return HeatmapModule(landmark_net(19, preset), size), make_batch
 
 for _k in NET_PRESETS:
     MODELS.register(f'scn-{_k}', partial(_scn_preset, _k), help=f"landmarker SpatialConfigurationNet, the landmarks task's {_k!r} preset (19 heatmaps)")
