@@ -303,10 +303,14 @@ def _grid_lines(probes, pts, budget:float, min_levels:int=3):
 
 def _on_grid(probes, pts, budget, lo, hi, step, top, plateau:bool=True) -> tuple[int,str]|None:
     "Next probe where the readings are a grid's levels: the middle of the limits the feasible lines allow, at most `top` (None: no grid, or refuted)."
-    # a uniform grid only on a `plateau`; power-of-two quarters also off one, from four levels: a line read at batches
-    # m, 2m, 8m is on their levels whenever its reading at m is, the next batch (not a power of two) tells them apart
-    fs = [f] if plateau and (f := _grid_lines(probes, pts, budget)) else _pow2_lines(probes, pts, budget, 3 if plateau else 4)
-    ends = [(level/s - c)/a*t if a > 0 else math.inf for poly, level, s, t in fs for a, c in poly]   # where each vertex line reaches the top level
+    # a uniform grid only on a `plateau`; power-of-two quarters where it is refuted or absent, and off a plateau from four
+    # levels on: a line read at batches m, 2m, 8m is on their levels whenever its reading at m is; the fourth batch,
+    # not a power of two, tells them apart
+    uniform = _grid_lines(probes, pts, budget) if plateau else None
+    grids = [uniform] if uniform else _pow2_lines(probes, pts, budget, min_levels=3 if plateau else 4)
+    ends = []
+    for poly, level, s, t in grids:   # where each vertex line reaches its grid's top level
+        ends += [(level/s - c)/a*t if a > 0 else math.inf for a, c in poly]
     if not ends: return None
     low, high = max(lo + step, min(ends)), min(top, max(ends))
     if not low <= high: return None                                     # no batch above lo can fit (or none is bounded): refuted
@@ -325,7 +329,7 @@ def _pow2_blocks(x:float, div:int=4) -> float:
 def _pow2_below(x:float) -> float:
     "The power-of-two-quarters level just below `x` (a level, or a size between two)."
     level = _pow2_blocks(x)
-    return level - 2**math.floor(math.log2(level*(1 - 1e-12)))/4
+    return level - 2**math.floor(math.log2(level*(1 - 1e-12)))/4   # below a power of two: a quarter of the octave under it
 
 def _pow2_floor(x:float) -> float:
     "The largest power-of-two-quarters level at most `x`."
@@ -345,8 +349,12 @@ def _pow2_lines(probes, pts, budget:float, min_levels:int=3) -> list:
     "`_lines` of every power-of-two-quarters grid the readings are levels of (one per fixed part)."
     ys = sorted({y for _, y in pts})
     if len(ys) < min_levels: return []
-    fs = [_lines(probes, pts, c + _pow2_floor(budget - c), lambda y, c=c: c + _pow2_below(y - c)) for c in _pow2_offsets(ys) if c < budget]
-    return [f for f in fs if f]
+    grids = []
+    for c in _pow2_offsets(ys):
+        if c >= budget: continue                      # the fixed part alone fills the budget: no level within it
+        level = c + _pow2_floor(budget - c)           # this grid's top level within budget
+        if f := _lines(probes, pts, level, lambda y, c=c: c + _pow2_below(y - c)): grids.append(f)
+    return grids
 
 
 # %% ../nbs/03_batch_size.ipynb #5e7a1c20
@@ -426,7 +434,8 @@ def next_batch(probes:list[Probe], budget:float, multiple:int=8, max_batch:int=1
         return (hi//2 if hi <= m else max(m, hi//2//m*m)), 'bisect'
     step = m if lo % m == 0 else 1
     if lo >= max_batch or (hi is not None and (hi - lo <= step or lo >= (1-tol)*(hi-step))): return _near_miss(probes, budget, lo, hi, jitter)
-    pts, top = _readings(probes), min(max_batch, lo*growth) if hi is None else hi-step
+    pts = _readings(probes)
+    top = min(max_batch, lo*growth) if hi is None else hi-step   # the largest batch worth probing next
     plateau = len({y for _, y in pts}) < len(pts)   # two batches read the same: a staircase
     if nxt := _on_grid(probes, pts, budget, lo, hi, step, top, plateau): return nxt   # the readings are a grid's levels
     if plateau: return _on_stairs(probes, pts, budget, lo, hi, step, top)
