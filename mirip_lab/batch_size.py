@@ -154,8 +154,9 @@ class StepModule(TrainModule):
 
 def probe_trainer(model:nn.Module, step=None, device=None, mixed_precision:str='no', optimizer_factory=None, config=None) -> Trainer:
     "A fresh `Trainer` for one probe: `config`'s step (clipping, channels_last, ...) at `mixed_precision`, no out-of-memory recovery, no output."
+    # for_steps: no callbacks, so no output
     t = Trainer.for_steps(StepModule(model, step), config, device=str(device or next(model.parameters()).device), mixed_precision=mixed_precision,
-                          micro_batch_size=None, compile=False, tensorboard=False, wandb_enabled=False)   # for_steps: no callbacks, so no output
+                          micro_batch_size=None, compile=False, tensorboard=False, wandb_enabled=False)
     if optimizer_factory is not None: t.opt = optimizer_factory([p for p in model.parameters() if p.requires_grad])
     return t
 
@@ -247,9 +248,10 @@ def _snap(c:float, lo:int, top:int, step:int) -> int:
 # %% ../nbs/03_batch_size.ipynb #a1c0e7b2
 def _grow(probes, below, budget, lo, step, max_batch, growth) -> tuple[int,str]:
     "Next probe while nothing has failed: the smaller extrapolation, galloping when a confirmation fitted, at most `growth`× `lo` (`growth`²× on a straight line)."
-    trio = _trio(below, lo)                              # where memory reaches the budget, from readings far apart (None: no prediction):
-    line = _fit_root(trio[:2], budget, lo, math.inf)     # a line's prediction
-    par = _fit_root(trio, budget, lo, math.inf) if len({p[0] for p in trio}) == 3 else None   # and a parabola's
+    # where memory reaches the budget, from readings far apart (None: no prediction): a line's and a parabola's prediction
+    trio = _trio(below, lo)
+    line = _fit_root(trio[:2], budget, lo, math.inf)
+    par = _fit_root(trio, budget, lo, math.inf) if len({p[0] for p in trio}) == 3 else None
     if line is None and par is None: return min(lo*growth, max_batch), 'grow'   # flat so far: memory per sample not yet visible
     c = min(r for r in (line, par) if r is not None)
     if probes[-1].why == 'confirm' and probes[-1].ok:                # the fit was refuted from below: gallop
@@ -618,7 +620,8 @@ def team_record(path, gpu:str, model:str, size:int, **values) -> Path:
     y = round_trip_yaml()
     doc = (y.load(path) if path.exists() else None) or y.load(TEAM_HEADER + 'entries: []\n')
     es = doc['entries'] = doc.get('entries') or []
-    for i in reversed([i for i, e in enumerate(es) if _is_entry(e, gpu, model, size)]): del es[i]   # del keeps the comments in step
+    for i in reversed([i for i, e in enumerate(es) if _is_entry(e, gpu, model, size)]):
+        del es[i]   # del keeps the comments in step
     es.append(dict(gpu=gpu, model=model, size=int(size), **values, date=datetime.date.today().isoformat()))
     with path.open('w', encoding='utf-8') as f: y.dump(doc, f)
     return path
