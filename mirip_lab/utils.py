@@ -46,7 +46,8 @@ default_device = pick_device  # the one device picker, under the name the tools 
 
 # %% ../nbs/00c_utils.ipynb #202591dc
 OOM_MESSAGES = ('out of memory',   # CUDA ('CUDA out of memory', 'CUDA error: out of memory'), HIP, MPS
-                'cuDNN error: CUDNN_STATUS_NOT_SUPPORTED', 'CUBLAS_STATUS_ALLOC_FAILED', "DefaultCPUAllocator: can't allocate memory")
+                'cuDNN error: CUDNN_STATUS_NOT_SUPPORTED', 'CUBLAS_STATUS_ALLOC_FAILED',
+                "DefaultCPUAllocator: can't allocate memory")
 
 def is_oom(e:BaseException) -> bool:
     "Does `e` mean the batch did not fit in memory?"
