@@ -57,7 +57,8 @@ def __missing__(self:Registry, name:str):
 
 @patch
 def __contains__(self:Registry, name:str) -> bool:
-    return dict.__contains__(self, name) or dict.__contains__(self.load(), name)  # imports the modules only for a name not there yet
+    # imports the registering modules only for a name not there yet
+    return dict.__contains__(self, name) or dict.__contains__(self.load(), name)
 
 @patch
 def help(self:Registry, name:str) -> str:
