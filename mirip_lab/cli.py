@@ -98,8 +98,10 @@ def add_config_options(p:argparse.ArgumentParser, cls, aliases:dict|None=None):
     group = functools.cache(lambda sec: p.add_argument_group(f"{cls.__name__}: {sec or 'settings'}"))  # one per section
     for f in dataclasses.fields(cls):
         names = _flags(f.name) + [o for a, n in (aliases or {}).items() if n == f.name for o in _flags(a)]
-        read, switch = value_reader(hints[f.name]), bool in (typing.get_args(hints[f.name]) or (hints[f.name],))
-        g, help = group(secs.get(f.name, '')), f"{docs.get(f.name) or ''} [default: {f.default}]".replace('%', '%%')
+        read = value_reader(hints[f.name])
+        switch = bool in (typing.get_args(hints[f.name]) or (hints[f.name],))
+        help = f"{docs.get(f.name) or ''} [default: {f.default}]".replace('%', '%%')
+        g = group(secs.get(f.name, ''))
         metavar = 'true|false' if switch else {'int': 'N', 'float': 'X'}.get(read.__name__, 'TEXT')  # (int|None: 'int')
         g.add_argument(*names, dest=f.name, type=read, default=argparse.SUPPRESS, help=help, metavar=metavar,
                        **(dict(nargs='?', const=True) if switch else {}))
@@ -121,7 +123,8 @@ def parse_or_suggest(p:argparse.ArgumentParser, argv:list[str]) -> argparse.Name
 # %% ../nbs/99_cli.ipynb #be8e73ac
 def parse_task_args(s:str|None) -> dict:
     "'size=512,annotation=senior,augment=false' -> {'size': 512, 'annotation': 'senior', 'augment': False}: numbers, then booleans, else text."
-    read, pairs = value_reader(int|float|bool|str), [kv.split('=', 1) for kv in filter(str.strip, (s or '').split(','))]
+    read = value_reader(int|float|bool|str)
+    pairs = [kv.split('=', 1) for kv in filter(str.strip, (s or '').split(','))]
     if bad := [p[0] for p in pairs if len(p) == 1]:
         raise ValueError(f"--task-args: {bad[0]!r} is not key=value (example: size=512,annotation=senior)")
     return {k.strip(): read(v.strip()) for k, v in pairs}
