@@ -100,9 +100,9 @@ def main(argv=None):
     p.add_argument('--mixed_precision', default='no', choices=['no', 'bf16', 'fp16'])
     p.add_argument('--out', default=None, help='run folder (default: a temporary one)')
     a = p.parse_args(argv)
-    try: device = pick_device(a.device)
-    except RuntimeError:  # --device cuda without a GPU
+    if a.device.startswith('cuda') and not torch.cuda.is_available():   # only this; a misspelt device keeps torch's own error
         sys.exit("--device cuda: no GPU visible to torch; this demo needs a GPU (or run --device cpu for the simulated version)")
+    device = pick_device(a.device)
     print_warnings()
     with tempfile.TemporaryDirectory() as tmp, rng_guard():
         out = Path(a.out or tmp)
