@@ -105,7 +105,8 @@ def isbi_protocol(root, annotation:str='mean', val_fraction:float=0.2, seed:int=
     elif protocol == 'cv':
         folds = Path(root)/'ISBI2015'/'cv_payer'/f'{fold}.txt'
         if not folds.exists(): raise FileNotFoundError(f"{folds} not found: the cv protocol needs Payer's fold lists (get_isbi2015 downloads them), or use protocol='isbi'.")
-        every = ([p for v in data.values() for p in v[0]], *(np.concatenate([v[j] for v in data.values()]) for j in (1, 2)))
+        paths, lms, spacings = zip(*data.values())               # of train, test1 and test2
+        every = ([p for ps in paths for p in ps], np.concatenate(lms), np.concatenate(spacings))   # the three splits joined
         test = np.isin(_ids(every[0]), np.loadtxt(folds, dtype=int))
         pool = np.flatnonzero(~test)
         tr, va = train_val_split(len(pool), val_fraction, seed)
