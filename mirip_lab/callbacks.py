@@ -126,7 +126,7 @@ class WandbLogger(Callback):
 
 # %% ../nbs/04b_callbacks.ipynb #cbeda7c6
 class SaveCheckpoints(Callback):
-    "Write best (on improvement), every-N, then last checkpoint after each epoch, as `config` asks: one payload, built and checksummed once."
+    "Write best (on improvement), every-N, then last checkpoint after each epoch, as `config` asks: one payload for all."
     order, main_only = 10, True
     def after_epoch(self):
         t, c = self.trainer, self.trainer.config
@@ -199,7 +199,7 @@ class EarlyStopping(Callback):
 
 # %% ../nbs/04b_callbacks.ipynb #390d4aaa
 def history_figure(df:pd.DataFrame, max_epochs:int|None=None, figsize=(9, 3)):
-    "Loss curves (left) and every other train/ and val/ metric (right) per epoch, as a matplotlib `Figure`; x axis: the whole run when `max_epochs` is known."
+    "Losses (left) and the other train/, val/ metrics (right) per epoch, as a `Figure`; x spans `max_epochs` when given."
     from matplotlib.figure import Figure   # no pyplot: no global backend state
     from matplotlib.ticker import MaxNLocator
     cols = [c for c in df.columns if c.startswith(('train/', 'val/')) and df[c].notna().any()]
@@ -274,7 +274,7 @@ def default_callbacks(c) -> list[Callback]:
 
 # %% ../nbs/04b_callbacks.ipynb #50889c2f
 class BatchMemory(Callback):
-    "Per optimizer step: peak memory (CUDA `max_memory_allocated`, or the process's RSS on the CPU, `utils.process_rss_gb`) and data-wait, in `self.rows`."
+    "Per optimizer step: peak memory (CUDA `max_memory_allocated`, on the CPU `process_rss_gb`) and data-wait: `self.rows`."
     def before_fit(self): self.rows = []
     def before_batch(self):
         if self.trainer.device.type == 'cuda': torch.cuda.reset_peak_memory_stats(self.trainer.device)

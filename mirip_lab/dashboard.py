@@ -79,7 +79,7 @@ def text_line(self:TrainingDashboard, r:dict, max_epochs:int|None=None) -> str:
 # %% ../nbs/04c_dashboard.ipynb #56acf708
 @patch
 def figure(self:TrainingDashboard, max_epochs:int|None=None):
-    "Loss curves and metric curves of the recorded epochs (`callbacks.history_figure`; x axis: the whole run when `max_epochs` is known)."
+    "The recorded epochs' loss and metric curves as a `Figure` (`history_figure`; x spans `max_epochs` when given)."
     return history_figure(self.frame(), max_epochs, self.figsize)
 
 # %% ../nbs/04c_dashboard.ipynb #28acfa5c

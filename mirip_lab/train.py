@@ -441,7 +441,7 @@ def _record(self:Trainer, event:str, old:int, new:int, old_acc:int, new_acc:int,
 
 @patch
 def _events(self:Trainer, kind:str) -> list[dict]:
-    "The micro-batch events of `kind` ('microbatch': a training redo, 'eval_microbatch', 'microbatch_grow'), oldest first, a resumed run's included."
+    "Micro-batch events of `kind` ('microbatch': a training redo, 'eval_microbatch', 'microbatch_grow'), a resumed run's too."
     return [e for e in self.microbatch_events if e['event'] == kind]
 
 @patch
@@ -452,7 +452,7 @@ def _configured(self:Trainer) -> int:
 
 @patch
 def _step_rng(self:Trainer):
-    "A function that sets torch's CPU generator and this device's CUDA one back to their state now: what dropout in a forward draws from (a few µs per step)."
+    "A function that sets torch's CPU and this device's CUDA generator (dropout's) back to their state now (a few µs)."
     cpu, cuda = torch.get_rng_state(), torch.cuda.get_rng_state(self.device) if self.device.type == 'cuda' else None
     def restore():
         torch.set_rng_state(cpu)
@@ -610,7 +610,7 @@ def _eval_chunks(self:Trainer, b, fn) -> list:
 
 @patch
 def _eval_map(self:Trainer, dl, fn) -> list:
-    "`fn(micro_batch)` for every eval micro-batch of the batches of `dl`, in eval mode and without gradients (the mode is restored even on an error)."
+    "`fn(micro_batch)` for each eval micro-batch of `dl`, in eval mode without gradients (the mode restored even on error)."
     was_training = self.model.training
     self.model.eval()
     try:
