@@ -4,7 +4,8 @@
 
 # %% ../nbs/00b_sample_data.ipynb #4d63b15a
 from __future__ import annotations
-import io, os, json, shutil
+import io, json, shutil
+from .utils import atomic_write
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -73,7 +74,7 @@ def make_sample_data(out_dir,           # folder to write `images/` and `metadat
     df = pd.DataFrame(dict(image_id=ids, filename=[f'{i}.jpg' for i in ids], tier=[TIERS[i % len(TIERS)] for i in range(n_images)]))
     for fn, tier in zip(df.filename, df.tier):
         degrade(_random_crop(srcs[rng.integers(len(srcs))], size, rng), tier, rng).save(out/'images'/fn, quality=95)
-    df.to_csv(out/'metadata.csv.tmp', index=False); os.replace(out/'metadata.csv.tmp', out/'metadata.csv')   # last: complete
+    with atomic_write(out/'metadata.csv') as f: df.to_csv(f, index=False)   # last: a set with metadata.csv is complete
     return df
 
 # %% ../nbs/00b_sample_data.ipynb #ed156a5d

@@ -4,15 +4,15 @@
 
 # %% ../nbs/00c_utils.ipynb #aa93bd9f
 from __future__ import annotations
-import os, re, json, math, shutil, functools
+import os, re, json, math, shutil, functools, contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 # %% auto #0
 __all__ = ['default_device', 'OOM_MESSAGES', 'usable_cores', 'to_device', 'pick_device', 'is_oom', 'process_alive',
-           'remove_stale_temps', 'write_json', 'process_rss_gb', 'load_yaml', 'round_trip_yaml', 'update_yaml',
-           'cli_parser', 'metric_mode', 'md_table', 'DemoContext']
+           'remove_stale_temps', 'atomic_write', 'write_json', 'process_rss_gb', 'load_yaml', 'round_trip_yaml',
+           'update_yaml', 'cli_parser', 'metric_mode', 'md_table', 'DemoContext']
 
 # %% ../nbs/00c_utils.ipynb #7d27f0a4
 def usable_cores() -> int:
@@ -75,15 +75,23 @@ def remove_stale_temps(folder, pattern:str) -> list[Path]:
         gone.append(p)
     return gone
 
-# %% ../nbs/00c_utils.ipynb #3b7e51a1
-def write_json(path, obj):
-    "Write `obj` as indented UTF-8 JSON to `path` atomically (a temporary file in the same folder, then `os.replace`)."
+# %% ../nbs/00c_utils.ipynb #53dcc100
+@contextlib.contextmanager
+def atomic_write(path, mode:str='w', tmp=None):
+    "A file to write in place of `path`: temporary file `tmp` beside it, fsynced and renamed over `path` if the block succeeds, removed if not."
     path = Path(path)
-    tmp = path.with_name(f'{path.name}.tmp{os.getpid()}')
+    tmp = Path(tmp or path.with_name(f'{path.name}.tmp{os.getpid()}'))
     try:
-        tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str), encoding='utf-8')
+        with open(tmp, mode, encoding=None if 'b' in mode else 'utf-8') as f:
+            yield f
+            f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)   # after the rename there is nothing left to remove
+
+# %% ../nbs/00c_utils.ipynb #3b7e51a1
+def write_json(path, obj):
+    "Write `obj` as indented UTF-8 JSON to `path` atomically (`atomic_write`)."
+    with atomic_write(path) as f: json.dump(obj, f, indent=2, ensure_ascii=False, default=str)
 
 # %% ../nbs/00c_utils.ipynb #3b7e51a4
 @functools.cache
@@ -128,7 +136,7 @@ def update_yaml(path, values:dict, comment:str|None=None, test_only:bool=False, 
     for k, v in values.items(): cfg[k] = v
     if comment: cfg.yaml_set_comment_before_after_key(next(iter(values)), before=comment)
     if backup: shutil.copy2(path, path.with_name(path.name + '.bak'))
-    with path.open('w', encoding='utf-8') as f: y.dump(cfg, f)
+    with atomic_write(path) as f: y.dump(cfg, f)   # a crash mid-write leaves the old config whole
     return changes
 
 # %% ../nbs/00c_utils.ipynb #e2c7a5b9
