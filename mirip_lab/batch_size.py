@@ -14,7 +14,7 @@ from torch import nn
 from .registry import MODELS, UnknownName
 from .models import tiny_cnn  # the one tiny CNN, preset 'tiny-cnn'
 from .train import Trainer, TrainModule, split_batch
-from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml, cli_parser
+from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml, cli_parser, batch_len
 
 GB = 2**30  # bytes
 
@@ -141,15 +141,13 @@ def default_step(model:nn.Module, batch) -> torch.Tensor:
 
 
 # %% ../nbs/03_batch_size.ipynb #e1f3a5c7
-def _len(b) -> int: return len(b) if isinstance(b, torch.Tensor) else _len(next(iter(b.values())) if isinstance(b, dict) else b[0])
-
 class StepModule(TrainModule):
     "`step(model, batch) -> loss` as the `TrainModule` a `Trainer` trains: a probe is then the Trainer's own step."
     def __init__(self, model:nn.Module, step=None): super().__init__(); self.model, self.step_fn = model, step or default_step
     def forward(self, batch): return self.step_fn(self.model, batch)
     def loss(self, batch, out): return out
-    def batch_len(self, batch) -> int: return _len(batch)
-    def split(self, batch, size:int) -> list: return [batch] if size >= _len(batch) else split_batch(batch, size)
+    def batch_len(self, batch) -> int: return batch_len(batch)
+    def split(self, batch, size:int) -> list: return [batch] if size >= batch_len(batch) else split_batch(batch, size)
     def weights(self): return self.model
 
 def probe_trainer(model:nn.Module, step=None, device=None, mixed_precision:str='no', optimizer_factory=None, config=None) -> Trainer:

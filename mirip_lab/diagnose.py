@@ -21,24 +21,18 @@ from .data import CachedImages, DecodedImageCache, ImageDataset, PairwiseDataset
 from .data import decode_image, load_metadata, make_transforms, read_isbi_points, takes_pil
 from .registry import MODELS, UnknownName
 from .train import Trainer, TrainingConfig, TrainModule
-from .utils import usable_cores, md_table, default_device, to_device, update_yaml, write_json, cli_parser, DemoContext
+from .utils import usable_cores, md_table, default_device, to_device, batch_len, update_yaml, write_json, cli_parser, DemoContext
 
 # %% auto #0
 __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN', 'SWEEP_MIN_GAIN', 'COLORS', 'LEVERS',
-           'NUMERICS', 'batch_len', 'BatchLossModule', 'make_step', 'NVMLSampler', 'Profile', 'profile_training',
-           'bound', 'profile_verdict', 'loader_ceiling', 'model_ceiling', 'loop_ceilings', 'StageTimes',
-           'sample_stages', 'ImageFiles', 'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name',
-           'Sweep', 'measure', 'sweep_loader', 'Diagnosis', 'diagnose', 'keep_faster', 'plot_sweep', 'plot_timeline',
-           'folder_dataset', 'make_model', 'diagnose_cli', 'Setup', 'Rung', 'Ladder', 'speed_ladder', 'plot_ladder',
+           'NUMERICS', 'BatchLossModule', 'make_step', 'NVMLSampler', 'Profile', 'profile_training', 'bound',
+           'profile_verdict', 'loader_ceiling', 'model_ceiling', 'loop_ceilings', 'StageTimes', 'sample_stages',
+           'ImageFiles', 'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name', 'Sweep', 'measure',
+           'sweep_loader', 'Diagnosis', 'diagnose', 'keep_faster', 'plot_sweep', 'plot_timeline', 'folder_dataset',
+           'make_model', 'diagnose_cli', 'Setup', 'Rung', 'Ladder', 'speed_ladder', 'plot_ladder',
            'write_ladder_config', 'ladder_report', 'stage_diagnose']
 
 # %% ../nbs/02_loader_doctor.ipynb #36cd8c53
-def batch_len(batch) -> int:
-    "Number of samples in `batch`: the length of its first tensor."
-    if isinstance(batch, torch.Tensor): return len(batch)
-    if isinstance(batch, dict): batch = list(batch.values())
-    return next(batch_len(b) for b in batch if isinstance(b, (torch.Tensor, list, tuple, dict)))
-
 def _sync(device:torch.device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
 

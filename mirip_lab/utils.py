@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 # %% auto #0
-__all__ = ['default_device', 'OOM_MESSAGES', 'usable_cores', 'to_device', 'pick_device', 'is_oom', 'process_alive',
+__all__ = ['default_device', 'OOM_MESSAGES', 'usable_cores', 'to_device', 'batch_len', 'pick_device', 'is_oom', 'process_alive',
            'remove_stale_temps', 'atomic_write', 'write_json', 'process_rss_gb', 'load_yaml', 'round_trip_yaml',
            'update_yaml', 'cli_parser', 'metric_mode', 'md_table', 'DemoContext']
 
@@ -30,6 +30,13 @@ def to_device(batch, device, non_blocking:bool=False, channels_last:bool=False):
     if isinstance(batch, dict): return {k: to_device(v, device, non_blocking, channels_last) for k, v in batch.items()}
     if isinstance(batch, (tuple, list)): return type(batch)(to_device(b, device, non_blocking, channels_last) for b in batch)
     return batch
+
+def batch_len(batch) -> int|None:
+    "Number of samples in `batch` (nested like `to_device`'s): the length of its first tensor; None if it holds none."
+    import torch
+    if isinstance(batch, torch.Tensor): return len(batch)
+    parts = batch.values() if isinstance(batch, dict) else batch if isinstance(batch, (tuple, list)) else ()
+    return next((n for n in map(batch_len, parts) if n is not None), None)
 
 # %% ../nbs/00c_utils.ipynb #0e0bc889
 def pick_device(device='auto', local_rank:int=0):
