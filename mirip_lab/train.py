@@ -16,7 +16,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 from fastcore.basics import patch
-from .utils import is_oom, to_device, pick_device, metric_mode, load_yaml  # one of each, in the core layer
+from .utils import is_oom, to_device, pick_device, metric_mode, load_yaml, atomic_write  # one of each, in the core layer
 from .callbacks import Callback, EpochFunc, default_callbacks, history_frame
 
 # %% auto #0
@@ -231,23 +231,15 @@ def rng_guard():
 
 # %% ../nbs/04_trainer.ipynb #895f254e
 def atomic_save(obj, path) -> Path:
-    "`torch.save` to a temporary file beside `path`, fsync, then rename over `path`: a crash never leaves a half-written `path`."
+    "`torch.save` through `utils.atomic_write` (a temporary file beside `path`, fsync, rename): a crash never leaves half a `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
     try:
-        with open(tmp, 'wb') as f:
-            torch.save(obj, f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        tmp.unlink(missing_ok=True)
-        if isinstance(e, (OSError, RuntimeError)) and (getattr(e, 'errno', None) == 28 or 'unexpected pos' in str(e) or 'No space left' in str(e)):
-            free = shutil.disk_usage(path.parent).free
-            raise OSError(28, f"cannot write {path}: the disk is full ({free/2**30:.2f} GiB free in {path.parent}). Free space there "
-                              f"(old checkpoints, caches) or set checkpoint_dir to a disk with room; the previous {path.name} is intact") from None
-        raise
-    try:  # make the rename itself durable
-        fd = os.open(path.parent, os.O_RDONLY); os.fsync(fd); os.close(fd)
-    except OSError: pass
+        with atomic_write(path, 'wb', tmp=path.with_name(f'.{path.name}.{os.getpid()}.tmp')) as f: torch.save(obj, f)
+    except (OSError, RuntimeError) as e:   # torch's zip writer reports a full disk as RuntimeError('... unexpected pos ...')
+        if not (getattr(e, 'errno', None) == 28 or 'unexpected pos' in str(e) or 'No space left' in str(e)): raise
+        free = shutil.disk_usage(path.parent).free
+        raise OSError(28, f"cannot write {path}: the disk is full ({free/2**30:.2f} GiB free in {path.parent}). Free space there "
+                          f"(old checkpoints, caches) or set checkpoint_dir to a disk with room; the previous {path.name} is intact") from None
     return path
 
 

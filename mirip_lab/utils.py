@@ -94,6 +94,10 @@ def atomic_write(path, mode:str='w', tmp=None):
             f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)   # after the rename there is nothing left to remove
+    with contextlib.suppress(OSError):     # make the rename itself durable (POSIX; Windows cannot open a folder)
+        fd = os.open(path.parent, os.O_RDONLY)
+        try: os.fsync(fd)
+        finally: os.close(fd)
 
 # %% ../nbs/00c_utils.ipynb #3b7e51a1
 def write_json(path, obj):
