@@ -309,6 +309,7 @@ class Trainer:
         self.history, self._pending, self.last_lr, self.stop, self.improved = [], None, c.learning_rate, False, False
         self.microbatch_events, self.eval_micro_batch_size, self._in_epoch = [], None, False  # out-of-memory recovery
         self._bn_warned = False   # the BatchNorm warning is given once
+        self._micro0 = c.micro_batch_size or c.batch_size   # the training micro-batch before out-of-memory recovery
         mine = [_as_cb(cb) for cb in callbacks]   # yours replace the defaults of the same name
         self.cbs = sorted([d for d in default_callbacks(c) if repr(d) not in set(map(repr, mine))] + mine, key=lambda cb: cb.order)
         for cb in self.cbs: cb.trainer = self
@@ -438,9 +439,8 @@ def _events(self:Trainer, kind:str) -> list[dict]:
 
 @patch
 def _configured(self:Trainer) -> int:
-    "The training micro-batch before out-of-memory recovery first reduced it (the current one when it never did)."
-    shrunk = self._events('microbatch')
-    return shrunk[0]['old_micro_batch'] if shrunk else self.config.micro_batch_size or self.config.batch_size
+    "The training micro-batch as configured, before out-of-memory recovery reduced it (a first redo may be a short last batch's)."
+    return self._micro0
 
 @patch
 def _step_rng(self:Trainer):
