@@ -656,9 +656,8 @@ def _ladder_loop(md, s:Setup, model, size:int, cache_dir, device, flip:bool=True
     elif s.uint8: tf = v2.Compose([ResizeUint8(size)] + ([v2.RandomHorizontalFlip()] if flip else []))
     else: tf = make_transforms(size, train=True, flip=flip)
     aug = BatchAugment(flip=flip and s.device_augment, mean=IMAGENET_MEAN, std=IMAGENET_STD) if s.uint8 else None
-    cfg = TrainingConfig(channels_last=s.channels_last, mixed_precision=s.mixed_precision, compile=s.compile)
+    cfg = TrainingConfig(channels_last=s.channels_last, mixed_precision=s.mixed_precision, compile=s.compile, fused_optimizer=s.fused)
     step = make_step(model, device, config=cfg, batch_transform=aug)
-    if s.fused: t = step.trainer; t.opt = torch.optim.AdamW(t.raw.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True)
     return ImageDataset(md, transform=tf, cache=cache), step
 
 # %% ../nbs/02_loader_doctor.ipynb #f5a6b7c8
@@ -782,13 +781,13 @@ def report(self:Ladder, figure:str|None=None) -> str:
 
 # %% ../nbs/02_loader_doctor.ipynb #f7a8b9c0
 _LEVER_WORDS = dict(cache='decoded-image cache (mirip_lab.data.DecodedImageCache)', uint8='uint8 transfer',
-                    device_augment='on-device augmentation (mirip_lab.augment.BatchAugment)', fused='fused AdamW')
+                    device_augment='on-device augmentation (mirip_lab.augment.BatchAugment)')
 
 def write_ladder_config(path, lad:Ladder) -> dict:
     "Write the final loop's settings into the YAML config at `path` (comments kept, backup `.bak`), other levers as a comment: {key: (old, new)}."
     s = lad.final
     kw = {k: s.loader[k] for k in LOADER_KEYS if k in s.loader}
-    kw.update(channels_last=s.channels_last, mixed_precision=s.mixed_precision, compile=s.compile)
+    kw.update(channels_last=s.channels_last, mixed_precision=s.mixed_precision, compile=s.compile, fused_optimizer=s.fused)
     words = [w for k, w in _LEVER_WORDS.items() if getattr(s, k)]
     also = f"speed ladder ({lad.final_sps/lad.start_sps:.2f}x): also use " + '; '.join(words) if words else None
     return update_yaml(path, kw, comment=also)

@@ -55,6 +55,7 @@ class TrainingConfig:
     mixed_precision: str = 'no'                # 'no', 'bf16' (autocast) or 'fp16' (autocast + GradScaler)
     compile: bool = False                      # torch.compile the model
     channels_last: bool = False                # NHWC layout for weights and 4-D inputs (faster convolutions under AMP)
+    fused_optimizer: bool = False              # AdamW's fused kernel: one kernel for all parameters (CUDA, CPU)
     device: str = 'auto'                       # 'auto': this process's GPU if there is one, else 'cpu'
     # --- data loading (used when fit() is given Datasets) ---
     num_workers: int = 0                       # DataLoader worker processes
@@ -329,7 +330,7 @@ def _setup_model(self:Trainer):
     if self.device.type == 'cuda': torch.backends.cudnn.benchmark = True
     self.raw.to(self.device)
     if c.channels_last: self.raw.to(memory_format=torch.channels_last)
-    self.opt = torch.optim.AdamW(self.raw.parameters(), lr=c.learning_rate, weight_decay=c.weight_decay)
+    self.opt = torch.optim.AdamW(self.raw.parameters(), lr=c.learning_rate, weight_decay=c.weight_decay, fused=c.fused_optimizer or None)
     self.scaler = torch.amp.GradScaler(self.device.type, enabled=c.mixed_precision == 'fp16')
     ids = [self.device.index] if self.device.type == 'cuda' else None
     self.ddp = nn.parallel.DistributedDataParallel(self.raw, device_ids=ids) if self.world > 1 else None
