@@ -10,7 +10,7 @@ from pathlib import Path
 from fastcore.basics import patch
 import pandas as pd
 import torch
-from .utils import process_alive, remove_stale_temps, process_rss_gb
+from .utils import process_alive, remove_stale_temps, process_rss_gb, atomic_write
 
 # %% auto #0
 __all__ = ['EVENTS', 'CSV_COLUMNS', 'LOCK', 'Callback', 'EpochFunc', 'history_frame', 'metrics_frame', 'CSVLogger', 'ProgressBar',
@@ -51,10 +51,13 @@ def metrics_frame(history:list[dict], events:list[dict]=()) -> pd.DataFrame:
     return df[[c for c in df.columns if c not in ev] + [c for c in ev if c in df]]
 
 class CSVLogger(Callback):
-    "Rewrite `<checkpoint_dir>/metrics.csv` after every epoch."
+    "Rewrite `<checkpoint_dir>/metrics.csv` whole after every epoch (`atomic_write`: a reader such as the dashboard never sees half)."
     main_only = True
     def __init__(self, fname:str='metrics.csv'): self.fname = fname
-    def after_epoch(self): metrics_frame(self.trainer.history, self.trainer.microbatch_events).to_csv(self.trainer.out/self.fname, index=False)
+    def after_epoch(self):
+        path = self.trainer.out/self.fname
+        with atomic_write(path, tmp=path.with_name(f'.{path.name}.{os.getpid()}.tmp')) as f:   # the run folder's temp pattern
+            metrics_frame(self.trainer.history, self.trainer.microbatch_events).to_csv(f, index=False)
 
 # %% ../nbs/04b_callbacks.ipynb #59389971
 class ProgressBar(Callback):
@@ -151,7 +154,7 @@ class RunFolder(Callback):
     def before_fit(self):
         t = self.trainer
         self.take_lock(t.out/LOCK)
-        for p in remove_stale_temps(t.out, '.*.pt.*.tmp'): print(f"removed {p}: a temporary file left by a killed run", flush=True)
+        for p in remove_stale_temps(t.out, '.*.tmp'): print(f"removed {p}: a temporary file left by a killed run", flush=True)
         old = run_files(t.out)
         if t.epoch or getattr(t, 'resume_auto', False) or not any(p.suffix == '.pt' for p in old): return   # no checkpoint: nothing to lose
         if not t.config.overwrite:
