@@ -55,8 +55,7 @@ class CSVLogger(Callback):
     main_only = True
     def __init__(self, fname:str='metrics.csv'): self.fname = fname
     def after_epoch(self):
-        path = self.trainer.out/self.fname
-        with atomic_write(path, tmp=path.with_name(f'.{path.name}.{os.getpid()}.tmp')) as f:   # the run folder's temp pattern
+        with atomic_write(self.trainer.out/self.fname) as f:
             metrics_frame(self.trainer.history, self.trainer.microbatch_events).to_csv(f, index=False)
 
 # %% ../nbs/04b_callbacks.ipynb #59389971

@@ -106,7 +106,7 @@ def image_problems(paths, record=None, num_threads:int|None=None) -> dict[Path,s
     todo = [p for p, s in stamps.items() if seen.get(str(p)) != s]
     with ThreadPoolExecutor(num_threads or min(8, usable_cores())) as ex: whys = dict(zip(todo, ex.map(image_problem, todo)))
     if record and todo:
-        remove_stale_temps(Path(record).parent, Path(record).name + '.tmp*')
+        remove_stale_temps(Path(record).parent, f'.{glob.escape(Path(record).name)}.*.tmp')   # atomic_write's temporary files
         with contextlib.suppress(OSError):   # a folder we may not write to: the record only saves time
             write_json(record, {**seen, **{str(p): stamps[p] for p, w in whys.items() if w is None}})
     return {p: w for p, w in whys.items() if w}

@@ -235,7 +235,7 @@ def atomic_save(obj, path) -> Path:
     "`torch.save` through `utils.atomic_write` (a temporary file beside `path`, fsync, rename): a crash never leaves half a `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with atomic_write(path, 'wb', tmp=path.with_name(f'.{path.name}.{os.getpid()}.tmp')) as f: torch.save(obj, f)
+        with atomic_write(path, 'wb') as f: torch.save(obj, f)   # temporary file .<name>.<pid>.tmp
     except (OSError, RuntimeError) as e:   # torch's zip writer reports a full disk as RuntimeError('... unexpected pos ...')
         if not (getattr(e, 'errno', None) == 28 or 'unexpected pos' in str(e) or 'No space left' in str(e)): raise
         free = shutil.disk_usage(path.parent).free

@@ -84,10 +84,10 @@ def remove_stale_temps(folder, pattern:str) -> list[Path]:
 
 # %% ../nbs/00c_utils.ipynb #53dcc100
 @contextlib.contextmanager
-def atomic_write(path, mode:str='w', tmp=None):
-    "A file to write in place of `path`: temporary file `tmp` beside it, fsynced and renamed over `path` if the block succeeds, removed if not."
+def atomic_write(path, mode:str='w'):
+    "A file to write in place of `path`: `.<name>.<pid>.tmp` beside it, fsynced and renamed over `path` if the block succeeds, removed if not."
     path = Path(path)
-    tmp = Path(tmp or path.with_name(f'{path.name}.tmp{os.getpid()}'))
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')   # hidden; `remove_stale_temps(folder, '.*.tmp')` clears a killed run's
     try:
         with open(tmp, mode, encoding=None if 'b' in mode else 'utf-8') as f:
             yield f
