@@ -310,7 +310,7 @@ class Trainer:
         self.history, self._pending, self.last_lr, self.stop, self.improved = [], None, c.learning_rate, False, False
         self.microbatch_events, self.eval_micro_batch_size, self._in_epoch = [], None, False  # out-of-memory recovery
         self._bn_warned = False   # the BatchNorm warning is given once
-        self._micro0 = c.micro_batch_size or c.batch_size   # the training micro-batch before out-of-memory recovery
+        self._configured = c.micro_batch_size or c.batch_size   # training micro-batch before out-of-memory recovery
         mine = [_as_cb(cb) for cb in callbacks]   # yours replace the defaults of the same name
         self.cbs = sorted([d for d in default_callbacks(c) if repr(d) not in set(map(repr, mine))] + mine, key=lambda cb: cb.order)
         for cb in self.cbs: cb.trainer = self
@@ -437,11 +437,6 @@ def _record(self:Trainer, event:str, old:int, new:int, old_acc:int, new_acc:int,
 def _events(self:Trainer, kind:str) -> list[dict]:
     "Micro-batch events of `kind` ('microbatch': a training redo, 'eval_microbatch', 'microbatch_grow'), a resumed run's too."
     return [e for e in self.microbatch_events if e['event'] == kind]
-
-@patch
-def _configured(self:Trainer) -> int:
-    "The training micro-batch as configured, before out-of-memory recovery reduced it (a first redo may be a short last batch's)."
-    return self._micro0
 
 @patch
 def _step_rng(self:Trainer):
@@ -651,7 +646,7 @@ def checkpoint(self:Trainer) -> dict:
               config=asdict(self.config), scaler_state_dict=self.scaler.state_dict(), rng=rng_state(gen),
               step=self.step, history=self.history, world_size=self.world, torch_version=str(torch.__version__),
               microbatch=dict(micro_batch_size=self.config.micro_batch_size, eval_micro_batch_size=self.eval_micro_batch_size,
-                              events=list(self.microbatch_events), configured=self._configured()))
+                              events=list(self.microbatch_events), configured=self._configured))
     return {**ck, 'checksum': payload_digest(ck)}
 
 @patch
@@ -830,9 +825,9 @@ def _maybe_grow(self:Trainer):
     "Once per run, after `microbatch_grow_after` epochs without out-of-memory, try doubling a reduced micro-batch back (off by default)."
     c, shrunk, cur = self.config, self._events('microbatch'), self.config.micro_batch_size or self.config.batch_size
     clean = self.epoch - shrunk[-1]['epoch'] if shrunk else 0   # epochs since the last redo
-    if not (c.microbatch_grow_after and self.auto_microbatch_on and clean >= c.microbatch_grow_after and cur < self._configured()
+    if not (c.microbatch_grow_after and self.auto_microbatch_on and clean >= c.microbatch_grow_after and cur < self._configured
             and not self._events('microbatch_grow')): return
-    new = min(cur * 2, self._configured())
+    new = min(cur * 2, self._configured)
     self._in_epoch = True
     self._record('microbatch_grow', cur, new, self.micro_steps(cur), self.micro_steps(new),
                  f"auto_microbatch: {clean} epoch(s) without out-of-memory; trying micro-batch {new} × {self.micro_steps(new)} "
@@ -845,7 +840,7 @@ def microbatch_summary(self:Trainer) -> str|None:
     "One line on what out-of-memory recovery changed in this run (None when nothing did)."
     if not self.microbatch_events: return None
     parts, tr, evl = [], self._events('microbatch'), self._events('eval_microbatch')
-    cur, first = self.config.micro_batch_size or self.config.batch_size, self._configured()
+    cur, first = self.config.micro_batch_size or self.config.batch_size, self._configured
     if tr:   # a grow-back comes only after a redo
         grew = ' (after one grow-back attempt)' if self._events('microbatch_grow') else ''
         parts.append(f"training micro-batch {first} × {self.micro_steps(first)} → {cur} × {self.micro_steps()}{grew} "
