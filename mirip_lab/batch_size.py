@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from torch import nn
 from .registry import MODELS, UnknownName
-from .models import tiny_cnn  # the one tiny CNN, preset 'tiny-cnn'
+from .models import tiny_cnn, preset_names  # the one tiny CNN, preset 'tiny-cnn'
 from .train import Trainer, TrainModule, split_batch
 from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml, cli_parser, batch_len
 
@@ -633,7 +633,7 @@ def load_preset(name:str, size:int):
     "(model, make_batch, step) of registered preset `name` (`registry.MODELS`) at image side `size`."
     if name not in MODELS:
         close = difflib.get_close_matches(name, MODELS.names(), n=1)
-        names = sorted(MODELS, key=lambda n: (n != 'tiny-cnn', n != 'resnet18'))   # the lab's image models first
+        names = preset_names()   # the lab's image models first
         raise UnknownName(f"Unknown model preset {name!r}{f' (did you mean {close[0]!r}?)' if close else ''}: use one of {', '.join(names)}.")
     f = MODELS[name]
     r = f(size=size) if 'size' in inspect.signature(f).parameters else f()

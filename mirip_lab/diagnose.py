@@ -20,6 +20,7 @@ from .augment import BatchAugment, ResizeUint8
 from .data import CachedImages, DecodedImageCache, ImageDataset, PairwiseDataset, IMAGENET_MEAN, IMAGENET_STD
 from .data import decode_image, load_metadata, make_transforms, read_isbi_points, takes_pil
 from .registry import MODELS, UnknownName
+from .models import preset_names
 from .train import Trainer, TrainingConfig, TrainModule
 from .utils import usable_cores, md_table, default_device, to_device, batch_len, update_yaml, write_json, cli_parser, DemoContext
 
@@ -570,8 +571,7 @@ def folder_dataset(folder, size:int=224, pairwise:bool=False, pairs_per_image:in
 def _preset(name:str):
     "`MODELS[name]`; an unknown name fails listing every preset, the lab's image models first (the words the command line prints)."
     if name in MODELS: return MODELS[name]
-    names = sorted(MODELS, key=lambda n: (n != 'tiny-cnn', n != 'resnet18'))
-    raise UnknownName(f"unknown model preset {name!r}: choose one of {', '.join(names)}.")
+    raise UnknownName(f"unknown model preset {name!r}: choose one of {', '.join(preset_names())}.")
 
 def make_model(name:str, n_out:int) -> nn.Module:
     "Registered model preset `name` (`mirip_lab.registry.MODELS`) with `n_out` outputs."

@@ -8,7 +8,7 @@ from torch import nn
 from .registry import MODELS
 
 # %% auto #0
-__all__ = ['tiny_cnn', 'resnet18']
+__all__ = ['tiny_cnn', 'resnet18', 'preset_names']
 
 # %% ../nbs/00e_models.ipynb #598a3737
 @MODELS.register('tiny-cnn', help='3 strided conv+BatchNorm blocks, global pool, linear head (~24k parameters): CPU tests and demos')
@@ -25,3 +25,8 @@ def resnet18(n_out:int=1) -> nn.Module:
     "torchvision's ResNet-18 with random weights and `n_out` outputs."
     from torchvision.models import resnet18 as _resnet18
     return _resnet18(weights=None, num_classes=n_out)
+
+# %% ../nbs/00e_models.ipynb #bf1215b6
+def preset_names() -> list[str]:
+    "Every registered model preset, the lab's image models (tiny-cnn, resnet18) first: the order the tools' errors list them in."
+    return sorted(MODELS, key=lambda n: (n != 'tiny-cnn', n != 'resnet18'))
