@@ -6,7 +6,7 @@
 Both methods take real forward+backward+AdamW steps of a model with the same probe function; on the simulated
 cases only the memory is simulated (`SimulatedGPU`), so the true answer is known. The baseline doubles from 2 until
 a probe fails (out of memory or over the budget), then bisects to a bracket of 1, and its answer is rounded down to
-the tier's multiple so both answer the same question.
+the tier's multiple and it probes at the finder's mixed precision, so both answer the same question.
 
 Curves: linear, big fixed overhead, quadratic, steep, linear with workspace jumps, and the staircases of allocator
 jumps (memory rounded up to 0.25 GB and 1 GB blocks, flat steps of 32 samples, the caching allocator's power-of-two
@@ -40,11 +40,13 @@ from mirip_lab.batch_size import (find_batch_size, run_probe, preserved, simulat
                                   gpu_policy, load_preset, md_table, GB, ALL_CURVES, STAIRCASES)
 from mirip_lab.test_utils import RegModel
 
-def binsearch_batch_size(model, make_batch, probe, margin, multiple, max_batch, step=None, device=None, init=2, max_trials=40):
+def binsearch_batch_size(model, make_batch, probe, margin, multiple, max_batch, step=None, device=None, init=2, max_trials=40,
+                         mixed_precision='no'):
     "Lightning-style: double until failure, then bisect between the last success and the first failure."
     budget, probes = probe.total_bytes*(1-margin), []
     def ok(bs):
-        p = run_probe(model, make_batch, bs, probe, budget, step, device=device); probes.append(p); return p.ok
+        p = run_probe(model, make_batch, bs, probe, budget, step, device=device, mixed_precision=mixed_precision)
+        probes.append(p); return p.ok
     with preserved(model):
         lo, hi, bs = 0, None, init
         while len(probes) < max_trials:
@@ -84,7 +86,8 @@ def real(models, sizes, device, max_batch):
             t0 = time.perf_counter()
             res = find_batch_size(model, mk, step, device=device, probe=mem, max_batch=max_batch)
             t1 = time.perf_counter()
-            fb, bp = binsearch_batch_size(model, mk, mem, pol.margin, pol.multiple, max_batch, step, device)
+            fb, bp = binsearch_batch_size(model, mk, mem, pol.margin, pol.multiple, max_batch, step, device,   # same precision as the finder
+                                          mixed_precision=res.mixed_precision)
             t2 = time.perf_counter()
             peak = max((p.peak_bytes or 0) for p in res.probes if p.ok)
             rows.append(dict(model=name, size=size, gpu=mem.name, mixed_precision=res.mixed_precision, finder=res.batch_size,
