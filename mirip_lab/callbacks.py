@@ -10,13 +10,13 @@ from pathlib import Path
 from fastcore.basics import patch
 import pandas as pd
 import torch
-from .utils import process_alive, remove_stale_temps, process_rss_gb, atomic_write
+from .utils import process_alive, remove_stale_temps, process_rss_gb, atomic_write, write_errors
 
 # %% auto #0
-__all__ = ['EVENTS', 'CSV_COLUMNS', 'LOCK', 'Callback', 'EpochFunc', 'history_frame', 'metrics_frame', 'CSVLogger', 'ProgressBar',
-           'EpochPrinter', 'TensorBoardLogger', 'WandbLogger', 'SaveCheckpoints', 'run_files', 'RunFolder',
-           'EarlyStopping', 'history_figure', 'PlotCurves', 'AutoMicrobatch', 'StopOnNonFinite', 'default_callbacks',
-           'BatchMemory']
+__all__ = ['EVENTS', 'CSV_COLUMNS', 'LOCK', 'CHECKPOINT_DIR_HINT', 'Callback', 'EpochFunc', 'history_frame', 'metrics_frame',
+           'CSVLogger', 'ProgressBar', 'EpochPrinter', 'TensorBoardLogger', 'WandbLogger', 'SaveCheckpoints',
+           'run_files', 'RunFolder', 'EarlyStopping', 'history_figure', 'PlotCurves', 'AutoMicrobatch',
+           'StopOnNonFinite', 'default_callbacks', 'BatchMemory']
 
 # %% ../nbs/04b_callbacks.ipynb #9a741782
 EVENTS = ('before_fit', 'before_epoch', 'before_batch', 'after_loss', 'before_step', 'after_batch',
@@ -55,7 +55,7 @@ class CSVLogger(Callback):
     main_only = True
     def __init__(self, fname:str='metrics.csv'): self.fname = fname
     def after_epoch(self):
-        with atomic_write(self.trainer.out/self.fname) as f:
+        with atomic_write(self.trainer.out/self.fname, doing=f'writing epoch {self.trainer.epoch} to {self.fname}', note=CHECKPOINT_DIR_HINT) as f:
             metrics_frame(self.trainer.history, self.trainer.microbatch_events).to_csv(f, index=False)
 
 # %% ../nbs/04b_callbacks.ipynb #59389971
@@ -140,6 +140,7 @@ class SaveCheckpoints(Callback):
 
 # %% ../nbs/04b_callbacks.ipynb #07100793
 LOCK = '.mirip_lab.lock'
+CHECKPOINT_DIR_HINT = ' The run folder is the setting checkpoint_dir (--checkpoint_dir on the command line).'  # ends a full-disk or read-only message
 
 def run_files(folder) -> list[Path]:
     "The files in `folder` that belong to a training run: checkpoints and metrics.csv."
@@ -152,7 +153,7 @@ class RunFolder(Callback):
     order, main_only, lock = -30, True, None
     def before_fit(self):
         t = self.trainer
-        self.take_lock(t.out/LOCK)
+        with write_errors(t.out, 'taking the lock of the run folder', CHECKPOINT_DIR_HINT): self.take_lock(t.out/LOCK)
         for p in remove_stale_temps(t.out, '.*.tmp'): print(f"removed {p}: a temporary file left by a killed run", flush=True)
         old = run_files(t.out)
         if t.epoch or getattr(t, 'resume_auto', False) or not any(p.suffix == '.pt' for p in old): return   # no checkpoint: nothing to lose
@@ -217,11 +218,14 @@ def history_figure(df:pd.DataFrame, max_epochs:int|None=None, figsize=(9, 3)):
     return fig
 
 class PlotCurves(Callback):
-    "Write `training_curves.png` (`history_figure`) when the run ends."
+    "Write `training_curves.png` (`history_figure`) when the run ends; a full disk there is said, not raised (the run's results are saved)."
     main_only = True
     def after_fit(self):
-        df = history_frame(self.trainer.history)
-        if len(df): history_figure(df).savefig(self.trainer.out/'training_curves.png', dpi=100)
+        df, p = history_frame(self.trainer.history), self.trainer.out/'training_curves.png'
+        if not len(df): return
+        try:
+            with atomic_write(p, 'wb', doing='drawing the training curves', note=CHECKPOINT_DIR_HINT) as f: history_figure(df).savefig(f, format='png', dpi=100)
+        except OSError as e: print(f"{e} The checkpoints and metrics.csv were written; only the figure is missing.", flush=True)
 
 # %% ../nbs/04b_callbacks.ipynb #e3b28ae5
 class AutoMicrobatch(Callback):

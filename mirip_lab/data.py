@@ -20,17 +20,17 @@ from torchvision import tv_tensors
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
 from . import sample
-from .utils import usable_cores, remove_stale_temps, write_json
+from .utils import usable_cores, remove_stale_temps, write_json, write_error, size_text, free_space
 
 # %% auto #0
 __all__ = ['TIERS', 'VALIDATED_FILE', 'REQUIRED_COLUMNS', 'FIX_ROWS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'QUALITY_AUGMENT',
            'CACHE_VERSION', 'DATASETS', 'RAR_TOOLS', 'RAR_INSTALL', 'PROBE_RAR', 'RATIO_FROM', 'MARKER_FILE',
            'ISBI_SPLITS', 'ISBI_SIZE', 'ISBI_N_LANDMARKS', 'ISBI_LIKE_MARKER', 'ISBI_TEMPLATE', 'tier_rank',
-           'write_error', 'read_table', 'image_problem', 'image_problems', 'load_metadata', 'to_rgb', 'load_pil',
-           'decode_image', 'RandomRot90', 'make_transforms', 'takes_pil', 'SlowPathNote', 'note_once', 'CachedImages',
-           'ImageDataset', 'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP', 'download', 'rar_backend',
-           'require_rar_backend', 'UnsafeArchiveError', 'archive_kind', 'extract', 'download_cli', 'extract_cli',
-           'make_isbi_like', 'read_isbi_points', 'check_isbi', 'isbi_splits', 'get_isbi2015', 'DataSplitter']
+           'read_table', 'image_problem', 'image_problems', 'load_metadata', 'to_rgb', 'load_pil', 'decode_image',
+           'RandomRot90', 'make_transforms', 'takes_pil', 'SlowPathNote', 'note_once', 'CachedImages', 'ImageDataset',
+           'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP', 'download', 'rar_backend', 'require_rar_backend',
+           'UnsafeArchiveError', 'archive_kind', 'extract', 'download_cli', 'extract_cli', 'make_isbi_like',
+           'read_isbi_points', 'check_isbi', 'isbi_splits', 'get_isbi2015', 'DataSplitter']
 
 # %% ../nbs/01_data.ipynb #142b3534
 TIERS = sample.TIERS  # ('S','A','B','C'), best to worst; the one definition lives in mirip_lab.sample
@@ -42,28 +42,6 @@ def tier_rank(t:str) -> int:
 
 # %% ../nbs/01_data.ipynb #c0ffee03
 _open_out = open  # every file this module writes is opened through this name, so a test can hand in a full or read-only disk
-
-def _size(n:float) -> str:
-    "`n` bytes in GiB, MiB, KiB or bytes."
-    return next((f"{n/2**k:.{2 if k == 30 else 1}f} {u}" for k, u in [(30, 'GiB'), (20, 'MiB'), (10, 'KiB')] if n >= 2**k), f"{n:.0f} bytes")
-
-def _free(path) -> int:
-    "Free bytes on the disk holding `path` (its nearest existing folder)."
-    p = Path(path).absolute()
-    while not p.exists() and p != p.parent: p = p.parent
-    return shutil.disk_usage(p).free
-
-def write_error(e:OSError, where, need:int|None=None, doing:str='writing', note:str='') -> OSError|None:
-    "`e`, a failed write in folder `where`, as an error naming the file and the fix (free space; a writable folder); None if `e` is not a write error."
-    what = e.filename or where
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        needs = f", {_size(need)} needed" if need else ''
-        return OSError(e.errno, f"Disk full while {doing} (writing {what}): {_size(_free(where))} free at {where}{needs}. "
-                                f"Free space there, or choose a folder on another disk, and run again.{note}")
-    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return PermissionError(e.errno, f"Cannot write to {where} while {doing} ({e.strerror}: {what}): the folder is read-only or not yours. "
-                                        f"Choose a folder you can write to, or make this one writable, and run again.{note}")
-    return None
 
 # %% ../nbs/01_data.ipynb #5d5cfa96
 def _text(csv_path) -> str:
@@ -608,12 +586,12 @@ def _check_size(archive:Path, need:int, dest:Path, max_size_gb:float, max_ratio:
     fix = ("Nothing was extracted. If you trust it, raise the limit: extract(..., max_size_gb=..., max_ratio=...) or "
            "`mirip-lab extract --max-size-gb N --max-ratio N` (0 turns a limit off).")
     if max_size_gb and need > max_size_gb * 2**30:
-        raise UnsafeArchiveError(f"{archive} would unpack to {_size(need)}, more than the limit of {max_size_gb:g} GiB. {fix}")
+        raise UnsafeArchiveError(f"{archive} would unpack to {size_text(need)}, more than the limit of {max_size_gb:g} GiB. {fix}")
     if max_ratio and need > RATIO_FROM and need > max_ratio * have:
-        raise UnsafeArchiveError(f"{archive} would unpack to {_size(need)}, {need/max(have, 1):.0f} times its own {_size(have)}: more than "
+        raise UnsafeArchiveError(f"{archive} would unpack to {size_text(need)}, {need/max(have, 1):.0f} times its own {size_text(have)}: more than "
                                  f"the limit of {max_ratio:g} times (a decompression bomb?). {fix}")
-    if need > (free := _free(dest.parent)):
-        raise OSError(errno.ENOSPC, f"Not enough disk space to extract {archive}: it needs {_size(need)}, {_size(free)} are free at {dest.parent}. "
+    if need > (free := free_space(dest.parent)):
+        raise OSError(errno.ENOSPC, f"Not enough disk space to extract {archive}: it needs {size_text(need)}, {size_text(free)} are free at {dest.parent}. "
                                     "Free space or extract elsewhere (nothing was extracted).")
 
 _copy = shutil.copyfileobj  # module-level so a test can simulate a full disk

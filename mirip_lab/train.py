@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_trainer.ipynb #3b8a06e5
 from __future__ import annotations
-import os, gc, math, time, random, shutil, difflib, typing, warnings, itertools, hashlib, pickle
+import os, gc, math, time, random, errno, shutil, difflib, typing, warnings, itertools, hashlib, pickle
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, fields, asdict, replace
 from pathlib import Path
@@ -16,8 +16,8 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 from fastcore.basics import patch
-from .utils import is_oom, to_device, pick_device, metric_mode, load_yaml, atomic_write  # one of each, in the core layer
-from .callbacks import Callback, EpochFunc, default_callbacks, history_frame
+from .utils import is_oom, to_device, pick_device, metric_mode, load_yaml, atomic_write, write_errors, size_text, free_space  # one of each, in the core layer
+from .callbacks import Callback, EpochFunc, default_callbacks, history_frame, CHECKPOINT_DIR_HINT
 
 # %% auto #0
 __all__ = ['MIXED_PRECISION', 'ALIASES', 'set_seed', 'ROW_KEYS', 'TrainingConfig', 'config_mapping', 'split_batch', 'TrainModule',
@@ -103,7 +103,7 @@ def _validate(c:TrainingConfig):
     "Each field's type (an int is taken for a float), finiteness, least value (`_AT_LEAST`) and choices (`_CHOICES`); errors name the field."
     for name, hint in typing.get_type_hints(TrainingConfig).items():
         v, args, err = getattr(c, name), typing.get_args(hint) or (hint,), f"TrainingConfig: {name} must be"
-        if not _type_ok(v, args): raise TypeError(f"TrainingConfig.{name} must be {hint}, got {v!r} ({type(v).__name__})")
+        if not _type_ok(v, args): raise TypeError(f"TrainingConfig.{name} must be {getattr(hint, '__name__', hint)}, got {v!r} ({type(v).__name__})")
         if float in args and type(v) is int: setattr(c, name, v := float(v))
         if isinstance(v, float) and not math.isfinite(v): raise ValueError(f"{err} a finite number, got {v}")
         if name in _AT_LEAST and v is not None and v < _AT_LEAST[name]:
@@ -231,18 +231,18 @@ def rng_guard():
     finally: set_rng_state(s)
 
 # %% ../nbs/04_trainer.ipynb #895f254e
-def atomic_save(obj, path) -> Path:
+def atomic_save(obj, path, note:str='') -> Path:
     "`torch.save` through `utils.atomic_write` (a temporary file beside `path`, fsync, rename): a crash never leaves half a `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
     try:
-        with atomic_write(path, 'wb') as f: torch.save(obj, f)   # temporary file .<name>.<pid>.tmp
+        with write_errors(path.parent, f'creating the folder of {path.name}', note): path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path, 'wb', doing=f'saving {path.name}', note=note) as f: torch.save(obj, f)   # temporary file .<name>.<pid>.tmp
     except (OSError, RuntimeError) as e:   # torch's zip writer reports a full disk as RuntimeError('... unexpected pos ...')
-        if not (getattr(e, 'errno', None) == 28 or 'unexpected pos' in str(e) or 'No space left' in str(e)): raise
-        free = shutil.disk_usage(path.parent).free
-        raise OSError(28, f"cannot write {path}: the disk is full ({free/2**30:.2f} GiB free in {path.parent}). Free space there "
-                          f"(old checkpoints, caches) or set checkpoint_dir to a disk with room; the previous {path.name} is intact") from None
+        if not (getattr(e, 'errno', None) in (errno.ENOSPC, errno.EDQUOT) or 'unexpected pos' in str(e)): raise   # read-only: write_error's message
+        kept = f"the previous {path.name} is intact" if path.exists() else f"no {path.name} was written"
+        raise OSError(errno.ENOSPC, f"cannot write {path}: the disk is full ({size_text(free_space(path.parent))} free in {path.parent}). Free space there "
+                                    f"(old checkpoints, caches) or set checkpoint_dir to a disk with room; {kept}") from None
     return path
-
 
 # %% ../nbs/04_trainer.ipynb #4040ada5
 class CheckpointError(ValueError):
@@ -269,12 +269,12 @@ def payload_digest(obj) -> str:
     return h.hexdigest()
 
 # %% ../nbs/04_trainer.ipynb #22ad6cc7
-def load_checkpoint_file(path, map_location='cpu') -> dict:
-    "Load a checkpoint (safe `weights_only` unpickling) and verify its checksum; errors name the file and what is wrong."
-    path = Path(path)
+def load_checkpoint_file(path, map_location='cpu', fallback_hint:bool=True) -> dict:
+    "Load a checkpoint (safe `weights_only` unpickling) and verify its checksum; errors name the file and what is wrong (and, with `fallback_hint`, that --resume auto falls back)."
+    path, auto = Path(path), ' --resume auto continues from the newest intact checkpoint.' if fallback_hint else ''
     if not path.exists(): raise FileNotFoundError(f"checkpoint {path} not found")
     with open(path, 'rb') as f: head = f.read(64)
-    if not head: raise CheckpointError(f"checkpoint {path} is empty (0 bytes): its write never finished. Delete it; --resume auto continues from the newest intact checkpoint.")
+    if not head: raise CheckpointError(f"checkpoint {path} is empty (0 bytes): its write never finished. Delete it.{auto}")
     if not (head.startswith(b'PK\x03\x04') or head[:1] == b'\x80'):
         kind = 'a text file' if all(32 <= b < 127 or b in b'\t\r\n' for b in head) else 'another kind of file'
         raise CheckpointError(f"{path} is not a PyTorch checkpoint: it is {kind} (it starts with {head[:16]!r}).")
@@ -282,9 +282,9 @@ def load_checkpoint_file(path, map_location='cpu') -> dict:
     except pickle.UnpicklingError as e:
         raise CheckpointError(f"checkpoint {path} was refused: it holds objects that safe loading (weights_only) does not allow, possibly code ({_first_line(e)}). Load only checkpoints you trust.") from None
     except Exception as e:
-        raise CheckpointError(f"checkpoint {path} is truncated or damaged ({type(e).__name__}: {_first_line(e)}); its write was probably interrupted. --resume auto continues from the newest intact checkpoint.") from None
+        raise CheckpointError(f"checkpoint {path} is truncated or damaged ({type(e).__name__}: {_first_line(e)}); its write was probably interrupted.{auto}") from None
     if isinstance(ck, dict) and 'checksum' in ck and payload_digest({k: v for k, v in ck.items() if k != 'checksum'}) != ck['checksum']:
-        raise CheckpointError(f"checkpoint {path} fails its checksum: its contents changed after it was written (damaged on disk or in a copy). Do not resume from it; --resume auto falls back to the newest intact checkpoint.")
+        raise CheckpointError(f"checkpoint {path} fails its checksum: its contents changed after it was written (damaged on disk or in a copy). Do not resume from it.{auto}")
     return ck
 
 # %% ../nbs/04_trainer.ipynb #534975a1
@@ -644,7 +644,7 @@ def checkpoint(self:Trainer) -> dict:
               scheduler_state_dict=self.sched.state_dict() if self.sched is not None else None,
               best_accuracy=self.best_accuracy, best_metric=self.best, monitor=self.config.monitor, best_epoch=self.best_epoch, bad_epochs=self.bad_epochs,
               config=asdict(self.config), scaler_state_dict=self.scaler.state_dict(), rng=rng_state(gen),
-              step=self.step, history=self.history, world_size=self.world, torch_version=str(torch.__version__),
+              step=self.step, history=self.history, world_size=self.world, torch_version=str(torch.__version__), model_class=type(self.raw.weights()).__name__,
               microbatch=dict(micro_batch_size=self.config.micro_batch_size, eval_micro_batch_size=self.eval_micro_batch_size,
                               events=list(self.microbatch_events), configured=self._configured))
     return {**ck, 'checksum': payload_digest(ck)}
@@ -653,9 +653,21 @@ def checkpoint(self:Trainer) -> dict:
 def save_checkpoint(self:Trainer, path, ck:dict|None=None) -> Path|None:
     "Write `ck` (default: a new `checkpoint()`) atomically to `path` (relative to checkpoint_dir); only rank 0 writes."
     if not self.is_main: return None
-    return atomic_save(ck if ck is not None else self.checkpoint(), self.out/path)   # an absolute `path` stays as is
+    return atomic_save(ck if ck is not None else self.checkpoint(), self.out/path, note=CHECKPOINT_DIR_HINT)   # an absolute `path` stays as is
 
 # %% ../nbs/04_trainer.ipynb #1739cbd7
+def _mismatch(model:nn.Module, ck:dict) -> str:
+    "How `ck`'s weights differ from `model`'s (missing, unknown, a shape), who wrote them, and the fix."
+    mine, theirs, name = model.state_dict(), ck['model_state_dict'], type(model).__name__
+    missing, unknown = [k for k in mine if k not in theirs], [k for k in theirs if k not in mine]
+    shape = [k for k in mine if k in theirs and tuple(mine[k].shape) != tuple(theirs[k].shape)]
+    diff = '; '.join([*([f"{len(missing)} of this model's {len(mine)} weights are not in it (e.g. {missing[0]!r})"] if missing else []),
+                      *([f"{len(unknown)} of its {len(theirs)} are unknown here (e.g. {unknown[0]!r})"] if unknown else []),
+                      *([f"{shape[0]!r} is {tuple(theirs[shape[0]].shape)} there, {tuple(mine[shape[0]].shape)} here"] if shape else [])])
+    who = f"; it was written by a {ck['model_class']} run" if ck.get('model_class', name) != name else ''
+    return (f"{name}'s ({diff}{who}). Resume it with the task and model (and their settings) it was trained with, "
+            "or train this model into another checkpoint_dir")
+
 @patch
 def load_checkpoint(self:Trainer, path, restore_rng:bool=True, ck:dict|None=None) -> dict:
     "Load weights, optimizer, scheduler, scaler, counters and (if `restore_rng`) RNG states from `path` (`ck`: its contents, when already read); returns the checkpoint (its tensors on the CPU)."
@@ -663,7 +675,7 @@ def load_checkpoint(self:Trainer, path, restore_rng:bool=True, ck:dict|None=None
     missing = [k for k in ('epoch', 'model_state_dict', 'optimizer_state_dict') if not isinstance(ck, dict) or k not in ck]
     if missing: raise CheckpointError(f"{path} is not a Trainer checkpoint: it has no {', '.join(missing)} (its keys: {', '.join(map(str, ck)) if isinstance(ck, dict) else type(ck).__name__})")
     try: self.raw.weights().load_state_dict(ck['model_state_dict'])
-    except RuntimeError as e: raise CheckpointError(f"{path} holds another model's weights, not this {type(self.raw.weights()).__name__}'s: {_first_line(e)}") from None
+    except RuntimeError as e: raise CheckpointError(f"{path} holds another model's weights, not this {_mismatch(self.raw.weights(), ck)}") from None
     self.opt.load_state_dict(ck['optimizer_state_dict'])
     if ck.get('scaler_state_dict'): self.scaler.load_state_dict(ck['scaler_state_dict'])
     self.epoch, self.step, self.history = ck['epoch'], ck.get('step', 0), list(ck.get('history', []))
@@ -706,12 +718,13 @@ def _auto_resume(self:Trainer) -> tuple[Path, dict]|None:
     found = [last, *self.out.glob('checkpoint_epoch_*.pt'), self.out/self.config.best_model_path]
     best, bad = None, []                                  # ((epoch, is last_model.pt, path), contents) of the newest intact one: read once, handed to load_checkpoint
     for p in dict.fromkeys(p for p in found if p.exists()):   # last_model.pt first, each once
-        try: ck = load_checkpoint_file(p); key = (ck['epoch'], p == last, p)
+        try: ck = load_checkpoint_file(p, fallback_hint=False); key = (ck['epoch'], p == last, p)
         except (CheckpointError, KeyError, TypeError) as e: bad.append(str(e)); continue
         if best is None or key > best[0]: best = key, ck
         if p == last: break                               # last_model.pt is intact: nothing else to read
     if best is None:
-        if bad: raise CheckpointError(f"resume='auto': no intact checkpoint in {self.out}: " + ' | '.join(bad))
+        if bad: raise CheckpointError(f"resume='auto': no intact checkpoint in {self.out} to continue from: " + ' | '.join(b.rstrip('.') for b in bad)
+                                      + ". To start afresh there, run without --resume and with --overwrite (the run's files are deleted), or choose another checkpoint_dir")
         return None
     (epoch, _, p), ck = best
     if p != last and self.is_main: print(f"resume auto: {bad[0] if bad else f'{last} not found'}; continuing from {p} (epoch {epoch}), the newest intact checkpoint", flush=True)
@@ -779,7 +792,8 @@ def _before_fit(self:Trainer, train_data, val_data, resume):
     self._apply_pending()
     self.stop = False
     self._check_monitor()
-    if self.is_main: self.out.mkdir(parents=True, exist_ok=True)
+    if not self.is_main: return
+    with write_errors(self.out, 'creating the run folder', CHECKPOINT_DIR_HINT): self.out.mkdir(parents=True, exist_ok=True)
 
 # %% ../nbs/04_trainer.ipynb #4c91f712
 @patch

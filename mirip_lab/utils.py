@@ -4,15 +4,16 @@
 
 # %% ../nbs/00c_utils.ipynb #aa93bd9f
 from __future__ import annotations
-import os, re, json, math, shutil, functools, contextlib
+import os, re, json, math, errno, shutil, functools, contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 # %% auto #0
 __all__ = ['default_device', 'OOM_MESSAGES', 'usable_cores', 'to_device', 'batch_len', 'pick_device', 'is_oom', 'process_alive',
-           'remove_stale_temps', 'atomic_write', 'write_json', 'process_rss_gb', 'load_yaml', 'round_trip_yaml',
-           'update_yaml', 'cli_parser', 'metric_mode', 'md_table', 'DemoContext']
+           'remove_stale_temps', 'size_text', 'free_space', 'write_error', 'write_errors', 'atomic_write', 'write_json',
+           'process_rss_gb', 'load_yaml', 'round_trip_yaml', 'update_yaml', 'cli_parser', 'metric_mode', 'md_table',
+           'DemoContext']
 
 # %% ../nbs/00c_utils.ipynb #7d27f0a4
 def usable_cores() -> int:
@@ -82,9 +83,42 @@ def remove_stale_temps(folder, pattern:str) -> list[Path]:
         gone.append(p)
     return gone
 
+# %% ../nbs/00c_utils.ipynb #f0d1e5a2
+def size_text(n:float) -> str:
+    "`n` bytes in GiB, MiB, KiB or bytes."
+    return next((f"{n/2**k:.{2 if k == 30 else 1}f} {u}" for k, u in [(30, 'GiB'), (20, 'MiB'), (10, 'KiB')] if n >= 2**k), f"{n:.0f} bytes")
+
+def free_space(path) -> int:
+    "Free bytes on the disk holding `path` (its nearest existing folder)."
+    p = Path(path).absolute()
+    while not p.exists() and p != p.parent: p = p.parent
+    return shutil.disk_usage(p).free
+
+def write_error(e:OSError, where, need:int|None=None, doing:str='writing', note:str='') -> OSError|None:
+    "`e`, a failed write in folder `where`, as an error naming the file and the fix (free space; a writable folder); None if `e` is not a write error."
+    what = e.filename or where
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        needs = f", {size_text(need)} needed" if need else ''
+        return OSError(e.errno, f"Disk full while {doing} (writing {what}): {size_text(free_space(where))} free at {where}{needs}. "
+                                f"Free space there, or choose a folder on another disk, and run again.{note}")
+    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return PermissionError(e.errno, f"Cannot write to {where} while {doing} ({e.strerror}: {what}): the folder is read-only or not yours. "
+                                        f"Choose a folder you can write to, or make this one writable, and run again.{note}")
+    return None
+
+# %% ../nbs/00c_utils.ipynb #f0d1e5a6
+@contextlib.contextmanager
+def write_errors(where, doing:str='writing', note:str=''):
+    "Raise a failed write in the block (full disk, read-only folder) as `write_error`'s message about folder `where`."
+    try: yield
+    except OSError as e:
+        err = e.filename is not None and write_error(e, where, doing=doing, note=note)
+        if not err: raise
+        raise err from None
+
 # %% ../nbs/00c_utils.ipynb #53dcc100
 @contextlib.contextmanager
-def atomic_write(path, mode:str='w'):
+def atomic_write(path, mode:str='w', doing:str|None=None, note:str=''):
     "A file to write in place of `path`: `.<name>.<pid>.tmp` beside it, fsynced and renamed over `path` if the block succeeds, removed if not."
     path = Path(path)
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')   # hidden; `remove_stale_temps(folder, '.*.tmp')` clears a killed run's
@@ -93,7 +127,12 @@ def atomic_write(path, mode:str='w'):
             yield f
             f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)   # after the rename there is nothing left to remove
+    except OSError as e:   # a full disk or read-only folder (not some other file the block wrote): name `path` and the fix
+        err = e.filename in (None, str(tmp)) and write_error(OSError(e.errno, e.strerror, str(path)), path.parent, doing=doing or f'writing {path.name}', note=note)
+        if not err: raise
+        raise err from None
+    finally:   # after the rename there is nothing left to remove; a read-only folder refuses even removing what is not there
+        with contextlib.suppress(OSError): tmp.unlink(missing_ok=True)
     with contextlib.suppress(OSError):     # make the rename itself durable (POSIX; Windows cannot open a folder)
         fd = os.open(path.parent, os.O_RDONLY)
         try: os.fsync(fd)
