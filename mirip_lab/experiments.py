@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import DataLoader
 from fastcore.basics import listify, groupby
 from fastcore.script import Param
-from .utils import md_table, is_oom, metric_mode, load_yaml, round_trip_yaml, write_json, process_rss_gb, DemoContext
+from .utils import md_table, is_oom, metric_mode, load_yaml, round_trip_yaml, write_json, atomic_write, process_rss_gb, DemoContext
 from .registry import TASKS
 from .train import TrainingConfig, Trainer, rng_guard, payload_digest
 from .callbacks import Callback
@@ -187,10 +187,10 @@ def _device_name(dev:torch.device) -> str:
     return torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'cpu ({os.cpu_count()} cores)'
 
 def _save_config(exp:Experiment, c:TrainingConfig, data):
-    "The resolved config, as run, in `experiment.yaml` of the run folder."
+    "The resolved config, as run, in `experiment.yaml` of the run folder (written whole: `atomic_write`)."
     d = dict(name=exp.name, effective_batch=exp.effective_batch, task=exp.task, data=None if data is None else str(data),
              task_options=exp.task_options, source=exp.source, **asdict(c))
-    with open(Path(c.checkpoint_dir)/'experiment.yaml', 'w', encoding='utf-8') as f: round_trip_yaml().dump(d, f)
+    with atomic_write(Path(c.checkpoint_dir)/'experiment.yaml') as f: round_trip_yaml().dump(d, f)
 
 # %% ../nbs/06_experiments.ipynb #4175a87c
 def _or_nan(f, xs) -> float: return float(f(xs)) if len(xs) else float('nan')
