@@ -283,10 +283,9 @@ def worst_landmarks(per_landmark:pd.DataFrame, k:int=3) -> dict[str, list[str]]:
     return {s: [f"{r['name']} ({r['mre_mm']:.2f} mm)" for _, r in g.nlargest(k, 'mre_mm').iterrows()] for s, g in per_landmark.groupby('set', sort=False)}
 
 # %% ../nbs/07_landmarks.ipynb #93edaa31
-def write_results(out_dir, errors:dict, meta:dict, references=REFERENCE_ROWS, names=None) -> dict[str, Path]:
-    "Write results.csv, per_landmark.csv and results.md (ours beside quoted references, with the protocol) into `out_dir`."
+def write_results(out_dir, summary:pd.DataFrame, per:pd.DataFrame, meta:dict, references=REFERENCE_ROWS) -> dict[str, Path]:
+    "Write `results_tables`' tables as results.csv, per_landmark.csv and results.md (beside quoted references) into `out_dir`."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    summary, per = results_tables(errors, names)
     setting = {k: meta.get(k) for k in ('annotation', 'spacing_mm', 'protocol', 'val_fraction', 'seed')}
     summary.assign(**setting).to_csv(out/'results.csv', index=False)
     per.assign(**setting).to_csv(out/'per_landmark.csv', index=False)
@@ -375,10 +374,10 @@ def evaluate_landmarks(module:HeatmapModule, root, settings:dict, out_dir, annot
     errors, preds = {}, {}
     for k, ds in dss.items():
         errors[k], preds[k] = landmark_errors(module, ds, pr[k][2], batch_size=batch_size, device=device)
-    paths = write_results(out_dir, errors, pr['meta'])
+    summary, per = results_tables(errors)
+    paths = write_results(out_dir, summary, per, pr['meta'])
     first = next(iter(dss))                                   # test1, or the cv test fold: the figure's set
     if figure: paths['figure'] = plot_landmarks(dss[first], preds[first], Path(out_dir)/'landmarks.png', title=f"{first}: true (green) vs predicted (red)")
-    summary, per = results_tables(errors)
     return dict(summary=summary, per_landmark=per, errors=errors, preds=preds, paths=paths, meta=pr['meta'])
 
 # %% ../nbs/07_landmarks.ipynb #19bad72c
