@@ -139,21 +139,19 @@ def _hw(path) -> tuple[int, int]:
 
 class LandmarkDataset(Dataset):
     "ISBI-style images and (y,x) landmarks resized to size×size; item -> (image 1×S×S, float in [0,1] or `uint8`, landmarks (L,2) in input pixels)."
-    def __init__(self, paths, landmarks, size:int=512, augment=None, store:bool=True, cache=None, progress:bool=False,
+    def __init__(self, paths, landmarks, size:int=512, augment=None, store:bool=True, progress:bool=False,
                  uint8:bool=False):  # deliver uint8 images: the module converts (and augments) them on the device
-        self.paths, self.size, self.augment, self.cache, self.uint8 = [str(p) for p in paths], size, augment, cache, uint8
+        self.paths, self.size, self.augment, self.uint8 = [str(p) for p in paths], size, augment, uint8
         self.landmarks = torch.as_tensor(np.asarray(landmarks), dtype=torch.float32)
         self.orig_hw = torch.tensor([_hw(p) for p in self.paths], dtype=torch.float32)
         self.input_landmarks = to_input(self.landmarks, self.orig_hw, size)
-        self.images = None
-        if store and cache is None:
+        self.images = None                                    # store=False: decoded at every access
+        if store:
             self.images = torch.stack([_decode_gray(p, size) for p in tqdm(self.paths, disable=not progress, desc=f'decoding at {size}px')])
     def __len__(self): return len(self.paths)
     def image(self, i) -> torch.Tensor:
         "uint8 1×S×S"
-        if self.images is not None: return self.images[i]
-        if self.cache is not None: return self.cache[i][:1]
-        return _decode_gray(self.paths[i], self.size)
+        return self.images[i] if self.images is not None else _decode_gray(self.paths[i], self.size)
     def __getitem__(self, i):
         img, lm = self.image(i), self.input_landmarks[i]
         if not (self.uint8 and self.augment is None): img = to_float(img)
