@@ -4,7 +4,7 @@
 
 # %% ../nbs/04b_callbacks.ipynb #97ed2ed3
 from __future__ import annotations
-import os, math, time, importlib, importlib.util
+import os, math, time, socket, contextlib, importlib, importlib.util
 from dataclasses import asdict
 from pathlib import Path
 from fastcore.basics import patch
@@ -13,10 +13,10 @@ import torch
 from .utils import process_alive, remove_stale_temps, process_rss_gb, atomic_write, write_errors
 
 # %% auto #0
-__all__ = ['EVENTS', 'CSV_COLUMNS', 'LOCK', 'CHECKPOINT_DIR_HINT', 'Callback', 'EpochFunc', 'history_frame', 'metrics_frame',
-           'CSVLogger', 'ProgressBar', 'EpochPrinter', 'TensorBoardLogger', 'WandbLogger', 'SaveCheckpoints',
-           'run_files', 'RunFolder', 'EarlyStopping', 'history_figure', 'PlotCurves', 'AutoMicrobatch',
-           'StopOnNonFinite', 'default_callbacks', 'BatchMemory']
+__all__ = ['EVENTS', 'CSV_COLUMNS', 'LOCK', 'CHECKPOINT_DIR_HINT', 'HOST', 'Callback', 'EpochFunc', 'history_frame',
+           'metrics_frame', 'CSVLogger', 'ProgressBar', 'EpochPrinter', 'TensorBoardLogger', 'WandbLogger',
+           'SaveCheckpoints', 'run_files', 'RunFolder', 'EarlyStopping', 'history_figure', 'PlotCurves',
+           'AutoMicrobatch', 'StopOnNonFinite', 'default_callbacks', 'BatchMemory']
 
 # %% ../nbs/04b_callbacks.ipynb #9a741782
 EVENTS = ('before_fit', 'before_epoch', 'before_batch', 'after_loss', 'before_step', 'after_batch',
@@ -166,27 +166,67 @@ class RunFolder(Callback):
     def on_exception(self, exc): self.release()
 
 # %% ../nbs/04b_callbacks.ipynb #066df4ee
+HOST = socket.gethostname()
+
+def _flock(fd:int) -> bool|None:
+    "Take an exclusive `flock` on `fd` without waiting: True, False when another open file holds it, None where locks are not available."
+    try: import fcntl
+    except ImportError: return None   # Windows
+    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); return True
+    except BlockingIOError: return False
+    except OSError: return None       # a file system without locks (some network and FUSE mounts)
+
+def _holder(fd:int) -> tuple[int|None, str|None]:
+    "(process id, host) written in lock file `fd`; host None in a lock written before hosts were recorded."
+    os.lseek(fd, 0, os.SEEK_SET); words = os.read(fd, 256).decode(errors='replace').split()
+    return (int(words[0]) if words and words[0].isdigit() else None), (words[1] if len(words) > 1 else None)
+
+def _same_file(fd:int, path:Path) -> bool:
+    "Is open file `fd` still the file at `path` (not removed, nor replaced by a new one)?"
+    try: return os.fstat(fd).st_ino == path.stat().st_ino
+    except FileNotFoundError: return False
+
+# %% ../nbs/04b_callbacks.ipynb #a0c4e001
 @patch
 def take_lock(self:RunFolder, path:Path):
-    "Create lock file `path` holding this process id; refuse when a live process holds it, take it over from a dead one."
+    "Hold lock file `path` (this process id and host, and a `flock`); refuse while a live run holds it, take it over from a dead one."
     for _ in range(3):
-        try: fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        try: fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
         except FileExistsError:
-            try: pid = int(path.read_text().split()[0])
-            except (OSError, ValueError, IndexError): pid = None
-            if pid and pid != os.getpid() and process_alive(pid):
-                raise RuntimeError(f"{path.parent} is in use by another training run, process {pid} (lock file {path}): wait for it to end, stop it (kill {pid}), or train into another checkpoint_dir") from None
-            if pid != os.getpid(): print(f"taking over {path}: process {pid}, which held it, is no longer running", flush=True)
-            path.unlink(missing_ok=True); continue
-        os.write(fd, f"{os.getpid()}\n".encode()); os.close(fd); self.lock = path
+            try: fd = os.open(path, os.O_RDWR)
+            except FileNotFoundError: continue                     # released meanwhile
+        try:
+            if (locked := _flock(fd)) and not _same_file(fd, path): os.close(fd); continue   # removed and made anew meanwhile
+            self._judge(path, locked, *_holder(fd))
+            os.ftruncate(fd, 0); os.lseek(fd, 0, os.SEEK_SET); os.write(fd, f"{os.getpid()} {HOST}\n".encode())
+        except BaseException: os.close(fd); raise
+        self.lock, self._fd = path, fd
         return
     raise RuntimeError(f"could not take the lock {path}: another process keeps creating it")
 
 @patch
 def release(self:RunFolder):
-    "Remove the lock if this process holds it."
-    if self.lock is not None and self.lock.exists() and self.lock.read_text().split()[:1] == [str(os.getpid())]: self.lock.unlink()
+    "Remove the lock if this process holds it: the file first, then the `flock`, so no other run takes a file about to vanish."
+    fd, self._fd = getattr(self, '_fd', None), None
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            if _same_file(fd, self.lock) and _holder(fd)[0] == os.getpid(): self.lock.unlink()
+        os.close(fd)
     self.lock = None
+
+# %% ../nbs/04b_callbacks.ipynb #a0c4e002
+@patch
+def _judge(self:RunFolder, path:Path, locked:bool|None, pid:int|None, host:str|None):
+    "Raise when the run named in lock file `path` may still run (`locked`: did our `flock` succeed); say so when a dead run's lock is taken over."
+    mine, on = pid == os.getpid() and host in (None, HOST), f" on {host}" if host not in (None, HOST) else ''
+    busy = f"{path.parent} is in use by another training run, process {pid or '?'}{on} (lock file {path}): wait for it to end, stop it (kill {pid or '<pid>'}{on}), or train into another checkpoint_dir"
+    if locked is False: raise RuntimeError(busy + (' (this process: another Trainer here is still fitting into it)' if mine else ''))
+    if pid is None or mine: return                                # never written (its run died first), or this process's own
+    if on and not locked:
+        raise RuntimeError(f"{path.parent} may be in use by a training run{on}, process {pid} (lock file {path}); this file system has no locks that "
+                           f"would tell whether it still runs. If it has ended, delete {path}; or train into another checkpoint_dir")
+    if not on and process_alive(pid): raise RuntimeError(busy)   # also a run of a mirip_lab that wrote no flock
+    print(f"taking over {path}: process {pid}{on}, which held it, is no longer running", flush=True)
 
 # %% ../nbs/04b_callbacks.ipynb #de7f0666
 class EarlyStopping(Callback):
