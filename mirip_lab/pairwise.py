@@ -22,12 +22,12 @@ from .utils import default_device, DemoContext
 # %% auto #0
 __all__ = ['DINOV2_SIZES', 'TINY_BACKBONES', 'POOLINGS', 'POOL_WIDTH', 'LOSSES', 'IMAGE_EXTS', 'MODEL_CARD', 'PAIRWISE_TASKS',
            'DEFAULT_MODEL', 'BackboneNotFoundError', 'hf_cache_dir', 'random_backbone', 'load_backbone', 'pool_tokens',
-           'pairwise_loss', 'pairwise_correct', 'PairwiseRankingModel', 'check_images', 'ImagePaths', 'DatasetImages',
-           'score_dataset', 'naive_pair_scores', 'pair_scores', 'tier_pair_table', 'tier_win_matrix', 'Evaluator',
-           'plot_tier_results', 'batch_compare', 'rank_images', 'PerformanceBenchmarks', 'file_digest', 'FeatureCache',
-           'FeaturePairDataset', 'save_pairwise', 'write_model_card', 'load_pairwise', 'model_card', 'PairwiseModule',
-           'PairwiseFeatureModule', 'train_pairwise', 'compare_cli', 'rank_cli', 'training_overlap', 'evaluate_cli',
-           'pairwise_batch_size_inputs']
+           'pairwise_loss', 'pairwise_correct', 'PairwiseRankingModel', 'on_disk', 'check_images', 'ImagePaths',
+           'DatasetImages', 'score_dataset', 'naive_pair_scores', 'pair_scores', 'tier_pair_table', 'tier_win_matrix',
+           'Evaluator', 'plot_tier_results', 'batch_compare', 'rank_images', 'PerformanceBenchmarks', 'file_digest',
+           'FeatureCache', 'FeaturePairDataset', 'save_pairwise', 'write_model_card', 'load_pairwise', 'model_card',
+           'PairwiseModule', 'PairwiseFeatureModule', 'train_pairwise', 'compare_cli', 'rank_cli', 'training_overlap',
+           'evaluate_cli', 'pairwise_batch_size_inputs']
 
 # %% ../nbs/05_pairwise.ipynb #988dfdcd
 DINOV2_SIZES = {  # published DINOv2 architectures (patch 14, pretrained at 518 px): Dinov2Config arguments
@@ -216,12 +216,21 @@ from .data import TIERS, tier_rank, make_transforms, PairwiseDataset, load_metad
 from .data import image_problems, CachedImages, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
 from .augment import BatchAugment, ResizeUint8
 from .utils import remove_stale_temps
+import unicodedata
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif')
 
+def on_disk(path) -> Path:
+    "`path`, or its spelling in the other Unicode form (NFC/NFD) when only that file exists (macOS saves names in NFD)."
+    p = Path(path)
+    if p.exists(): return p
+    for q in (Path(unicodedata.normalize(f, str(p))) for f in ('NFC', 'NFD')):
+        if q.exists(): return q
+    return p
+
 def check_images(paths) -> list[Path]:
     "`paths` as Paths if every file exists and decodes fully (checked in threads); else one error naming every bad file."
-    paths = [Path(p) for p in paths]
+    paths = [on_disk(p) for p in paths]
     bad = [f"{p}: no such file" for p in paths if not p.is_file()]
     bad += [f"{p}: not a readable image ({why})" for p, why in image_problems([p for p in paths if p.is_file()]).items()]
     if bad: raise FileNotFoundError(f"{len(bad)} of {len(paths)} image(s) cannot be used, fix or remove them:\n" + '\n'.join(bad))
@@ -229,7 +238,7 @@ def check_images(paths) -> list[Path]:
 
 class ImagePaths(CachedImages, Dataset):
     "Item `i`: image file `paths[i]` loaded as the transform takes it (PIL for a classic pipeline, else a uint8 tensor) and transformed."
-    def __init__(self, paths, transform=None, cache=None): self._setup_images([Path(p) for p in paths], transform, cache)
+    def __init__(self, paths, transform=None, cache=None): self._setup_images([on_disk(p) for p in paths], transform, cache)
     def __len__(self): return len(self.paths)
     def __getitem__(self, i): return self._tfm(self._image(i))
 
@@ -713,6 +722,10 @@ def _images_in(folder) -> list[Path]:
     if not ps: raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTS)}) in {d}")
     return ps
 
+def _shown(p) -> str:
+    "`p` printable in any terminal: the bytes of a name that is not UTF-8 (made on another system) shown as �."
+    return str(p).encode('utf-8', 'surrogateescape').decode('utf-8', 'replace')
+
 def compare_cli(image1:str,                 # first image file
                 image2:str,                 # second image file
                 model:str=DEFAULT_MODEL,    # pairwise.pt written by `mirip-lab train --task pairwise` or the demo
@@ -721,7 +734,7 @@ def compare_cli(image1:str,                 # first image file
     m, size = load_pairwise(model, device or default_device())
     r = batch_compare(m, [(image1, image2)], make_transforms(size), as_frame=True).iloc[0]
     win, lose = (image1, image2) if r.winner == 1 else (image2, image1)
-    print(f"winner: {win} (score {max(r.score1, r.score2):.4f} vs {min(r.score1, r.score2):.4f} for {lose}; "
+    print(f"winner: {_shown(win)} (score {max(r.score1, r.score2):.4f} vs {min(r.score1, r.score2):.4f} for {_shown(lose)}; "
           f"gap {abs(r.gap):.4f}, P(winner better) {max(r.prob_first_better, 1 - r.prob_first_better):.2f})")
     return r.to_dict()
 
@@ -734,8 +747,12 @@ def rank_cli(folder:str,                    # folder of images (or a MIRIP folde
     paths = _images_in(folder)
     m, size = load_pairwise(model, device or default_device())
     df = rank_images(m, paths, make_transforms(size), batch_size)
-    Path(out).parent.mkdir(parents=True, exist_ok=True); df.to_csv(out, index=False)
-    print(f"ranked {len(df)} images -> {out} (best: {Path(df.path[0]).name}, score {df.score[0]:.4f})")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out, index=False, errors='surrogateescape')   # a name that is not UTF-8: its bytes as they are, so the path still opens
+    print(f"ranked {len(df)} images -> {out} (best: {_shown(Path(df.path[0]).name)}, score {df.score[0]:.4f})")
+    if odd := [p for p in df.path if _shown(p) != p]:
+        print(f"note: {len(odd)} file name(s) are not UTF-8, e.g. {_shown(odd[0])} (made on another system); {out} holds their bytes "
+              f"as they are. Rename them to UTF-8 for other programs to show them, e.g. convmv -f latin1 -t utf-8 -r --notest {_shown(folder)}")
     return df
 
 def training_overlap(card:dict, paths) -> dict:
