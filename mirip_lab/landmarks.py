@@ -5,6 +5,7 @@
 # %% ../nbs/07_landmarks.ipynb #d5e17267
 from __future__ import annotations
 import json
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 import numpy as np
@@ -64,6 +65,29 @@ def to_original(xy:torch.Tensor, orig_hw, size:int) -> torch.Tensor:
     s = size / torch.as_tensor(orig_hw, dtype=torch.float32)
     return (xy + 0.5) / s.unsqueeze(-2) - 0.5 if s.ndim == 2 else (xy + 0.5) / s - 0.5
 
+# %% ../nbs/07_landmarks.ipynb #b3b5dd3c
+def _annotation_problems(isbi:Path, who=('junior', 'senior')) -> list[str]:
+    "Missing or damaged files among the annotations landmarker's loader reads: `400_{who}/001.txt` to `400.txt`."
+    probs = []
+    for f in (isbi/f'400_{w}'/f'{i:03d}.txt' for w in who for i in range(1, 401)):
+        try: read_isbi_points(f)
+        except (OSError, ValueError) as e: probs.append(str(e))
+    return probs
+
+def _splits(root, annotation:str) -> dict:
+    "`isbi_splits` of `root`; a wrong root, or a missing or damaged annotation file, is named with the fix."
+    root = Path(root); isbi = root/'ISBI2015'
+    if (root/'RawImage').is_dir() and not isbi.is_dir():
+        raise FileNotFoundError(f"{root} is the ISBI2015 folder itself: give the folder that holds it ({root.parent}).")
+    if not isbi.is_dir(): raise FileNotFoundError(f"{isbi} not found: the data folder must hold ISBI2015/. Fix: `mirip-lab download isbi2015 {root}`.")
+    try: return isbi_splits(root, junior=annotation == 'junior')
+    except (OSError, ValueError):                      # landmarker reads 400_junior/ always, 400_senior/ unless junior
+        probs = _annotation_problems(isbi, ('junior',) if annotation == 'junior' else ('junior', 'senior'))
+        if not probs: raise
+        shown = '; '.join(probs[:3]) + ('; ...' if len(probs) > 3 else '')
+        raise ValueError(f"{len(probs)} ISBI annotation file(s) missing or damaged: {shown}. landmarker's loader reads those of all 400 images. "
+                         f"Fix: restore them from AnnotationsByMD.rar (delete {isbi} and run `mirip-lab download isbi2015 {root}` again).") from None
+
 # %% ../nbs/07_landmarks.ipynb #f44633ad
 ANNOTATIONS = ('senior', 'junior', 'mean')
 
@@ -78,7 +102,7 @@ def load_isbi(root,                            # folder holding ISBI2015/
         raise ValueError(f"ISBI 2015 images have a pixel spacing of {ISBI_SPACING_MM} mm; got {spacing} (0.078125 is a known mistake in public code). "
                          f"Results in mm would not be comparable. Pass allow_other_spacing=True (--allow-other-spacing) only if you mean it.")
     out, senior = {}, Path(root)/'ISBI2015'/'400_senior'
-    for k, (paths, lms, _) in isbi_splits(root, junior=annotation == 'junior').items():
+    for k, (paths, lms, _) in _splits(root, annotation).items():
         if annotation == 'senior' and paths: lms = np.stack([read_isbi_points(senior/f'{Path(p).stem}.txt') for p in paths])
         out[k] = (list(paths), np.ascontiguousarray(lms, dtype=np.float64), np.full((len(paths), 2), spacing))
     return out
@@ -129,14 +153,26 @@ class LandmarkAugment:
         if self.noise: img = img + torch.randn_like(img) * (self.noise * torch.rand(()).item())
         return img, lm
 
-# %% ../nbs/07_landmarks.ipynb #7e58205f
+# %% ../nbs/07_landmarks.ipynb #7d2b1b02
+_IMAGE_FIX = ("replace it with an intact copy (ISBI 2015: delete ISBI2015/ and run `mirip-lab download isbi2015 ROOT` again), "
+              "or delete it: images that are not there are left out of the splits")
+
+@contextmanager
+def _image(path):
+    "`Image.open(path)`; a file that does not open or decode names itself and the fix (PIL says only 'image file is truncated')."
+    try:
+        with Image.open(path) as im: yield im
+    except (OSError, ValueError, SyntaxError) as e:   # PIL's errors for a truncated, damaged or unknown file
+        raise ValueError(f"{path}: the image does not decode ({type(e).__name__}: {e}). Fix: {_IMAGE_FIX}.") from None
+
 def _decode_gray(path, size:int) -> torch.Tensor:
-    with Image.open(path) as im:
+    with _image(path) as im:
         return torch.from_numpy(np.array(im.convert('L').resize((size, size), Image.BILINEAR, reducing_gap=None)))[None]
 
 def _hw(path) -> tuple[int, int]:
-    with Image.open(path) as im: return im.size[::-1]      # (height, width) from the header only
+    with _image(path) as im: return im.size[::-1]      # (height, width) from the header only
 
+# %% ../nbs/07_landmarks.ipynb #7e58205f
 class LandmarkDataset(Dataset):
     "ISBI-style images and (y,x) landmarks resized to size×size; item -> (image 1×S×S, float in [0,1] or `uint8`, landmarks (L,2) in input pixels)."
     def __init__(self, paths, landmarks, size:int=512, augment=None, store:bool=True, progress:bool=False,
@@ -298,7 +334,7 @@ def write_results(out_dir, summary:pd.DataFrame, per:pd.DataFrame, meta:dict, re
              md_table(pd.concat([ours, refs], ignore_index=True), '{:.2f}'), '', '## Worst landmarks', '']
     lines += [f"- {s}: {', '.join(w)}" for s, w in worst_landmarks(per).items()]
     lines += ['', '## Per landmark', '', md_table(per[['set', 'landmark', 'name', 'mre_mm', 'sd_mm', 'sdr_2', 'sdr_2.5', 'sdr_3', 'sdr_4']], '{:.2f}')]
-    (out/'results.md').write_text('\n'.join(lines) + '\n')
+    (out/'results.md').write_text('\n'.join(lines) + '\n', encoding='utf-8')   # ±, —: UTF-8 whatever the locale
     (out/'protocol.json').write_text(json.dumps(meta, indent=1))
     return dict(results=out/'results.csv', per_landmark=out/'per_landmark.csv', markdown=out/'results.md', protocol=out/'protocol.json')
 
@@ -338,12 +374,14 @@ def build_landmark_run(root, size:int=512, annotation:str='mean', val_fraction:f
     "(module, train_ds, val_ds, settings) for ISBI data under `root`."
     if augment_on not in ('device', 'loader'): raise ValueError(f"augment_on must be 'device' or 'loader', got {augment_on!r}")
     pr = isbi_protocol(root, annotation, val_fraction, seed, protocol, fold)
+    if not pr['train'][0]: raise ValueError(f"no training images under {Path(root)/'ISBI2015'/'RawImage'} for protocol {protocol!r} "
+                                            f"besides the {len(pr['val'][0])} of validation: add images, or lower val_fraction ({val_fraction}).")
     torch.manual_seed(seed)
     dev = augment_on == 'device'
     module = HeatmapModule(landmark_net(19, preset), size, sigma=sigma, augment=LandmarkBatchAugment() if augment and dev else None)
     aug = LandmarkAugment() if augment and not dev else None
     tr = LandmarkDataset(*pr['train'][:2], size=size, augment=aug, progress=progress, uint8=dev)
-    va = LandmarkDataset(*pr['val'][:2], size=size, progress=progress, uint8=dev)
+    va = LandmarkDataset(*pr['val'][:2], size=size, progress=progress, uint8=dev) if pr['val'][0] else None   # val_fraction=0: none
     settings = dict(size=size, annotation=annotation, val_fraction=val_fraction, preset=preset, sigma=sigma, augment=augment, augment_on=augment_on,
                     protocol=protocol, fold=fold, seed=seed, root=str(Path(root).absolute()), meta=pr['meta'])
     return module, tr, va, settings
@@ -368,7 +406,10 @@ def evaluate_landmarks(module:HeatmapModule, root, settings:dict, out_dir, annot
     "Errors on the test sets of `root` under `settings` (from the task), written as tables and a figure into `out_dir`."
     ann = annotation or settings['annotation']
     pr = isbi_protocol(root, ann, settings['val_fraction'], settings['seed'], settings['protocol'], settings['fold'], spacing, allow_other_spacing)
-    dss = {k: LandmarkDataset(*pr[k][:2], size=settings['size']) for k in ('test1', 'test2', 'test') if k in pr}
+    dss = {k: LandmarkDataset(*pr[k][:2], size=settings['size']) for k in ('test1', 'test2', 'test') if pr.get(k, [[]])[0]}
+    if not dss:
+        raise ValueError(f"no test images under {Path(root)/'ISBI2015'/'RawImage'}: nothing to evaluate. "
+                         "Fix: --data a folder whose ISBI2015/RawImage/Test1Data and Test2Data hold the test images.")
     errors, preds = {}, {}
     for k, ds in dss.items():
         errors[k], preds[k] = landmark_errors(module, ds, pr[k][2], batch_size=batch_size, device=device)
@@ -396,5 +437,5 @@ def evaluate_landmarks_cli(checkpoint:str,                   # best_model.pt / l
     module = HeatmapModule(landmark_net(19, s['preset']), s['size'], sigma=s['sigma'])
     module.weights().load_state_dict(load_checkpoint_file(ck)['model_state_dict'])
     res = evaluate_landmarks(module, data or s['root'], s, out or ck.parent/'eval', annotation, batch_size, dev, spacing, allow_other_spacing)
-    print(res['paths']['markdown'].read_text().split('## Per landmark')[0])
+    print(res['paths']['markdown'].read_text(encoding='utf-8').split('## Per landmark')[0])
     return res
