@@ -19,7 +19,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .train import TrainModule, TrainingConfig, load_checkpoint_file
-from .utils import md_table, pick_device
+from .utils import md_table, pick_device, metric_mode
 from .registry import TASKS, MODELS
 from .data import isbi_splits, read_isbi_points, make_isbi_like
 from .augment import LandmarkBatchAugment, to_float
@@ -390,6 +390,9 @@ def build_landmark_run(root, size:int=512, annotation:str='mean', val_fraction:f
 @TASKS.register('landmarks')
 def landmarks_task(config:TrainingConfig, data=None, **overrides):
     "ISBI 2015 landmarks from `data` (a folder holding ISBI2015/); None: a small synthetic ISBI-layout tree in the checkpoint folder."
+    if 'mre' in config.monitor and metric_mode(config.monitor, config.monitor_mode) == 'max':   # 'auto' knows only that a loss is minimised
+        raise ValueError(f"monitor {config.monitor} is an error (lower is better), but monitor_mode {config.monitor_mode!r} keeps its highest value "
+                         "as the best: add --monitor-mode min (monitor_mode: min in a YAML config).")
     s = _task_settings(data, overrides)
     if data is None:
         data = Path(config.checkpoint_dir)/'synthetic_isbi'
