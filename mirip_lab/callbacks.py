@@ -15,8 +15,8 @@ from .utils import process_alive, remove_stale_temps, process_rss_gb, atomic_wri
 # %% auto #0
 __all__ = ['EVENTS', 'CSV_COLUMNS', 'LOCK', 'CHECKPOINT_DIR_HINT', 'HOST', 'Callback', 'EpochFunc', 'history_frame',
            'metrics_frame', 'CSVLogger', 'ProgressBar', 'EpochPrinter', 'TensorBoardLogger', 'WandbLogger',
-           'SaveCheckpoints', 'run_files', 'RunFolder', 'EarlyStopping', 'history_figure', 'PlotCurves',
-           'AutoMicrobatch', 'StopOnNonFinite', 'default_callbacks', 'BatchMemory']
+           'SaveCheckpoints', 'run_files', 'RunFolder', 'check_run_folder', 'EarlyStopping', 'history_figure',
+           'PlotCurves', 'AutoMicrobatch', 'StopOnNonFinite', 'default_callbacks', 'BatchMemory']
 
 # %% ../nbs/04b_callbacks.ipynb #9a741782
 EVENTS = ('before_fit', 'before_epoch', 'before_batch', 'after_loss', 'before_step', 'after_batch',
@@ -147,6 +147,11 @@ def run_files(folder) -> list[Path]:
     f = Path(folder)
     return sorted(p for pat in ('last_model.pt', 'best_model.pt', 'checkpoint_epoch_*.pt', 'metrics.csv', 'training_curves.png') for p in f.glob(pat))
 
+def _old_run(out:Path, old:list[Path]) -> FileExistsError:
+    "The refusal to start afresh in `out` over another run's files `old`."
+    return FileExistsError(f"{out} holds another run's files ({', '.join(p.name for p in old[:4])}{', ...' if len(old) > 4 else ''}): continue that run with --resume auto "
+                           f"(fit(resume='auto')), replace it with --overwrite (overwrite: true; its files are deleted), or choose another checkpoint_dir")
+
 # %% ../nbs/04b_callbacks.ipynb #73dcb3c6
 class RunFolder(Callback):
     "One run per checkpoint folder: take its lock, remove killed runs' `.tmp` files, refuse to start afresh over another run's files unless `overwrite`."
@@ -157,9 +162,7 @@ class RunFolder(Callback):
         for p in remove_stale_temps(t.out, '.*.tmp'): print(f"removed {p}: a temporary file left by a killed run", flush=True)
         old = run_files(t.out)
         if t.epoch or getattr(t, 'resume_auto', False) or not any(p.suffix == '.pt' for p in old): return   # no checkpoint: nothing to lose
-        if not t.config.overwrite:
-            raise FileExistsError(f"{t.out} holds another run's files ({', '.join(p.name for p in old[:4])}{', ...' if len(old) > 4 else ''}): continue that run with --resume auto "
-                                  f"(fit(resume='auto')), replace it with --overwrite (overwrite: true; its files are deleted), or choose another checkpoint_dir")
+        if not t.config.overwrite: raise _old_run(t.out, old)
         for p in old: p.unlink()
         print(f"overwrite: deleted {len(old)} file(s) of the earlier run in {t.out}", flush=True)
     def after_fit(self): self.release()
@@ -216,7 +219,7 @@ def release(self:RunFolder):
 
 # %% ../nbs/04b_callbacks.ipynb #a0c4e002
 @patch
-def _judge(self:RunFolder, path:Path, locked:bool|None, pid:int|None, host:str|None):
+def _judge(self:RunFolder, path:Path, locked:bool|None, pid:int|None, host:str|None, quiet:bool=False):
     "Raise when the run named in lock file `path` may still run (`locked`: did our `flock` succeed); say so when a dead run's lock is taken over."
     mine, on = pid == os.getpid() and host in (None, HOST), f" on {host}" if host not in (None, HOST) else ''
     busy = f"{path.parent} is in use by another training run, process {pid or '?'}{on} (lock file {path}): wait for it to end, stop it (kill {pid or '<pid>'}{on}), or train into another checkpoint_dir"
@@ -226,7 +229,20 @@ def _judge(self:RunFolder, path:Path, locked:bool|None, pid:int|None, host:str|N
         raise RuntimeError(f"{path.parent} may be in use by a training run{on}, process {pid} (lock file {path}); this file system has no locks that "
                            f"would tell whether it still runs. If it has ended, delete {path}; or train into another checkpoint_dir")
     if not on and process_alive(pid): raise RuntimeError(busy)   # also a run of a mirip_lab that wrote no flock
-    print(f"taking over {path}: process {pid}{on}, which held it, is no longer running", flush=True)
+    if not quiet: print(f"taking over {path}: process {pid}{on}, which held it, is no longer running", flush=True)
+
+# %% ../nbs/04b_callbacks.ipynb #a0c4e006
+def check_run_folder(config, resume=None):
+    "Before anything is written into `config.checkpoint_dir`: refuse as `RunFolder` will (a live run's folder; another run's files unless resuming or `overwrite`)."
+    out = Path(config.checkpoint_dir)
+    if os.environ.get('RANK', '0') != '0': return                 # under torchrun rank 0 holds the folder, as RunFolder does
+    try: fd = os.open(out/LOCK, os.O_RDONLY)
+    except FileNotFoundError: fd = None
+    if fd is not None:
+        try: RunFolder()._judge(out/LOCK, _flock(fd), *_holder(fd), quiet=True)
+        finally: os.close(fd)                                       # a flock the probe got goes with it
+    old = run_files(out)
+    if resume is None and not config.overwrite and any(p.suffix == '.pt' for p in old): raise _old_run(out, old)
 
 # %% ../nbs/04b_callbacks.ipynb #de7f0666
 class EarlyStopping(Callback):

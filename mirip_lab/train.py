@@ -103,6 +103,7 @@ def _validate(c:TrainingConfig):
     "Each field's type (an int is taken for a float), finiteness, least value (`_AT_LEAST`) and choices (`_CHOICES`); errors name the field."
     for name, hint in typing.get_type_hints(TrainingConfig).items():
         v, args, err = getattr(c, name), typing.get_args(hint) or (hint,), f"TrainingConfig: {name} must be"
+        if isinstance(v, os.PathLike) and str in args: setattr(c, name, v := os.fspath(v))   # a Path for checkpoint_dir, model_path, ...
         if not _type_ok(v, args): raise TypeError(f"TrainingConfig.{name} must be {getattr(hint, '__name__', hint)}, got {v!r} ({type(v).__name__})")
         if float in args and type(v) is int: setattr(c, name, v := float(v))
         if isinstance(v, float) and not math.isfinite(v): raise ValueError(f"{err} a finite number, got {v}")
