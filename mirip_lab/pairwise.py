@@ -718,7 +718,8 @@ def _images_in(folder) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir(): raise FileNotFoundError(f"{folder} is not a folder of images")
     d = folder/'images' if (folder/'images').is_dir() else folder
-    ps = sorted(p for p in d.iterdir() if p.suffix.lower() in IMAGE_EXTS)
+    # hidden files skipped: a zip made on macOS holds a ._x.jpg of metadata beside each x.jpg
+    ps = sorted(p for p in d.iterdir() if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith('.'))
     if not ps: raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTS)}) in {d}")
     return ps
 
