@@ -187,10 +187,12 @@ def _device_name(dev:torch.device) -> str:
     return torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'cpu ({os.cpu_count()} cores)'
 
 def _save_config(exp:Experiment, c:TrainingConfig, data):
-    "The resolved config, as run, in `experiment.yaml` of the run folder (written whole: `atomic_write`)."
-    d = dict(name=exp.name, effective_batch=exp.effective_batch, task=exp.task, data=None if data is None else str(data),
-             task_options=exp.task_options, source=exp.source, **asdict(c))
-    with atomic_write(Path(c.checkpoint_dir)/'experiment.yaml') as f: round_trip_yaml().dump(d, f)
+    "The resolved config, as run, in `experiment.yaml` of the run folder: written whole (`atomic_write`), and a config that runs again."
+    d = dict(name=exp.name, effective_batch=exp.effective_batch, task=exp.task, data=None if data is None else str(Path(data).absolute()),
+             task_options=exp.task_options, sample_data=exp.sample_data, **asdict(c))
+    with atomic_write(Path(c.checkpoint_dir)/'experiment.yaml') as f:
+        f.write(f"# {exp.source}, as run; `mirip-lab experiment run --config` this file runs it again\n")
+        round_trip_yaml().dump(d, f)
 
 # %% ../nbs/06_experiments.ipynb #4175a87c
 def _or_nan(f, xs) -> float: return float(f(xs)) if len(xs) else float('nan')
