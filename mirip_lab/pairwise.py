@@ -589,9 +589,15 @@ class PairwiseFeatureModule(PairwiseModule):
     def weights(self): return self.model if self.whole else self.model.projector
 
 # %% ../nbs/05_pairwise.ipynb #0c068b5e
+def _with_paths(md:pd.DataFrame) -> pd.DataFrame:
+    "`md` if it names each image's file in a `path` column (as `load_metadata` returns it); else an error that says how."
+    if 'path' in md: return md
+    raise ValueError("the metadata has no `path` column (a plain pd.read_csv?): read it with mirip_lab.data.load_metadata(csv, "
+                     "image_dir=...), which checks every row and adds each image's path, or pass the MIRIP folder or its CSV.")
+
 def _train_val(data, seed:int) -> list[pd.DataFrame]:
     "Stratified, seeded 80/20 (train, val) split of a MIRIP folder, its CSV, or metadata with a `path` column."
-    if isinstance(data, pd.DataFrame): md = data if 'path' in data else load_metadata(Path(data.attrs['csv']))
+    if isinstance(data, pd.DataFrame): md = _with_paths(data)
     else: md = load_metadata(Path(data)/'metadata.csv' if Path(data).is_dir() else data)
     return DataSplitter(0.8, 0.2, 0.0, seed).split(md)[:2]
 
@@ -642,7 +648,7 @@ def train_pairwise(data,                             # MIRIP folder (images/ + m
     "Train a PairwiseRankingModel through the Trainer (cached features when the rule allows); returns model, trainer, history, mode."
     out = Path(out_dir); cache_dir = Path(cache_dir or out/'cache')
     config = config or TrainingConfig(max_epochs=10, learning_rate=1e-3, monitor='val/accuracy', seed=seed)
-    tr_md, va_md = splits if splits is not None else _train_val(data, seed)
+    tr_md, va_md = map(_with_paths, splits) if splits is not None else _train_val(data, seed)
     model = PairwiseRankingModel(backbone, freeze_backbone=freeze_backbone, random_init=random_init, seed=seed, **model_kw)
     lk = {k: v for k, v in (loader_kwargs or {}).items() if k in ('num_workers', 'pin_memory', 'persistent_workers', 'prefetch_factor')}
     cached = use_feature_cache and freeze_backbone and not augment
