@@ -15,7 +15,7 @@ from .utils import process_alive, remove_stale_temps, process_rss_gb, atomic_wri
 # %% auto #0
 __all__ = ['EVENTS', 'CSV_COLUMNS', 'LOCK', 'CHECKPOINT_DIR_HINT', 'HOST', 'Callback', 'EpochFunc', 'history_frame',
            'metrics_frame', 'CSVLogger', 'ProgressBar', 'EpochPrinter', 'TensorBoardLogger', 'WandbLogger',
-           'SaveCheckpoints', 'run_files', 'RunFolder', 'check_run_folder', 'EarlyStopping', 'history_figure',
+           'SaveCheckpoints', 'run_files', 'RunFolder', 'folder_in_use', 'EarlyStopping', 'history_figure',
            'PlotCurves', 'AutoMicrobatch', 'StopOnNonFinite', 'default_callbacks', 'BatchMemory']
 
 # %% ../nbs/04b_callbacks.ipynb #9a741782
@@ -232,17 +232,17 @@ def _judge(self:RunFolder, path:Path, locked:bool|None, pid:int|None, host:str|N
     if not quiet: print(f"taking over {path}: process {pid}{on}, which held it, is no longer running", flush=True)
 
 # %% ../nbs/04b_callbacks.ipynb #a0c4e006
-def check_run_folder(config, resume=None):
-    "Before anything is written into `config.checkpoint_dir`: refuse as `RunFolder` will (a live run's folder; another run's files unless resuming or `overwrite`)."
+def folder_in_use(config) -> str|None:
+    "Why a task must not write run files into `config.checkpoint_dir` before training (a live run's lock; another run's checkpoints, unless `overwrite`); None if it may."
     out = Path(config.checkpoint_dir)
-    if os.environ.get('RANK', '0') != '0': return                 # under torchrun rank 0 holds the folder, as RunFolder does
     try: fd = os.open(out/LOCK, os.O_RDONLY)
-    except FileNotFoundError: fd = None
+    except (FileNotFoundError, NotADirectoryError): fd = None
     if fd is not None:
-        try: RunFolder()._judge(out/LOCK, _flock(fd), *_holder(fd), quiet=True)
-        finally: os.close(fd)                                       # a flock the probe got goes with it
+        try: RunFolder()._judge(out/LOCK, _flock(fd), *_holder(fd), quiet=True)   # a flock the probe gets goes when fd is closed
+        except RuntimeError as e: return str(e)
+        finally: os.close(fd)
     old = run_files(out)
-    if resume is None and not config.overwrite and any(p.suffix == '.pt' for p in old): raise _old_run(out, old)
+    return None if config.overwrite or not any(p.suffix == '.pt' for p in old) else str(_old_run(out, old))
 
 # %% ../nbs/04b_callbacks.ipynb #de7f0666
 class EarlyStopping(Callback):

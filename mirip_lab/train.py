@@ -20,10 +20,11 @@ from .utils import is_oom, to_device, pick_device, metric_mode, load_yaml, atomi
 from .callbacks import Callback, EpochFunc, default_callbacks, history_frame, CHECKPOINT_DIR_HINT
 
 # %% auto #0
-__all__ = ['MIXED_PRECISION', 'ALIASES', 'set_seed', 'ROW_KEYS', 'TrainingConfig', 'config_mapping', 'split_batch', 'TrainModule',
-           'accuracy_sum', 'SupervisedModule', 'PairLossModule', 'as_train_module', 'warmup_cosine', 'rng_state',
-           'set_rng_state', 'seed_everything', 'rng_guard', 'atomic_save', 'CheckpointError', 'payload_digest',
-           'load_checkpoint_file', 'Trainer', 'MicroBatchWarning', 'memory_text', 'train_model']
+__all__ = ['MIXED_PRECISION', 'ALIASES', 'set_seed', 'RUN_SETTINGS', 'ROW_KEYS', 'TrainingConfig', 'config_mapping',
+           'split_batch', 'TrainModule', 'accuracy_sum', 'SupervisedModule', 'PairLossModule', 'as_train_module',
+           'warmup_cosine', 'rng_state', 'set_rng_state', 'seed_everything', 'rng_guard', 'atomic_save',
+           'CheckpointError', 'payload_digest', 'load_checkpoint_file', 'Trainer', 'MicroBatchWarning', 'memory_text',
+           'train_model']
 
 # %% ../nbs/04_trainer.ipynb #453e16da
 MIXED_PRECISION = ('no', 'bf16', 'fp16')
@@ -678,6 +679,17 @@ def _mismatch(model:nn.Module, ck:dict) -> str:
     return (f"{name}'s ({diff}{who}). Resume it with the task and model (and their settings) it was trained with, "
             "or train this model into another checkpoint_dir")
 
+RUN_SETTINGS = ('learning_rate', 'weight_decay', 'batch_size', 'gradient_accumulation_steps', 'gradient_clip_norm', 'use_scheduler', 'warmup_steps',
+                'scheduler_t_max', 'scheduler_eta_min', 'monitor', 'monitor_mode', 'mixed_precision', 'shuffle', 'drop_last', 'seed')  # what defines a run's results
+
+@patch
+def _say_changed(self:Trainer, path, ck:dict):
+    "Say which `RUN_SETTINGS` differ from the checkpoint's run: the epochs after it use the new ones."
+    old, new = ck.get('config') or {}, asdict(self.config)
+    diff = [f"{k} {old[k]!r} → {new[k]!r}" for k in RUN_SETTINGS if k in old and old[k] != new[k]]
+    if diff and self.is_main: print(f"resuming {path} with settings that differ from its run's: {', '.join(diff)}. The epochs after {ck['epoch']} use the new ones, "
+                                    f"so metrics.csv mixes two settings; to continue the run as it was, resume with its config (saved in the checkpoint under 'config')", flush=True)
+
 @patch
 def load_checkpoint(self:Trainer, path, restore_rng:bool=True, ck:dict|None=None) -> dict:
     "Load weights, optimizer, scheduler, scaler, counters and (if `restore_rng`) RNG states from `path` (`ck`: its contents, when already read); returns the checkpoint (its tensors on the CPU)."
@@ -691,6 +703,7 @@ def load_checkpoint(self:Trainer, path, restore_rng:bool=True, ck:dict|None=None
     self.epoch, self.step, self.history = ck['epoch'], ck.get('step', 0), list(ck.get('history', []))
     self.best, self.best_accuracy, self.best_epoch, self.bad_epochs = ck.get('best_metric'), ck.get('best_accuracy'), ck.get('best_epoch', 0), ck.get('bad_epochs', 0)
     self._load_microbatch(ck.get('microbatch'))
+    self._say_changed(path, ck)
     self._pending = dict(sched=ck.get('scheduler_state_dict'), rng=ck.get('rng') if restore_rng else None)
     self._apply_pending()
     return ck
