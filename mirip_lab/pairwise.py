@@ -304,7 +304,7 @@ def tier_win_matrix(scores, ranks) -> pd.DataFrame:
 class Evaluator:
     "Pairwise accuracy of a model: each distinct image scored once for a PairwiseDataset, the naive loop otherwise."
     def __init__(self, model, device=None, batch_size:int|None=None, progress:bool=False, **loader_kw):
-        self.device = torch.device(device or default_device())
+        self.device = default_device(device)   # 'cuda' without a GPU: an error that says to use 'cpu'
         self.model, self.batch_size, self.progress, self.loader_kw = model.to(self.device), batch_size, progress, loader_kw
 
     def _scores(self, loader, naive=False):
@@ -368,7 +368,7 @@ def evaluate_detailed(self:Evaluator, loader, out_dir=None, naive:bool=False) ->
 def _scores_of(model, paths, transform, batch_size, device) -> dict:
     "{path: score} of the distinct images of `paths`, each decoded once, by the scoring; bad files: one error naming all."
     uniq = list(dict.fromkeys(map(str, paths)))
-    device = device or next(model.parameters()).device
+    device = next(model.parameters()).device if device is None else default_device(device)
     try: scores = score_dataset(model.to(device), ImagePaths(uniq, transform), batch_size, device)
     except OSError:
         check_images(uniq)   # decodes them all, in threads, and raises one error naming every missing or broken file
@@ -402,7 +402,7 @@ class PerformanceBenchmarks:
     "Inference ms/pair, pairs/s, images/s and peak memory at a batch of pairs, against configurable requirements."
     def __init__(self, model, device=None, batch_size:int=32, image_size:int=224,
                  max_inference_ms:float=100., max_memory_gb:float=12., n_warmup:int=2, n_iters:int=5, amp:bool=False):
-        self.device = torch.device(device or default_device())
+        self.device = default_device(device)
         self.model, self.bs, self.size = model.to(self.device), batch_size, image_size
         self.max_ms, self.max_gb, self.n_warmup, self.n_iters, self.amp = max_inference_ms, max_memory_gb, n_warmup, n_iters, amp
         self.cuda = self.device.type == 'cuda'
