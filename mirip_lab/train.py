@@ -803,6 +803,13 @@ def _metric_names(self:Trainer) -> list|None:
 
 # %% ../nbs/04_trainer.ipynb #850d09cd
 @patch
+def _warn_cut(self:Trainer):
+    "Warn that fit() goes on from a Trainer whose last epoch was interrupted (a notebook's stop button, an error): not an exact continuation."
+    n = self._cut_epoch
+    warnings.warn(f"fit() again after epoch {n} was interrupted: this Trainer's weights and optimizer hold part of epoch {n}, so training goes on from them, "
+                  f"not exactly from the end of epoch {n - 1}. fit(..., resume='auto') restarts epoch {n} exactly from the last checkpoint in {self.out}.", stacklevel=4)
+
+@patch
 def _before_fit(self:Trainer, train_data, val_data, resume):
     "Loaders, scheduler, then the resumed state or a fresh seed."
     self.train_dl = self.make_loader(train_data, train=True)
@@ -810,6 +817,8 @@ def _before_fit(self:Trainer, train_data, val_data, resume):
     if self.sched is None: self.sched = self._make_scheduler()
     self.resume_auto = resume == 'auto'          # a fresh start may then replace what is there
     resume, ck = (self._auto_resume() or (None, None)) if resume == 'auto' else (resume, None)
+    if resume is None and getattr(self, '_cut_epoch', None): self._warn_cut()
+    self._cut_epoch = None
     if resume is not None: self.load_checkpoint(resume, ck=ck)
     elif self.epoch == 0 and self._pending is None: seed_everything(self.config.seed)
     self._apply_pending()
@@ -851,6 +860,7 @@ def fit(self:Trainer, train_data, val_data=None, resume=None) -> pd.DataFrame:
             self._fit_epoch(epoch)
             if self.stop: break
     except BaseException as e:
+        self._cut_epoch = self.epoch + 1 if self._in_epoch else None   # weights and optimizer now hold part of that epoch
         self('on_exception', e); raise
     finally: self._in_epoch = False
     self('after_fit')
