@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_landmarks.ipynb #d5e17267
 from __future__ import annotations
-import json
+import difflib, json
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -364,8 +364,23 @@ SYNTHETIC_TASK = dict(size=64, preset='tiny', sigma=1.5, n_train=40, n_test1=12,
 def _task_settings(data, overrides) -> dict:
     s = dict(LANDMARK_TASK_DEFAULTS, **({k: SYNTHETIC_TASK[k] for k in ('size', 'preset', 'sigma')} if data is None else {}))
     unknown = set(overrides) - set(s)
-    if unknown: raise ValueError(f"--task-args: unknown landmark setting(s) {', '.join(sorted(unknown))}; known: {', '.join(s)}")
+    if unknown:
+        close = {k: difflib.get_close_matches(k, s, n=1) for k in sorted(unknown)}
+        raise ValueError(f"unknown landmark setting(s) {', '.join(k + (f' (did you mean {c[0]!r}?)' if c else '') for k, c in close.items())} "
+                         f"in --task-args (an experiment config's task_options); known: {', '.join(s)}")
     return {**s, **{k: v for k, v in overrides.items() if v is not None}}
+
+# %% ../nbs/07_landmarks.ipynb #d8a79d3c
+def _check_settings(size, preset, sigma, augment):
+    "Refuse the task settings that would fail later with an unclear error, or train on nothing (sigma 0: every loss is 0)."
+    if preset not in NET_PRESETS: raise ValueError(f"preset must be one of {', '.join(NET_PRESETS)}, got {preset!r}")
+    step = max(8, NET_PRESETS[preset]['sp_downsample'])                   # the UNet halves 3 times; the spatial branch downsamples
+    if not isinstance(size, int) or isinstance(size, bool) or size < 16 or size % step:
+        near = f" (nearest: size={max(16, round(size / step) * step)})" if isinstance(size, (int, float)) and not isinstance(size, bool) else ''
+        raise ValueError(f"size must be a whole number of pixels, at least 16 and a multiple of {step} for the {preset!r} net preset, got {size!r}{near}")
+    if not isinstance(sigma, (int, float)) or isinstance(sigma, bool) or sigma <= 0:
+        raise ValueError(f"sigma (the target heatmaps' width in input pixels) must be a positive number, got {sigma!r}")
+    if not isinstance(augment, bool): raise ValueError(f"augment must be true or false, got {augment!r}")
 
 # %% ../nbs/07_landmarks.ipynb #ce1ec0d8
 def build_landmark_run(root, size:int=512, annotation:str='mean', val_fraction:float=0.2, preset:str='gpu', sigma:float=2.0,
@@ -373,6 +388,7 @@ def build_landmark_run(root, size:int=512, annotation:str='mean', val_fraction:f
                        augment_on:str='device'):  # 'device': uint8 batches augmented on the training device; 'loader': per sample
     "(module, train_ds, val_ds, settings) for ISBI data under `root`."
     if augment_on not in ('device', 'loader'): raise ValueError(f"augment_on must be 'device' or 'loader', got {augment_on!r}")
+    _check_settings(size, preset, sigma, augment)
     pr = isbi_protocol(root, annotation, val_fraction, seed, protocol, fold)
     if not pr['train'][0]: raise ValueError(f"no training images under {Path(root)/'ISBI2015'/'RawImage'} for protocol {protocol!r} "
                                             f"besides the {len(pr['val'][0])} of validation: add images, or lower val_fraction ({val_fraction}).")
