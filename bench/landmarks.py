@@ -37,6 +37,8 @@ Measured on the 2-core VM shared with other jobs, `--quick` (96 px, tiny net, ba
 | after, run 1 (load 3.3 -> 2.5, 2 threads) | 4.17 + 0.47 | 0.18 + 0.85 + 0.41 | 110 | 3.21x (1724 -> 5526 images/s) | 1.03x |
 | after, run 2 (load 2.5, 2 threads) | 21.14 + 0.76 | 0.42 + 1.32 + 0.71 | 139 | 8.94x (365 -> 3267 images/s) | 1.01x |
 | after, 1 torch thread (load 4.9) | 15.92 + 1.06 | 0.45 + 1.93 + 1.02 | 439-467 | 4.99x (471 -> 2351 images/s) | 0.96x |
+| 2026-12-01 run 1 (load 6.3, 2 threads, other benches running) | 39.09 + 0.93 | 0.48 + 9.30 + 0.88 | 991-1176 | 3.75x (200 -> 751 images/s) | 1.22x |
+| 2026-12-01 run 2 (load 3.9 -> 4.2, 2 threads) | 15.48 + 0.83 | 0.43 + 1.26 + 0.77 | 493-565 | 6.63x (490 -> 3253 images/s) | 0.92x |
 
 The heatmap targets were the largest data cost: landmarker's generator took 38-246 ms per batch at 96 px (load 2.5-8),
 `GaussianHeatmaps` 0.36-0.9 ms; at 512 px 1.7 s against 49 ms (2 threads, load 2.3). At 512 px on this CPU (tiny net,
