@@ -372,6 +372,8 @@ def collect_results(paths) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     "(results table with RESULT_COLUMNS, {run name: per-epoch metrics with an epoch-0 row}) for the runs in `paths`."
     runs = find_runs(paths)
     rows = [read_status(r) for r in runs]
+    twice = {n for n, k in Counter(st.get('name') for st in rows).items() if k > 1}   # the same config run into two --out folders
+    rows = [{**st, 'name': f"{st['name']} ({r.parent})"} if st.get('name') in twice else st for r, st in zip(runs, rows)]
     curves = {st['name']: h for r, st in zip(runs, rows) if (h := _curve(r, st)) is not None}
     df = pd.DataFrame(rows).reindex(columns=RESULT_COLUMNS)
     df['oom'] = df['status'].eq('oom')
