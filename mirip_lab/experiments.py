@@ -200,7 +200,7 @@ def _or_nan(f, xs) -> float: return float(f(xs)) if len(xs) else float('nan')
 def _summary(trainer:Trainer, mon:RunMonitor, hist:pd.DataFrame, initial:float, total_s:float) -> dict:
     "Every figure of one finished run (one row of the results CSV)."
     c = trainer.config; mode = metric_mode(c.monitor, c.monitor_mode)
-    key = c.monitor if c.monitor in hist else c.monitor.replace('val/', 'train/')
+    key = c.monitor if c.monitor in hist and hist[c.monitor].notna().any() else c.monitor.replace('val/', 'train/')   # no validation set: as the Trainer
     vals, times = hist[key].to_numpy(float), hist['epoch_time_s'].to_numpy(float)
     train_s = float(hist['train_time_s'].sum())
     per_s = lambda n: n / train_s if train_s else float('nan')
