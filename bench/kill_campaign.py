@@ -115,7 +115,7 @@ def main():
         rc, _, train_s = run(ref, cfg, resume=False)
         if rc != 0: sys.exit(f"the uninterrupted run failed (exit {rc})")
         folders = [d/'killed0']
-        kills = exact = corrupt = lost = inside_save = rounds = before_first = 0
+        kills = exact = corrupt = lost = inside_save = inside_csv = rounds = before_first = 0
         finished = []
         while kills < a.kills and rounds < 4 * a.kills:
             rounds += 1
@@ -124,7 +124,8 @@ def main():
             if not killed:                       # it finished before the kill: go on in a fresh folder
                 finished.append(folders[-1]); folders.append(d/f'killed{rounds}'); continue
             kills += 1
-            inside_save += leftovers(folders[-1]) > 0
+            tmps = [f.name for f in folders[-1].iterdir() if f.name.endswith('.tmp')]
+            inside_save += any('.pt.' in n for n in tmps); inside_csv += any('.csv.' in n for n in tmps)
             c, l, ok = check(folders[-1], ref)
             corrupt += c; lost += l; exact += ok is True; before_first += ok is None
         rc, _, _ = run(folders[-1], cfg, resume=True)   # finish the last interrupted run
@@ -133,7 +134,7 @@ def main():
         left = sum(leftovers(f) for f in folders if f.exists())   # every run has finished: any .tmp is a killed run's
         rows = sum(lost_rows(f, ref) for f in finished)
         print(f"uninterrupted run: {a.epochs} epochs, {train_s:.1f} s after its first epoch; {rounds} rounds in {len(folders)} folder(s); "
-              f"{inside_save} kills left a checkpoint write unfinished; {before_first} came before the first checkpoint (nothing to resume)")
+              f"{inside_save} kills left a checkpoint write unfinished, {inside_csv} a metrics.csv write; {before_first} came before the first checkpoint (nothing to resume)")
         print(f"final weights after resuming equal the uninterrupted run's: {final_ok}; load average {load0:.1f} at the start, "
               f"{os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} cores; {time.perf_counter() - t_start:.0f} s in all")
         print(f"{kills} kills, {exact + before_first} exact resumes, {corrupt} corrupt files, {lost} lost checkpoints, {left} leftovers, {rows} lost metrics rows")
