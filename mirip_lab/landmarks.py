@@ -452,6 +452,9 @@ def evaluate_landmarks_cli(checkpoint:str,                   # best_model.pt / l
     task = ck.parent/'landmarks_task.json'
     if not task.exists(): raise FileNotFoundError(f"{task} not found: evaluate a checkpoint written by `mirip-lab train --task landmarks` (it writes landmarks_task.json beside it).")
     s = json.loads(task.read_text())
+    if data is None and not (Path(s['root'])/'ISBI2015').is_dir():
+        raise FileNotFoundError(f"{Path(s['root'])/'ISBI2015'}, the data this checkpoint was trained on ({task.name}), is not there any more: "
+                                "pass --data the folder that holds ISBI2015/ now.")
     dev = pick_device(device)
     module = HeatmapModule(landmark_net(19, s['preset']), s['size'], sigma=s['sigma'])
     module.weights().load_state_dict(load_checkpoint_file(ck)['model_state_dict'])
