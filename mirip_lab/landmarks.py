@@ -19,7 +19,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .train import TrainModule, TrainingConfig, load_checkpoint_file
-from .utils import md_table, pick_device, metric_mode
+from .utils import md_table, pick_device, metric_mode, write_json
 from .registry import TASKS, MODELS
 from .data import isbi_splits, read_isbi_points, make_isbi_like
 from .augment import LandmarkBatchAugment, to_float
@@ -335,7 +335,7 @@ def write_results(out_dir, summary:pd.DataFrame, per:pd.DataFrame, meta:dict, re
     lines += [f"- {s}: {', '.join(w)}" for s, w in worst_landmarks(per).items()]
     lines += ['', '## Per landmark', '', md_table(per[['set', 'landmark', 'name', 'mre_mm', 'sd_mm', 'sdr_2', 'sdr_2.5', 'sdr_3', 'sdr_4']], '{:.2f}')]
     (out/'results.md').write_text('\n'.join(lines) + '\n', encoding='utf-8')   # ±, —: UTF-8 whatever the locale
-    (out/'protocol.json').write_text(json.dumps(meta, indent=1))
+    write_json(out/'protocol.json', meta)
     return dict(results=out/'results.csv', per_landmark=out/'per_landmark.csv', markdown=out/'results.md', protocol=out/'protocol.json')
 
 # %% ../nbs/07_landmarks.ipynb #5401c513
@@ -416,7 +416,7 @@ def landmarks_task(config:TrainingConfig, data=None, **overrides):
             make_isbi_like(data, **{k: SYNTHETIC_TASK[k] for k in ('n_train', 'n_test1', 'n_test2')}, seed=config.seed)
     module, tr, va, settings = build_landmark_run(data, seed=config.seed, **s)   # s: exactly LANDMARK_TASK_DEFAULTS' keys
     out = Path(config.checkpoint_dir); out.mkdir(parents=True, exist_ok=True)
-    (out/'landmarks_task.json').write_text(json.dumps(settings, indent=1))
+    write_json(out/'landmarks_task.json', settings)                              # whole (atomic_write), UTF-8
     return module, tr, va
 
 # %% ../nbs/07_landmarks.ipynb #3f275309
@@ -451,7 +451,7 @@ def evaluate_landmarks_cli(checkpoint:str,                   # best_model.pt / l
     ck = Path(checkpoint)
     task = ck.parent/'landmarks_task.json'
     if not task.exists(): raise FileNotFoundError(f"{task} not found: evaluate a checkpoint written by `mirip-lab train --task landmarks` (it writes landmarks_task.json beside it).")
-    s = json.loads(task.read_text())
+    s = json.loads(task.read_text(encoding='utf-8'))
     if data is None and not (Path(s['root'])/'ISBI2015').is_dir():
         raise FileNotFoundError(f"{Path(s['root'])/'ISBI2015'}, the data this checkpoint was trained on ({task.name}), is not there any more: "
                                 "pass --data the folder that holds ISBI2015/ now.")
