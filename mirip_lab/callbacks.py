@@ -249,6 +249,12 @@ class EarlyStopping(Callback):
     "Stop the run after `patience` epochs (default: `config.early_stopping_patience`) without improvement of the monitored metric."
     order = 30
     def __init__(self, patience:int|None=None): self.patience = patience
+    def before_fit(self):   # a resumed run that had stopped early stays stopped (a job script that always passes --resume auto)
+        t, p = self.trainer, self.patience or self.trainer.config.early_stopping_patience
+        if not (t.epoch and p and t.bad_epochs >= p): return
+        t.stop = True
+        if t.is_main: print(f"early stopping: this run stopped after epoch {t.epoch} ({t.config.monitor} had not improved for {t.bad_epochs} epochs, patience {p}); "
+                            f"nothing more to train. To train on, raise early_stopping_patience", flush=True)
     def after_epoch(self):
         t = self.trainer
         p = self.patience or t.config.early_stopping_patience

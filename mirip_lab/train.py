@@ -857,8 +857,8 @@ def fit(self:Trainer, train_data, val_data=None, resume=None) -> pd.DataFrame:
     try:
         self('before_fit')
         for epoch in range(self.epoch, self.config.max_epochs):
+            if self.stop: break                      # set after an epoch, or by a callback's before_fit
             self._fit_epoch(epoch)
-            if self.stop: break
     except BaseException as e:
         self._cut_epoch = self.epoch + 1 if self._in_epoch else None   # weights and optimizer now hold part of that epoch
         self('on_exception', e); raise
