@@ -18,7 +18,7 @@ from torchvision.transforms import v2
 from PIL import Image
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .train import TrainModule, TrainingConfig, load_checkpoint_file
+from .train import TrainModule, TrainingConfig, load_checkpoint_file, CheckpointError
 from .utils import md_table, pick_device, metric_mode, write_json
 from .registry import TASKS, MODELS
 from .data import isbi_splits, read_isbi_points, make_isbi_like
@@ -457,7 +457,11 @@ def evaluate_landmarks_cli(checkpoint:str,                   # best_model.pt / l
                                 "pass --data the folder that holds ISBI2015/ now.")
     dev = pick_device(device)
     module = HeatmapModule(landmark_net(19, s['preset']), s['size'], sigma=s['sigma'])
-    module.weights().load_state_dict(load_checkpoint_file(ck)['model_state_dict'])
+    try: state = load_checkpoint_file(ck, fallback_hint=False)['model_state_dict']
+    except CheckpointError as e:                                   # truncated, damaged: name the run's other checkpoints
+        others = sorted(p.name for p in ck.parent.glob('*.pt') if p != ck)
+        raise CheckpointError(f"{e} Evaluate another checkpoint of the run instead ({', '.join(others)})." if others else str(e)) from None
+    module.weights().load_state_dict(state)
     res = evaluate_landmarks(module, data or s['root'], s, out or ck.parent/'eval', annotation, batch_size, dev, spacing, allow_other_spacing)
     print(res['paths']['markdown'].read_text(encoding='utf-8').split('## Per landmark')[0])
     return res
