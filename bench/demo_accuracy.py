@@ -7,6 +7,10 @@ earlier stages' choices) and prints train/val/test accuracy, Kendall tau and the
     python bench/demo_accuracy.py                                          # the demo's settings, seeds 0 1 2
     python bench/demo_accuracy.py --n-images 96 --epochs 30 --pairs-per-image 16 --augment flip   # the demo before #5 closed
     python bench/demo_accuracy.py --augment-on loader                      # augmentation per sample in the loader (the old path)
+    python bench/demo_accuracy.py --augment-on device loader               # both per seed (which goes first alternates): ratios
+
+With two paths, each seed trains once per path on the same sample set, one after the other, the first path alternating from seed
+to seed, and the run ends with each path's median pairs/s and data-wait and the device/loader pairs/s ratio per seed.
 """
 import argparse, tempfile, time
 from pathlib import Path
@@ -31,29 +35,41 @@ def main():
     p.add_argument('--epochs', type=int, default=25)
     p.add_argument('--pairs-per-image', type=int, default=8, help='partners drawn per training image each epoch')
     p.add_argument('--augment', choices=list(AUGMENT), default='quality', help="'quality': QUALITY_AUGMENT; 'flip': horizontal flip only")
-    p.add_argument('--augment-on', choices=['device', 'loader'], default='device',
-                   help="'device': uint8 batches augmented on the training device (the demo's default); 'loader': per sample in the loader")
+    p.add_argument('--augment-on', choices=['device', 'loader'], nargs='+', default=['device'],
+                   help="'device': uint8 batches augmented on the training device (the demo's default); 'loader': per sample in the "
+                        "loader; both: each seed trains once per path and the run prints the pairs/s ratio")
     p.add_argument('--batch-size', type=int, default=32)
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     a = p.parse_args()
     rows = []
-    for seed in a.seeds:
-        with tempfile.TemporaryDirectory() as d:
-            out = Path(d); make_sample_data(out/'data', a.n_images, a.size, seed)
-            ctx = DemoContext(out, seed=seed, size=a.size, max_epochs=a.epochs, pairs_per_image=a.pairs_per_image, batch_size=a.batch_size,
-                       augment=AUGMENT[a.augment], metadata=load_metadata(out/'data'/'metadata.csv'), loader_kwargs={},
-                       augment_on=a.augment_on)
-            t0 = time.perf_counter(); stage_train_eval(ctx); dt = time.perf_counter() - t0
-            speed = _throughput(out)
-        r = ctx.pairwise
-        rows.append(dict(seed=seed, train=r['train_accuracy'], val=r['val_accuracy'], test=r['test_accuracy'],
-                         kendall_tau=r['kendall_tau'], seconds=round(dt), **speed))
-        print(f"seed {seed}: test pairwise accuracy {r['test_accuracy']:.3f} (Kendall tau {r['kendall_tau']:.3f}), {dt:.0f} s, "
-              f"{speed['pairs_per_s']} pairs/s, data-wait {speed['data_wait']:.1%}", flush=True)
+    for i, seed in enumerate(a.seeds):
+        paths = a.augment_on if i % 2 == 0 else a.augment_on[::-1]   # the first path alternates: load drifts hit both alike
+        for on in paths: rows.append(_run(a, seed, on))
     df = pd.DataFrame(rows)
-    print(f"\n{a.n_images} images at {a.size} px, {a.epochs} epochs x {a.pairs_per_image} pairs/image, augment {a.augment} on the {a.augment_on}, "
+    print(f"\n{a.n_images} images at {a.size} px, {a.epochs} epochs x {a.pairs_per_image} pairs/image, augment {a.augment}, "
           f"batch {a.batch_size}:\n")
     print(md_table(df, '{:.3f}'))
-    print(f"\ntest accuracy: mean {df.test.mean():.3f}, min {df.test.min():.3f}")
+    for on, g in df.groupby('augment_on', sort=False):
+        print(f"\n{on}: test accuracy mean {g.test.mean():.3f}, min {g.test.min():.3f}; median {g.pairs_per_s.median():.0f} pairs/s, "
+              f"data-wait {g.data_wait.median():.1%}")
+    if {'device', 'loader'} <= set(df.augment_on):
+        w = df.pivot(index='seed', columns='augment_on', values='pairs_per_s')
+        r = w.device / w.loader
+        print('\ndevice/loader pairs/s per seed: ' + ', '.join(f'seed {k} {v:.2f}x' for k, v in r.items()) + f' (min {r.min():.2f}x)')
+
+def _run(a, seed:int, on:str) -> dict:
+    "Train and evaluate the demo's stage once for `seed` with augmentation on `on`; print and return its figures."
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d); make_sample_data(out/'data', a.n_images, a.size, seed)
+        ctx = DemoContext(out, seed=seed, size=a.size, max_epochs=a.epochs, pairs_per_image=a.pairs_per_image, batch_size=a.batch_size,
+                   augment=AUGMENT[a.augment], metadata=load_metadata(out/'data'/'metadata.csv'), loader_kwargs={},
+                   augment_on=on)
+        t0 = time.perf_counter(); stage_train_eval(ctx); dt = time.perf_counter() - t0
+        speed = _throughput(out)
+    r = ctx.pairwise
+    print(f"seed {seed}, augment on the {on}: test pairwise accuracy {r['test_accuracy']:.3f} (Kendall tau {r['kendall_tau']:.3f}), "
+          f"{dt:.0f} s, {speed['pairs_per_s']} pairs/s, data-wait {speed['data_wait']:.1%}", flush=True)
+    return dict(seed=seed, augment_on=on, train=r['train_accuracy'], val=r['val_accuracy'], test=r['test_accuracy'],
+                kendall_tau=r['kendall_tau'], seconds=round(dt), **speed)
 
 if __name__ == '__main__': main()
