@@ -168,7 +168,7 @@ def train_cli(config:str=None,        # YAML file of TrainingConfig keys (exampl
     finally:
         if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
     best = 'none (no finite value)' if trainer.best is None else f"{trainer.best:.4g} at epoch {trainer.best_epoch}"
-    if trainer.is_main: print(f"done: {len(df)} epochs, best {trainer.config.monitor} {best}; checkpoints, metrics.csv and training_curves.png in {cfg.checkpoint_dir}/", flush=True)
+    if trainer.is_main: print(f"done: {len(df)} epochs, best {trainer.monitored()} {best}; checkpoints, metrics.csv and training_curves.png in {cfg.checkpoint_dir}/", flush=True)
     return df
 
 # %% ../nbs/99_cli.ipynb #67f2a6a1

@@ -755,10 +755,16 @@ def _auto_resume(self:Trainer) -> tuple[Path, dict]|None:
 
 # %% ../nbs/04_trainer.ipynb #548673c8
 @patch
+def monitored(self:Trainer, row:dict|None=None) -> str:
+    "The metric `best` follows: `config.monitor`, or its train/ twin when there is no validation set (unless `row` has it)."
+    m = self.config.monitor
+    return m if self.val_dl is not None or (row is not None and m in row) else m.replace('val/', 'train/')
+
+@patch
 def _improved(self:Trainer, row:dict) -> bool:
     "Update best / patience counters (and the best val/accuracy) from this epoch's row; True if the monitored metric improved."
     c = self.config
-    key = c.monitor if c.monitor in row or self.val_dl is not None else c.monitor.replace('val/', 'train/')
+    key = self.monitored(row)
     if key not in row:
         raise ValueError(f"monitor={c.monitor!r} is not a logged metric; choose one of {sorted(k for k in row if '/' in k)}")
     v, mode = row[key], metric_mode(key, c.monitor_mode)
@@ -786,7 +792,7 @@ ROW_KEYS = ('train/loss', 'learning_rate', 'samples_per_s', 'data_wait_frac', 't
 def _check_monitor(self:Trainer):
     "Fail before training when `config.monitor` will not be in the epoch's row."
     c, val = self.config, self.val_dl is not None
-    key = c.monitor if val else c.monitor.replace('val/', 'train/')
+    key = self.monitored()
     if key in ROW_KEYS or key == 'val/loss' and val or (names := self._metric_names()) is None: return
     logged = [*ROW_KEYS, *(f'train/{n}' for n in names), *((f'val/{n}' for n in ['loss', *names]) if val else ())]
     if key not in logged: raise ValueError(f"monitor={c.monitor!r} is not a logged metric; choose one of {sorted(k for k in logged if '/' in k)} (checked before training)")
