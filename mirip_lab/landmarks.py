@@ -406,9 +406,6 @@ def build_landmark_run(root, size:int=512, annotation:str='mean', val_fraction:f
 @TASKS.register('landmarks')
 def landmarks_task(config:TrainingConfig, data=None, **overrides):
     "ISBI 2015 landmarks from `data` (a folder holding ISBI2015/); None: a small synthetic ISBI-layout tree in the checkpoint folder."
-    if 'mre' in config.monitor and metric_mode(config.monitor, config.monitor_mode) == 'max':   # 'auto' knows only that a loss is minimised
-        raise ValueError(f"monitor {config.monitor} is an error (lower is better), but monitor_mode {config.monitor_mode!r} keeps its highest value "
-                         "as the best: add --monitor-mode min (monitor_mode: min in a YAML config).")
     s = _task_settings(data, overrides)
     if data is None:
         data = Path(config.checkpoint_dir)/'synthetic_isbi'

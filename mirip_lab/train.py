@@ -50,7 +50,7 @@ class TrainingConfig:
     scheduler_eta_min: float = 0.0             # learning rate at the end of the cosine
     # --- best model and early stopping ---
     monitor: str = 'val/loss'                  # metric that picks best_model.pt and drives early stopping
-    monitor_mode: str = 'auto'                 # 'min', 'max', or 'auto' (min when the name contains 'loss')
+    monitor_mode: str = 'auto'                 # 'min', 'max', or 'auto' (min for a loss or an error: loss, mre, mae, mse, ...)
     early_stopping_patience: int|None = None   # stop after this many epochs without improvement; None or 0: never
     # --- precision and speed ---
     mixed_precision: str = 'no'                # 'no', 'bf16' (autocast) or 'fp16' (autocast + GradScaler)

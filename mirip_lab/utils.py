@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Callable
 
 # %% auto #0
-__all__ = ['default_device', 'OOM_MESSAGES', 'usable_cores', 'to_device', 'batch_len', 'pick_device', 'is_oom', 'process_alive',
-           'remove_stale_temps', 'size_text', 'free_space', 'write_error', 'write_errors', 'atomic_write', 'write_json',
-           'process_rss_gb', 'load_yaml', 'round_trip_yaml', 'update_yaml', 'cli_parser', 'metric_mode', 'md_table',
-           'DemoContext']
+__all__ = ['default_device', 'OOM_MESSAGES', 'LOWER_IS_BETTER', 'usable_cores', 'to_device', 'batch_len', 'pick_device', 'is_oom',
+           'process_alive', 'remove_stale_temps', 'size_text', 'free_space', 'write_error', 'write_errors',
+           'atomic_write', 'write_json', 'process_rss_gb', 'load_yaml', 'round_trip_yaml', 'update_yaml', 'cli_parser',
+           'metric_mode', 'md_table', 'DemoContext']
 
 # %% ../nbs/00c_utils.ipynb #7d27f0a4
 def usable_cores() -> int:
@@ -204,10 +204,12 @@ def cli_parser(func, prog:str, epilog:str|None=None, aliases:dict|None=None):
     return p
 
 # %% ../nbs/00c_utils.ipynb #8e9692e3
+LOWER_IS_BETTER = ('loss', 'error', 'err', 'mre', 'mae', 'mse', 'rmse', 'nll')   # words of a metric name that mean "minimise"
+
 def metric_mode(name:str, mode:str='auto') -> str:
-    "'min' or 'max': `mode` if given, else 'min' when `name` contains 'loss'."
+    "'min' or 'max': `mode` if given, else 'min' for a loss or an error (a word of `name` in `LOWER_IS_BETTER`)."
     if mode not in ('auto', 'min', 'max'): raise ValueError(f"monitor_mode must be 'auto', 'min' or 'max', got {mode!r}")
-    return mode if mode != 'auto' else ('min' if 'loss' in name else 'max')
+    return mode if mode != 'auto' else ('min' if 'loss' in name or set(re.split(r'[^a-z0-9]+', name.lower())) & set(LOWER_IS_BETTER) else 'max')
 
 # %% ../nbs/00c_utils.ipynb #04d0a5f9
 def md_table(df, fmt:str|None=None) -> str:
