@@ -661,6 +661,8 @@ def train_pairwise(data,                             # MIRIP folder (images/ + m
                 splits=(tr_md, va_md), checkpoint=_keep_best(model, module, out, config, size, tr_md, va_md), size=size)
 
 # %% ../nbs/05_pairwise.ipynb #50e704a7
+from .callbacks import folder_in_use
+
 PAIRWISE_TASKS = {  # task name: train_pairwise arguments
     'pairwise':      dict(backbone='facebook/dinov2-large', size=224, pooling='cls', projector_output_dim=256),
     'pairwise-tiny': dict(backbone='dinov2-tiny', size=64, pooling='meanstd', projector_output_dim=64),
@@ -685,7 +687,8 @@ def _pairwise_task(name):
         tr_md, va_md = _task_splits(name, config.seed, data, metadata, val_metadata, image_dir or data_dir)
         model = PairwiseRankingModel(backbone, seed=config.seed, save_frozen_backbone=save_frozen_backbone, **kw)
         ds = _feature_datasets(model, tr_md, va_md, out/'cache'/'features', size, config, pairs_per_image, config.seed)
-        write_model_card(model, size, out, weights='model', splits=dict(train=tr_md.path, val=va_md.path))
+        if folder_in_use(config) is None:   # a run the Trainer will refuse there, or one that resumes, leaves the folder's card as it is
+            write_model_card(model, size, out, weights='model', splits=dict(train=tr_md.path, val=va_md.path))
         return PairwiseFeatureModule(model, whole=True), ds[0], ds[1]
     factory.__doc__ = (f"Pairwise ranker {PAIRWISE_TASKS[name]} on cached features: the guide's split files (--metadata, --val-metadata, --data-dir) "
                        "or a MIRIP folder's 80/20 split (--data); training draws `pairs_per_image` partners per image each epoch "
