@@ -156,6 +156,8 @@ def load_pil(path) -> Image.Image:
     "Image file `path` as a PIL RGB image (`to_rgb`); an error naming the file and the fix if it does not decode."
     try:
         with Image.open(path) as im: return to_rgb(im)
+    except FileNotFoundError as e: raise FileNotFoundError(e.errno, f"image {path} not found: check the name's spelling, spaces and accents in the metadata, "
+                                                           "and that image_dir is the images folder (load_metadata names every missing file at once).") from e
     except Exception as e: raise OSError(f"cannot decode image {path}: {type(e).__name__}: {e}. Replace the file (load_metadata names every such "
                                          "file at once), or let the dataset skip it: dataset.bad_images = 'skip'.") from e
 
@@ -193,10 +195,20 @@ def make_transforms(size:int,                # output side in pixels (the model'
     return v2.Compose(tfms + [v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
 # %% ../nbs/01_data.ipynb #bfbfbb58
+def _separator_hint(df:pd.DataFrame) -> str:
+    "A sentence when `df` came from a CSV read with the wrong separator (Excel's `;` or tab in one column name), else ''."
+    if len(df.columns) == 1 and any(s in str(df.columns[0]) for s in ';\t'):
+        return f" Its one column {str(df.columns[0])!r} holds the separators: read the CSV with mirip_lab.data.read_table(path) or load_metadata(path), which detect them."
+    return ''
+
 def _paths(metadata:pd.DataFrame, image_dir) -> list[Path]:
-    if image_dir is not None: return [Path(image_dir).absolute()/f for f in metadata.filename]
+    "Image paths of the rows: `image_dir/filename` (a non-ASCII name also found in its other Unicode form, as macOS stores it), else the `path` column."
+    if image_dir is not None and 'filename' in metadata.columns:
+        d = Path(image_dir).absolute()
+        return [d/f if str(f).isascii() else _find_file(d, str(f)) or d/f for f in metadata.filename]
     if 'path' in metadata.columns: return [Path(p) for p in metadata.path]
-    raise ValueError("metadata has no `path` column: pass image_dir=, or read it with load_metadata().")
+    raise ValueError(f"metadata has no `{'filename' if image_dir is not None else 'path'}` column: read it with load_metadata(csv, image_dir=...) "
+                     f"(or pass image_dir= with a filename column).{_separator_hint(metadata)}")
 
 def _walk(t):
     "`t` and every transform nested in it (Compose, RandomApply, RandomChoice, nn.Sequential)."
@@ -831,7 +843,7 @@ def _cut(n:int, ratios:list[float]) -> list[int]:
 def split(self:DataSplitter, metadata:pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     "(train, val, test) data frames."
     col, names, ratios = self.stratify_column, list(self.ratios), list(self.ratios.values())
-    if col is not None and col not in metadata.columns: raise KeyError(f"stratify_column {col!r} is not a column of the metadata ({', '.join(metadata.columns)}).")
+    if col is not None and col not in metadata.columns: raise KeyError(f"stratify_column {col!r} is not a column of the metadata ({', '.join(metadata.columns)}).{_separator_hint(metadata)}")
     groups = metadata.groupby(col, sort=True).indices if col else {'all': np.arange(len(metadata))}
     rng, parts, bad = np.random.default_rng(self.seed), {n: [] for n in names}, []
     for g, idx in groups.items():
