@@ -511,7 +511,8 @@ class FeaturePairDataset(Dataset):
         return self.features[i], self.features[j], torch.tensor(1. if r[i] < r[j] else -1.)
 
 # %% ../nbs/05_pairwise.ipynb #04652c1b
-from .train import atomic_save
+from .train import atomic_save, load_checkpoint_file
+from .utils import write_json
 
 def _whole(model) -> bool: return not model.freeze_backbone or model.hparams['random_init'] or model.hparams['backbone_name'] in TINY_BACKBONES
 
@@ -534,7 +535,7 @@ MODEL_CARD = 'pairwise_model.json'
 def write_model_card(model:PairwiseRankingModel, image_size:int, folder, weights:str|None=None, splits:dict|None=None) -> Path:
     "Write `pairwise_model.json` (hyperparameters, image size, `weights`: 'model' or 'projector', the images of `splits`) so Trainer checkpoints in `folder` load."
     p = Path(folder)/MODEL_CARD; p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(_card(model, image_size, weights or ('model' if _whole(model) else 'projector'), splits), indent=1))
+    write_json(p, _card(model, image_size, weights or ('model' if _whole(model) else 'projector'), splits))   # whole or not at all
     return p
 
 def _checkpoint(path, image_size:int=224) -> dict:
@@ -542,9 +543,9 @@ def _checkpoint(path, image_size:int=224) -> dict:
     path, card = Path(path), Path(path).parent/MODEL_CARD
     if not path.is_file(): raise FileNotFoundError(f"model file {path} not found: train one with `mirip-lab train --task pairwise --data FOLDER` "
                                                    "(then pass <checkpoint_dir>/best_model.pt) or `mirip-lab demo` (runs/demo/train/pairwise.pt).")
-    ck = torch.load(path, map_location='cpu', weights_only=True)
+    ck = load_checkpoint_file(path, fallback_hint=False)   # a truncated or damaged file is named as such
     sd = ck.get('model_state_dict') if isinstance(ck, dict) else None   # a Trainer checkpoint's weights
-    if sd is not None and card.exists(): ck = dict(json.loads(card.read_text()), state_dict=sd)
+    if sd is not None and card.exists(): ck = dict(json.loads(card.read_text(encoding='utf-8')), state_dict=sd)
     elif sd is not None and 'projector.0.weight' in sd:   # no card: the guide's own training (its default model)
         ck = dict(format='mirip_lab.pairwise/1', hparams=dict(projector_output_dim=sd['projector.0.weight'].shape[0]),
                   image_size=image_size, weights='model', state_dict=sd)
