@@ -112,7 +112,7 @@ def write_errors(where, doing:str='writing', note:str=''):
     "Raise a failed write in the block (full disk, read-only folder) as `write_error`'s message about folder `where`."
     try: yield
     except OSError as e:
-        err = e.filename is not None and write_error(e, where, doing=doing, note=note)
+        err = (e.filename is not None or e.errno in (errno.ENOSPC, errno.EDQUOT)) and write_error(e, where, doing=doing, note=note)   # a full disk's os.write names no file
         if not err: raise
         raise err from None
 
@@ -141,7 +141,10 @@ def atomic_write(path, mode:str='w', doing:str|None=None, note:str=''):
 # %% ../nbs/00c_utils.ipynb #3b7e51a1
 def write_json(path, obj):
     "Write `obj` as indented UTF-8 JSON to `path` atomically (`atomic_write`)."
-    with atomic_write(path) as f: json.dump(obj, f, indent=2, ensure_ascii=False, default=str)
+    text = json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+    try: text.encode('utf-8')
+    except UnicodeEncodeError: text = json.dumps(obj, indent=2, default=str)   # a name in another system's encoding: \udcxx escapes, read back as the same str
+    with atomic_write(path) as f: f.write(text)
 
 # %% ../nbs/00c_utils.ipynb #3b7e51a4
 @functools.cache
