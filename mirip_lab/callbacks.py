@@ -194,7 +194,7 @@ def _same_file(fd:int, path:Path) -> bool:
 def take_lock(self:RunFolder, path:Path):
     "Hold lock file `path` (this process id and host, and a `flock`); refuse while a live run holds it, take it over from a dead one."
     for _ in range(3):
-        try: fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+        try: fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o666)   # the umask decides (a group-shared folder)
         except FileExistsError:
             try: fd = os.open(path, os.O_RDWR)
             except FileNotFoundError: continue                     # released meanwhile
@@ -213,8 +213,10 @@ def release(self:RunFolder):
     fd, self._fd = getattr(self, '_fd', None), None
     if fd is not None:
         with contextlib.suppress(OSError):
-            if _same_file(fd, self.lock) and _holder(fd)[0] == os.getpid(): self.lock.unlink()
-        os.close(fd)
+            if _same_file(fd, self.lock) and _holder(fd)[0] == os.getpid():
+                try: self.lock.unlink()
+                except PermissionError: os.close(fd); fd = None; self.lock.unlink()   # Windows removes no open file
+        if fd is not None: os.close(fd)
     self.lock = None
 
 # %% ../nbs/04b_callbacks.ipynb #a0c4e002
@@ -253,14 +255,14 @@ class EarlyStopping(Callback):
         t, p = self.trainer, self.patience or self.trainer.config.early_stopping_patience
         if not (t.epoch and p and t.bad_epochs >= p): return
         t.stop = True
-        if t.is_main: print(f"early stopping: this run stopped after epoch {t.epoch} ({t.config.monitor} had not improved for {t.bad_epochs} epochs, patience {p}); "
+        if t.is_main: print(f"early stopping: this run stopped after epoch {t.epoch} ({t.monitored()} had not improved for {t.bad_epochs} epochs, patience {p}); "
                             f"nothing more to train. To train on, raise early_stopping_patience", flush=True)
     def after_epoch(self):
         t = self.trainer
         p = self.patience or t.config.early_stopping_patience
         if not (p and t.bad_epochs >= p): return
         t.stop = True
-        if t.is_main: print(f"early stopping after epoch {t.epoch}: {t.config.monitor} has not improved for {t.bad_epochs} epochs (best {t.best:.4g} at epoch {t.best_epoch})", flush=True)
+        if t.is_main: print(f"early stopping after epoch {t.epoch}: {t.monitored()} has not improved for {t.bad_epochs} epochs (best {t.best:.4g} at epoch {t.best_epoch})", flush=True)
 
 # %% ../nbs/04b_callbacks.ipynb #390d4aaa
 def history_figure(df:pd.DataFrame, max_epochs:int|None=None, figsize=(9, 3)):
