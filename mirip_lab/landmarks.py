@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .train import TrainModule, TrainingConfig, load_checkpoint_file, CheckpointError
 from .utils import md_table, pick_device, metric_mode, write_json
+from .callbacks import folder_in_use
 from .registry import TASKS, MODELS
 from .data import isbi_splits, read_isbi_points, make_isbi_like
 from .augment import LandmarkBatchAugment, to_float
@@ -413,7 +414,7 @@ def landmarks_task(config:TrainingConfig, data=None, **overrides):
             make_isbi_like(data, **{k: SYNTHETIC_TASK[k] for k in ('n_train', 'n_test1', 'n_test2')}, seed=config.seed)
     module, tr, va, settings = build_landmark_run(data, seed=config.seed, **s)   # s: exactly LANDMARK_TASK_DEFAULTS' keys
     out = Path(config.checkpoint_dir); out.mkdir(parents=True, exist_ok=True)
-    write_json(out/'landmarks_task.json', settings)                              # whole (atomic_write), UTF-8
+    if folder_in_use(config) is None: write_json(out/'landmarks_task.json', settings)   # a run the Trainer will refuse (or one resuming) keeps the folder's card
     return module, tr, va
 
 # %% ../nbs/07_landmarks.ipynb #3f275309
