@@ -373,7 +373,8 @@ def collect_results(paths) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     runs = find_runs(paths)
     rows = [read_status(r) for r in runs]
     twice = {n for n, k in Counter(st.get('name') for st in rows).items() if k > 1}   # the same config run into two --out folders
-    rows = [{**st, 'name': f"{st['name']} ({r.parent})"} if st.get('name') in twice else st for r, st in zip(runs, rows)]
+    parents = Counter(r.parent for r, st in zip(runs, rows) if st.get('name') in twice)   # two such runs side by side: named by their own folders
+    rows = [{**st, 'name': f"{st['name']} ({r.parent if parents[r.parent] == 1 else r})"} if st.get('name') in twice else st for r, st in zip(runs, rows)]
     curves = {st['name']: h for r, st in zip(runs, rows) if (h := _curve(r, st)) is not None}
     df = pd.DataFrame(rows).reindex(columns=RESULT_COLUMNS)
     df['oom'] = df['status'].eq('oom')
