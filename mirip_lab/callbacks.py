@@ -184,6 +184,15 @@ def _holder(fd:int) -> tuple[int|None, str|None]:
     os.lseek(fd, 0, os.SEEK_SET); words = os.read(fd, 256).decode(errors='replace').split()
     return (int(words[0]) if words and words[0].isdigit() else None), (words[1] if len(words) > 1 else None)
 
+_HELD: set = set()   # this process's lock files: a forked child (a DataLoader worker) closes its copies, so a killed run's workers never hold its lock
+
+def _close_held():
+    for fd in _HELD:
+        with contextlib.suppress(OSError): os.close(fd)
+    _HELD.clear()
+
+if hasattr(os, 'register_at_fork'): os.register_at_fork(after_in_child=_close_held)
+
 def _same_file(fd:int, path:Path) -> bool:
     "Is open file `fd` still the file at `path` (not removed, nor replaced by a new one)?"
     try: return os.fstat(fd).st_ino == path.stat().st_ino
@@ -203,7 +212,7 @@ def take_lock(self:RunFolder, path:Path):
             self._judge(path, locked, *_holder(fd))
             os.ftruncate(fd, 0); os.lseek(fd, 0, os.SEEK_SET); os.write(fd, f"{os.getpid()} {HOST}\n".encode())
         except BaseException: os.close(fd); raise
-        self.lock, self._fd = path, fd
+        self.lock, self._fd = path, fd; _HELD.add(fd)
         return
     raise RuntimeError(f"could not take the lock {path}: another process keeps creating it")
 
@@ -211,6 +220,7 @@ def take_lock(self:RunFolder, path:Path):
 def release(self:RunFolder):
     "Remove the lock if this process holds it: the file first, then the `flock`, so no other run takes a file about to vanish."
     fd, self._fd = getattr(self, '_fd', None), None
+    _HELD.discard(fd)
     if fd is not None:
         with contextlib.suppress(OSError):
             if _same_file(fd, self.lock) and _holder(fd)[0] == os.getpid():
