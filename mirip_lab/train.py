@@ -271,19 +271,19 @@ def payload_digest(obj) -> str:
     return h.hexdigest()
 
 # %% ../nbs/04_trainer.ipynb #22ad6cc7
-def _missing_checkpoint(path:Path):
-    "Raise for a `resume` path that is no file: what the folder holds, and `--resume auto`."
+def _missing_checkpoint(path:Path, hint:bool=True):
+    "Raise for a `resume` path that is no file: what the folder holds, and (`hint`) `--resume auto`."
     folder = path if path.is_dir() else path.parent
     held = sorted(p.name for p in folder.glob('*.pt')) if folder.is_dir() else []
     has = f" ({folder} holds {', '.join(held[:6])}{', ...' if len(held) > 6 else ''})" if held else ''
     auto = f"--checkpoint_dir {folder} --resume auto" if held else "--resume auto (fit(resume='auto'))"
     if path.is_dir(): raise CheckpointError(f"{path} is a folder, not a checkpoint file{has}: name one of its files, or continue its run with {auto}")
-    raise FileNotFoundError(f"checkpoint {path} not found{has}; to continue from the newest intact checkpoint of a run folder use {auto}")
+    raise FileNotFoundError(f"checkpoint {path} not found{has}" + (f"; to continue from the newest intact checkpoint of a run folder use {auto}" if hint else ''))
 
 def load_checkpoint_file(path, map_location='cpu', fallback_hint:bool=True) -> dict:
     "Load a checkpoint (safe `weights_only` unpickling) and verify its checksum; errors name the file and what is wrong (and, with `fallback_hint`, that --resume auto falls back)."
     path, auto = Path(path), ' --resume auto continues from the newest intact checkpoint.' if fallback_hint else ''
-    if not path.is_file(): _missing_checkpoint(path)
+    if not path.is_file(): _missing_checkpoint(path, fallback_hint)
     with open(path, 'rb') as f: head = f.read(64)
     if not head: raise CheckpointError(f"checkpoint {path} is empty (0 bytes): its write never finished. Delete it.{auto}")
     if not (head.startswith(b'PK\x03\x04') or head[:1] == b'\x80'):
