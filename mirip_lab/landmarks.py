@@ -450,6 +450,8 @@ def evaluate_landmarks_cli(checkpoint:str,                   # best_model.pt / l
     task = ck.parent/'landmarks_task.json'
     if not task.exists(): raise FileNotFoundError(f"{task} not found: evaluate a checkpoint written by `mirip-lab train --task landmarks` (it writes landmarks_task.json beside it).")
     s = json.loads(task.read_text(encoding='utf-8'))
+    if data is None and not (Path(s['root'])/'ISBI2015').is_dir() and (ck.parent/'synthetic_isbi'/'ISBI2015').is_dir():
+        data = ck.parent/'synthetic_isbi'   # a synthetic run's folder moved or copied whole: its data moved with it
     if data is None and not (Path(s['root'])/'ISBI2015').is_dir():
         raise FileNotFoundError(f"{Path(s['root'])/'ISBI2015'}, the data this checkpoint was trained on ({task.name}), is not there any more: "
                                 "pass --data the folder that holds ISBI2015/ now.")
