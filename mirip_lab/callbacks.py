@@ -171,11 +171,11 @@ class RunFolder(Callback):
 # %% ../nbs/04b_callbacks.ipynb #066df4ee
 HOST = socket.gethostname()
 
-def _flock(fd:int) -> bool|None:
-    "Take an exclusive `flock` on `fd` without waiting: True, False when another open file holds it, None where locks are not available."
+def _flock(fd:int, shared:bool=False) -> bool|None:
+    "Take an exclusive (`shared`: a shared) `flock` on `fd` without waiting: True, False when another open file holds it, None where locks are not available."
     try: import fcntl
     except ImportError: return None   # Windows
-    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); return True
+    try: fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB); return True
     except BlockingIOError: return False
     except OSError: return None       # a file system without locks (some network and FUSE mounts)
 
@@ -250,7 +250,7 @@ def folder_in_use(config) -> str|None:
     try: fd = os.open(out/LOCK, os.O_RDONLY)
     except (FileNotFoundError, NotADirectoryError): fd = None
     if fd is not None:
-        try: RunFolder()._judge(out/LOCK, _flock(fd), *_holder(fd), quiet=True)   # a flock the probe gets goes when fd is closed
+        try: RunFolder()._judge(out/LOCK, _flock(fd, shared=True), *_holder(fd), quiet=True)   # shared: works on a read-only fd (NFS), goes when fd is closed
         except RuntimeError as e: return str(e)
         finally: os.close(fd)
     old = run_files(out)
