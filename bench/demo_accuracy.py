@@ -41,6 +41,7 @@ def main():
     p.add_argument('--batch-size', type=int, default=32)
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     a = p.parse_args()
+    a.augment_on = list(dict.fromkeys(a.augment_on))   # a path named twice trains once (its pivot would fail after all the training)
     rows = []
     for i, seed in enumerate(a.seeds):
         paths = a.augment_on if i % 2 == 0 else a.augment_on[::-1]   # the first path alternates: load drifts hit both alike
