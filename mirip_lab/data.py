@@ -26,11 +26,11 @@ from .utils import usable_cores, remove_stale_temps, write_json, write_error, si
 __all__ = ['TIERS', 'VALIDATED_FILE', 'REQUIRED_COLUMNS', 'FIX_ROWS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'QUALITY_AUGMENT',
            'CACHE_VERSION', 'DATASETS', 'RAR_TOOLS', 'RAR_INSTALL', 'PROBE_RAR', 'RATIO_FROM', 'MARKER_FILE',
            'ISBI_SPLITS', 'ISBI_SIZE', 'ISBI_N_LANDMARKS', 'ISBI_LIKE_MARKER', 'ISBI_TEMPLATE', 'tier_rank',
-           'read_table', 'image_problem', 'image_problems', 'load_metadata', 'to_rgb', 'load_pil', 'decode_image',
-           'RandomRot90', 'make_transforms', 'takes_pil', 'SlowPathNote', 'note_once', 'CachedImages', 'ImageDataset',
-           'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP', 'download', 'rar_backend', 'require_rar_backend',
-           'UnsafeArchiveError', 'archive_kind', 'extract', 'download_cli', 'extract_cli', 'make_isbi_like',
-           'read_isbi_points', 'check_isbi', 'isbi_splits', 'get_isbi2015', 'DataSplitter']
+           'read_table', 'image_problem', 'image_problems', 'on_disk', 'load_metadata', 'to_rgb', 'load_pil',
+           'decode_image', 'RandomRot90', 'make_transforms', 'takes_pil', 'SlowPathNote', 'note_once', 'CachedImages',
+           'ImageDataset', 'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP', 'download', 'rar_backend',
+           'require_rar_backend', 'UnsafeArchiveError', 'archive_kind', 'extract', 'download_cli', 'extract_cli',
+           'make_isbi_like', 'read_isbi_points', 'check_isbi', 'isbi_splits', 'get_isbi2015', 'DataSplitter']
 
 # %% ../nbs/01_data.ipynb #142b3534
 TIERS = sample.TIERS  # ('S','A','B','C'), best to worst; the one definition lives in mirip_lab.sample
@@ -92,11 +92,17 @@ def image_problems(paths, record=None, num_threads:int|None=None) -> dict[Path,s
 # %% ../nbs/01_data.ipynb #b86007a3
 REQUIRED_COLUMNS = ('image_id', 'filename', 'tier')
 
+def on_disk(path) -> Path:
+    "`path`, or `path` with its name in the other Unicode form (NFC/NFD) when only that file exists (macOS saves names in NFD)."
+    p = Path(path)
+    for n in dict.fromkeys([p.name, unicodedata.normalize('NFC', p.name), unicodedata.normalize('NFD', p.name)]):
+        if (p.parent/n).exists(): return p.parent/n
+    return p
+
 def _find_file(image_dir:Path, name:str) -> Path|None:
-    "`image_dir/name`, trying NFC and NFD spellings of `name`; None if none exists."
-    for n in dict.fromkeys([name, unicodedata.normalize('NFC', name), unicodedata.normalize('NFD', name)]):
-        if (image_dir/n).is_file(): return (image_dir/n).absolute()
-    return None
+    "`image_dir/name` (absolute) in whichever Unicode spelling of `name` is a file (`on_disk`); None if none."
+    p = on_disk(Path(image_dir)/name)
+    return p.absolute() if p.is_file() else None
 
 def _row_problems(df:pd.DataFrame, image_dir:Path, check_images:bool, record=None) -> tuple[dict[int,list[str]], dict[int,Path]]:
     "({index: problems} of the rows that have any, {index: image path}): empty values, unknown tiers, duplicate ids, missing or undecodable files."
@@ -205,7 +211,7 @@ def _paths(metadata:pd.DataFrame, image_dir) -> list[Path]:
     "Image paths of the rows: `image_dir/filename` (a non-ASCII name also found in its other Unicode form, as macOS stores it), else the `path` column."
     if image_dir is not None and 'filename' in metadata.columns:
         d = Path(image_dir).absolute()
-        return [d/f if str(f).isascii() else _find_file(d, str(f)) or d/f for f in metadata.filename]
+        return [d/f if str(f).isascii() else on_disk(d/str(f)) for f in metadata.filename]
     if 'path' in metadata.columns: return [Path(p) for p in metadata.path]
     raise ValueError(f"metadata has no `{'filename' if image_dir is not None else 'path'}` column: read it with load_metadata(csv, image_dir=...) "
                      f"(or pass image_dir= with a filename column).{_separator_hint(metadata)}")

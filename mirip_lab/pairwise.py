@@ -22,12 +22,12 @@ from .utils import default_device, DemoContext
 # %% auto #0
 __all__ = ['DINOV2_SIZES', 'TINY_BACKBONES', 'POOLINGS', 'POOL_WIDTH', 'LOSSES', 'IMAGE_EXTS', 'MODEL_CARD', 'PAIRWISE_TASKS',
            'DEFAULT_MODEL', 'BackboneNotFoundError', 'hf_cache_dir', 'random_backbone', 'load_backbone', 'pool_tokens',
-           'pairwise_loss', 'pairwise_correct', 'PairwiseRankingModel', 'on_disk', 'check_images', 'ImagePaths',
-           'DatasetImages', 'score_dataset', 'naive_pair_scores', 'pair_scores', 'tier_pair_table', 'tier_win_matrix',
-           'Evaluator', 'plot_tier_results', 'batch_compare', 'rank_images', 'PerformanceBenchmarks', 'file_digest',
-           'FeatureCache', 'FeaturePairDataset', 'save_pairwise', 'write_model_card', 'load_pairwise', 'model_card',
-           'PairwiseModule', 'PairwiseFeatureModule', 'train_pairwise', 'compare_cli', 'rank_cli', 'training_overlap',
-           'evaluate_cli', 'pairwise_batch_size_inputs']
+           'pairwise_loss', 'pairwise_correct', 'PairwiseRankingModel', 'check_images', 'ImagePaths', 'DatasetImages',
+           'score_dataset', 'naive_pair_scores', 'pair_scores', 'tier_pair_table', 'tier_win_matrix', 'Evaluator',
+           'plot_tier_results', 'batch_compare', 'rank_images', 'PerformanceBenchmarks', 'file_digest', 'FeatureCache',
+           'FeaturePairDataset', 'save_pairwise', 'write_model_card', 'load_pairwise', 'model_card', 'PairwiseModule',
+           'PairwiseFeatureModule', 'train_pairwise', 'compare_cli', 'rank_cli', 'training_overlap', 'evaluate_cli',
+           'pairwise_batch_size_inputs']
 
 # %% ../nbs/05_pairwise.ipynb #988dfdcd
 DINOV2_SIZES = {  # published DINOv2 architectures (patch 14, pretrained at 518 px): Dinov2Config arguments
@@ -215,18 +215,10 @@ def compute_loss(self:PairwiseRankingModel, score1, score2, labels) -> torch.Ten
 from .data import TIERS, tier_rank, make_transforms, PairwiseDataset, load_metadata, DataSplitter
 from .data import image_problems, CachedImages, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
 from .augment import BatchAugment, ResizeUint8
+from .data import on_disk   # a name typed in NFC finds the file macOS saved in NFD
 from .utils import remove_stale_temps
-import unicodedata
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif')
-
-def on_disk(path) -> Path:
-    "`path`, or its spelling in the other Unicode form (NFC/NFD) when only that file exists (macOS saves names in NFD)."
-    p = Path(path)
-    if p.exists(): return p
-    for q in (Path(unicodedata.normalize(f, str(p))) for f in ('NFC', 'NFD')):
-        if q.exists(): return q
-    return p
 
 def check_images(paths) -> list[Path]:
     "`paths` as Paths if every file exists and decodes fully (checked in threads); else one error naming every bad file."
