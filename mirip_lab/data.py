@@ -28,9 +28,10 @@ __all__ = ['TIERS', 'VALIDATED_FILE', 'REQUIRED_COLUMNS', 'FIX_ROWS', 'IMAGENET_
            'ISBI_SPLITS', 'ISBI_SIZE', 'ISBI_N_LANDMARKS', 'ISBI_LIKE_MARKER', 'ISBI_TEMPLATE', 'tier_rank',
            'read_table', 'image_problem', 'image_problems', 'on_disk', 'load_metadata', 'to_rgb', 'load_pil',
            'decode_image', 'RandomRot90', 'make_transforms', 'takes_pil', 'SlowPathNote', 'note_once', 'CachedImages',
-           'ImageDataset', 'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP', 'download', 'rar_backend',
-           'require_rar_backend', 'UnsafeArchiveError', 'archive_kind', 'extract', 'download_cli', 'extract_cli',
-           'make_isbi_like', 'read_isbi_points', 'check_isbi', 'isbi_splits', 'get_isbi2015', 'DataSplitter']
+           'ImageFiles', 'ImageDataset', 'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP', 'download',
+           'rar_backend', 'require_rar_backend', 'UnsafeArchiveError', 'archive_kind', 'extract', 'download_cli',
+           'extract_cli', 'make_isbi_like', 'read_isbi_points', 'check_isbi', 'isbi_splits', 'get_isbi2015',
+           'DataSplitter']
 
 # %% ../nbs/01_data.ipynb #142b3534
 TIERS = sample.TIERS  # ('S','A','B','C'), best to worst; the one definition lives in mirip_lab.sample
@@ -272,15 +273,21 @@ class CachedImages:
                 warnings.warn(f"skipped image {self.paths[j]}: {e} (bad_images='skip': training goes on without it; replace the file, or set bad_images='error' to stop instead)")
         raise OSError(f"no image of tier {tiers[i]} decodes any more ({', '.join(map(str, sorted(bad)))} failed): replace these files.")
 
+# %% ../nbs/01_data.ipynb #653238cc
+class ImageFiles(CachedImages, Dataset):
+    "Item `i`: (image file `paths[i]` loaded as the transform takes it (PIL or uint8 tensor) and transformed, `targets[i]`, default 0)."
+    def __init__(self, paths, targets=None, transform=None, cache=None):
+        self._setup_images([on_disk(p) for p in paths], transform, cache)   # a name typed in NFC finds macOS's NFD file
+        self.targets = [0] * len(self.paths) if targets is None else targets
+    def __len__(self): return len(self.paths)
+    def __getitem__(self, i): return self._tfm(self._image(i)), self.targets[i]
+
 # %% ../nbs/01_data.ipynb #f6aa8ce0
-class ImageDataset(CachedImages, Dataset):
+class ImageDataset(ImageFiles):
     "Item `i`: (image as float32 C×H×W, tier index) of metadata row `i`."
     def __init__(self, metadata:pd.DataFrame, image_dir=None, transform=None, cache=None):
         self.metadata = metadata.reset_index(drop=True)
-        self._setup_images(_paths(self.metadata, image_dir), transform, cache)
-        self.tier_idx = [tier_rank(t) for t in self.metadata.tier]
-    def __len__(self): return len(self.paths)
-    def __getitem__(self, i): return self._tfm(self._image(i)), self.tier_idx[i]
+        super().__init__(_paths(self.metadata, image_dir), [tier_rank(t) for t in self.metadata.tier], transform, cache)
 
 # %% ../nbs/01_data.ipynb #6846d302
 def _sample_pairs(ranks:np.ndarray, k:int, rng:np.random.Generator) -> np.ndarray:

@@ -17,7 +17,7 @@ from torchvision.transforms import v2
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .augment import BatchAugment, ResizeUint8
-from .data import CachedImages, DecodedImageCache, ImageDataset, PairwiseDataset, IMAGENET_MEAN, IMAGENET_STD
+from .data import ImageFiles, DecodedImageCache, ImageDataset, PairwiseDataset, IMAGENET_MEAN, IMAGENET_STD
 from .data import decode_image, load_metadata, make_transforms, read_isbi_points, takes_pil
 from .registry import MODELS, UnknownName
 from .models import preset_names
@@ -28,10 +28,10 @@ from .utils import usable_cores, md_table, default_device, to_device, batch_len,
 __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN', 'SWEEP_MIN_GAIN', 'COLORS', 'LEVERS',
            'NUMERICS', 'BatchLossModule', 'make_step', 'NVMLSampler', 'Profile', 'profile_training', 'bound',
            'profile_verdict', 'loader_ceiling', 'model_ceiling', 'loop_ceilings', 'StageTimes', 'sample_stages',
-           'ImageFiles', 'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name', 'Sweep', 'measure',
-           'sweep_loader', 'Diagnosis', 'diagnose', 'keep_faster', 'plot_sweep', 'plot_timeline', 'folder_dataset',
-           'make_model', 'diagnose_cli', 'Setup', 'Rung', 'Ladder', 'speed_ladder', 'plot_ladder',
-           'write_ladder_config', 'ladder_report', 'stage_diagnose']
+           'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name', 'Sweep', 'measure', 'sweep_loader',
+           'Diagnosis', 'diagnose', 'keep_faster', 'plot_sweep', 'plot_timeline', 'folder_dataset', 'make_model',
+           'diagnose_cli', 'Setup', 'Rung', 'Ladder', 'speed_ladder', 'plot_ladder', 'write_ladder_config',
+           'ladder_report', 'stage_diagnose']
 
 # %% ../nbs/02_loader_doctor.ipynb #36cd8c53
 def _sync(device:torch.device):
@@ -249,15 +249,6 @@ def sample_stages(ds, n:int=8) -> StageTimes:
     ms = 1000*pd.DataFrame([_stage_times(stages(i)) for i in np.linspace(0, m-1, min(n, m)).astype(int)]).mean()
     tab = ms.rename_axis('stage').reset_index(name='mean_ms').assign(share=ms.to_numpy()/ms.sum())
     return StageTimes(tab, ms.idxmax(), _stage_advice(ms.idxmax(), ms))
-
-# %% ../nbs/02_loader_doctor.ipynb #febc856a
-class ImageFiles(CachedImages, Dataset):
-    "Images at `paths`, loaded as `mirip_lab.data.ImageDataset` loads them (optionally from a `DecodedImageCache`), then `transform`; item -> (image, target)."
-    def __init__(self, paths, targets=None, transform=None, cache=None):
-        self._setup_images([Path(p) for p in paths], transform, cache)
-        self.targets = torch.zeros(len(self.paths), dtype=torch.long) if targets is None else torch.as_tensor(targets)
-    def __len__(self): return len(self.paths)
-    def __getitem__(self, i): return self._tfm(self._image(i)), self.targets[i]
 
 # %% ../nbs/02_loader_doctor.ipynb #109e4a9e
 def dataset_nbytes(obj, depth:int=3, _seen=None) -> int:
@@ -563,7 +554,7 @@ def folder_dataset(folder, size:int=224, pairwise:bool=False, pairs_per_image:in
         return ImageDataset(md, transform=tf), 4
     for root in (folder, folder/'ISBI2015'):
         if paths := sorted(root.glob('RawImage/*/*.bmp')):
-            return ImageFiles(paths, np.stack([_isbi_landmarks(root, p.stem) for p in paths]), tf), 38
+            return ImageFiles(paths, torch.as_tensor(np.stack([_isbi_landmarks(root, p.stem) for p in paths])), tf), 38
     raise FileNotFoundError(f"{folder} is neither a MIRIP folder (metadata.csv + images/) nor an ISBI 2015 layout "
                             "(ISBI2015/RawImage/TrainingData/*.bmp): point the command at one of them, e.g. `mirip-lab sample-data data/` makes a MIRIP folder.")
 

@@ -22,7 +22,7 @@ from .utils import default_device, DemoContext
 # %% auto #0
 __all__ = ['DINOV2_SIZES', 'TINY_BACKBONES', 'POOLINGS', 'POOL_WIDTH', 'LOSSES', 'IMAGE_EXTS', 'MODEL_CARD', 'PAIRWISE_TASKS',
            'DEFAULT_MODEL', 'BackboneNotFoundError', 'hf_cache_dir', 'random_backbone', 'load_backbone', 'pool_tokens',
-           'pairwise_loss', 'pairwise_correct', 'PairwiseRankingModel', 'check_images', 'ImagePaths', 'DatasetImages',
+           'pairwise_loss', 'pairwise_correct', 'PairwiseRankingModel', 'check_images', 'DatasetImages',
            'score_dataset', 'naive_pair_scores', 'pair_scores', 'tier_pair_table', 'tier_win_matrix', 'Evaluator',
            'plot_tier_results', 'batch_compare', 'rank_images', 'PerformanceBenchmarks', 'file_digest', 'FeatureCache',
            'FeaturePairDataset', 'save_pairwise', 'write_model_card', 'load_pairwise', 'model_card', 'PairwiseModule',
@@ -213,7 +213,7 @@ def compute_loss(self:PairwiseRankingModel, score1, score2, labels) -> torch.Ten
 
 # %% ../nbs/05_pairwise.ipynb #ceb7e2a3
 from .data import TIERS, tier_rank, make_transforms, PairwiseDataset, load_metadata, DataSplitter
-from .data import image_problems, CachedImages, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
+from .data import image_problems, ImageFiles, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
 from .augment import BatchAugment, ResizeUint8
 from .data import on_disk   # a name typed in NFC finds the file macOS saved in NFD
 from .utils import remove_stale_temps
@@ -227,12 +227,6 @@ def check_images(paths) -> list[Path]:
     bad += [f"{p}: not a readable image ({why})" for p, why in image_problems([p for p in paths if p.is_file()]).items()]
     if bad: raise FileNotFoundError(f"{len(bad)} of {len(paths)} image(s) cannot be used, fix or remove them:\n" + '\n'.join(bad))
     return paths
-
-class ImagePaths(CachedImages, Dataset):
-    "Item `i`: image file `paths[i]` loaded as the transform takes it (PIL for a classic pipeline, else a uint8 tensor) and transformed."
-    def __init__(self, paths, transform=None, cache=None): self._setup_images([on_disk(p) for p in paths], transform, cache)
-    def __len__(self): return len(self.paths)
-    def __getitem__(self, i): return self._tfm(self._image(i))
 
 class DatasetImages(Dataset):
     "Item `k`: image `idx[k]` of dataset `ds`, loaded by the dataset's own `_load_image` (so a subclass's cache is used) and transformed."
@@ -361,7 +355,7 @@ def _scores_of(model, paths, transform, batch_size, device) -> dict:
     "{path: score} of the distinct images of `paths`, each decoded once, by the scoring; bad files: one error naming all."
     uniq = list(dict.fromkeys(map(str, paths)))
     device = next(model.parameters()).device if device is None else default_device(device)
-    try: scores = score_dataset(model.to(device), ImagePaths(uniq, transform), batch_size, device)
+    try: scores = score_dataset(model.to(device), ImageFiles(uniq, transform=transform), batch_size, device)
     except OSError:
         check_images(uniq)   # decodes them all, in threads, and raises one error naming every missing or broken file
         raise
@@ -481,10 +475,10 @@ def features(self:FeatureCache, model, paths, batch_size:int=64, device=None, pr
     if todo:
         self.dir.mkdir(parents=True, exist_ok=True)
         device = device or next(model.parameters()).device
-        dl = DataLoader(ImagePaths(list(todo.values()), make_transforms(self.size)), batch_size=batch_size, **loader_kw)
+        dl = DataLoader(ImageFiles(list(todo.values()), transform=make_transforms(self.size)), batch_size=batch_size, **loader_kw)
         ds_iter = iter(todo)
         with _eval_mode(model):
-            for xb in tqdm(dl, disable=not progress, desc=f'features of {len(todo)} images'):
+            for xb, _ in tqdm(dl, disable=not progress, desc=f'features of {len(todo)} images'):
                 for f in model.features(xb.to(device)).float().cpu():
                     d = next(ds_iter); tmp = self.file(d).with_suffix(f'.tmp{os.getpid()}')
                     torch.save(f.clone(), tmp); os.replace(tmp, self.file(d))
