@@ -132,10 +132,20 @@ class Probe:
     seconds: float
     why: str = ''         # what chose this batch size: start, fit, grow, bisect, confirm, grid, remeasure
 
+def _call(model:nn.Module, batch):
+    "`model(**batch)` for a dict its forward takes as keywords, `model(*xs)` for the longest head `xs` of a tuple/list it takes, else `model(batch)`."
+    def takes(*a, **k):
+        try: return inspect.signature(model.forward).bind(*a, **k) is not None
+        except (TypeError, ValueError): return False   # ValueError: a forward with no signature to read
+    if isinstance(batch, dict) and takes(**batch): return model(**batch)      # a Hugging Face model's batch
+    n = next((n for n in range(len(batch), 0, -1) if takes(*batch[:n])), 0) if isinstance(batch, (tuple, list)) else 0
+    return model(*batch[:n]) if n else model(batch)                          # (x, y): the inputs fastai's way, targets last
+
 def default_step(model:nn.Module, batch) -> torch.Tensor:
-    "A scalar loss: a `TrainModule`'s own `loss(batch, model(batch))`; else the mean of `model(*batch)` or `model(batch)` (first output)."
+    "A scalar loss: a `TrainModule`'s own `loss(batch, model(batch))`; else the output's `loss` (a dict, a `ModelOutput`), or its first tensor's mean."
     if isinstance(model, TrainModule): return model.loss(batch, model(batch))
-    out = model(*batch) if isinstance(batch, (tuple, list)) else model(batch)
+    out = _call(model, batch)
+    if isinstance(out, dict): out = out['loss'] if out.get('loss') is not None else next(iter(out.values()))
     if isinstance(out, (tuple, list)): out = out[0]
     return out.float().mean()
 
@@ -160,6 +170,14 @@ def probe_trainer(model:nn.Module, step=None, device=None, mixed_precision:str='
 
 
 # %% ../nbs/03_batch_size.ipynb #e206acf4
+def _probe_note(e:Exception, bs:int) -> str:
+    "What a probe's error (not out of memory) means, and the fix."
+    fix = ("a model with BatchNorm cannot train on 1 sample: pass multiple=2 or more, or make the step smaller (image size, mixed precision)"
+           if bs == 1 and 'more than 1 value per channel' in str(e) else "torch.utils.checkpoint(use_reentrant=True) needs an input "
+           "that requires grad: use use_reentrant=False" if 'does not require grad' in str(e) else "pass step=lambda model, batch: "
+           "loss when the model is called otherwise than model(**batch), model(*batch) (or its inputs before the targets) or model(batch)")
+    return f"mirip_lab.batch_size: the probe at batch {bs} failed (not out of memory). Fix: {fix}."
+
 def run_probe(model:nn.Module, make_batch, bs:int, mem, budget:float, step=None, optimizer_factory=None,
               device=None, mixed_precision:str='no', config=None) -> Probe:
     "One real Trainer step (forward, backward, optimizer) at batch `bs`, measured by `mem`; out-of-memory is caught."
@@ -170,7 +188,7 @@ def run_probe(model:nn.Module, make_batch, bs:int, mem, budget:float, step=None,
         t.train_step([make_batch(bs)])
         peak = mem.stop(bs)
     except Exception as e:
-        if not is_oom(e): raise
+        if not is_oom(e): e.add_note(_probe_note(e, bs)); raise
     if peak is None:   # out of memory: free it once the exception (whose traceback holds the step's tensors) is gone
         t.opt.zero_grad(set_to_none=True); del t
         mem.free()
@@ -180,8 +198,9 @@ def run_probe(model:nn.Module, make_batch, bs:int, mem, budget:float, step=None,
 # %% ../nbs/03_batch_size.ipynb #bdbae0e7
 @contextlib.contextmanager
 def preserved(model:nn.Module):
-    "Restore `model`'s weights, buffers, gradients, train/eval mode and the RNG state on exit."
-    state = {k: v.detach().to('cpu', copy=True) for k,v in model.state_dict().items()}
+    "Restore `model`'s weights and buffers (their device, dtype and layout too), gradients, train/eval mode and the RNG state on exit."
+    tensors = lambda: itertools.chain(model.named_parameters(), model.named_buffers())
+    state = {k: (v.device, v.detach().to('cpu', copy=True)) for k,v in tensors()}   # to('cpu') keeps the strides
     grads = {n: p.grad for n,p in model.named_parameters()}
     for p in model.parameters(): p.grad = None
     training = model.training
@@ -189,7 +208,10 @@ def preserved(model:nn.Module):
     try:
         with torch.random.fork_rng(devices=cuda): yield model
     finally:
-        model.load_state_dict(state)
+        for k, v in tensors():   # in place; moved back where a probe moved it (device=, channels_last, a dtype)
+            dev, was = state[k]
+            if (v.device, v.dtype, v.stride()) == (dev, was.dtype, was.stride()): v.data.copy_(was)
+            else: v.data = was.to(dev)
         for n,p in model.named_parameters(): p.grad = grads[n]
         model.train(training)
 
@@ -490,6 +512,7 @@ def find_batch_size(model:nn.Module, make_batch, step=None, optimizer_factory=No
     probes = []
     from tqdm.auto import tqdm
     with preserved(model), tqdm(total=max_probes, desc='batch-size probes', disable=not progress, leave=False) as bar:
+        model.train()   # measured as it trains (dropout masks, BatchNorm statistics); `preserved` gives back an eval model's mode
         while len(probes) < max_probes and (nxt := next_batch(probes, budget, pol.multiple, max_batch, growth)):
             p = run_probe(model, make_batch, nxt[0], probe, budget, step, optimizer_factory, device, mp)
             p.why = nxt[1]; probes.append(p); bar.update(); bar.set_postfix(bs=p.bs, ok=p.ok)
@@ -582,8 +605,13 @@ def _config_path(path) -> Path:
     return path
 
 def read_train_config(path) -> dict:
-    "The YAML training config at `path` (a round-trip mapping: comments and order kept)."
-    return load_yaml(_config_path(path), typ='rt') or {}   # the one YAML loader: a syntax error names the file and the line
+    "The YAML training config at `path` (a round-trip mapping: comments and order kept); a misspelt key batch-size sets is an error."
+    cfg = load_yaml(_config_path(path), typ='rt') or {}   # the one YAML loader: a syntax error names the file and the line
+    for k in ('batch_size', 'gradient_accumulation_steps', 'mixed_precision'):
+        if k not in cfg and (near := difflib.get_close_matches(k, [str(c) for c in cfg], n=1, cutoff=0.8)):
+            raise ValueError(f"{path}: key {near[0]!r} is not {k!r}, which `mirip-lab batch-size` reads and sets: rename it (training "
+                             "would refuse it too), else the search would ignore it and write a second key.")
+    return cfg
 
 def write_default_config(path) -> Path:
     "Write the default training config template to `path` (not overwriting)."
@@ -594,6 +622,8 @@ def write_default_config(path) -> Path:
 # %% ../nbs/03_batch_size.ipynb #3bdc6696
 def update_train_config(path, test_only:bool=False, backup:bool=True, **values) -> dict:
     "Set `values` in the YAML at `path`, keeping comments and key order; backup to `path.bak`. Returns {key: (old, new)}."
+    if not test_only and not _config_path(path).stat().st_mode & 0o200:   # the owner took write permission away: say so, write nothing
+        raise PermissionError(f"{path} is read-only: nothing written. Fix: `chmod u+w {path}`, or --test-only to only see the changes.")
     return update_yaml(_config_path(path), values, test_only=test_only, backup=backup)   # the round trip in mirip_lab.utils
 
 # %% ../nbs/03_batch_size.ipynb #ba715ba2
@@ -652,10 +682,10 @@ def estimate_memory(model:nn.Module, make_batch, step=None) -> tuple[int,int]:
     hs = [mod.register_forward_hook(hook) for mod in model.modules() if not list(mod.children())]
     batch = make_batch(1)
     try:
-        with preserved(model), torch.no_grad(): (step or default_step)(model, batch)
+        with preserved(model), torch.no_grad(): (step or default_step)(model.eval(), batch)   # eval: BatchNorm takes a batch of 1
     finally:
         for h in hs: h.remove()
-    inp = sum(t.numel()*t.element_size() for t in (batch if isinstance(batch, (tuple, list)) else [batch]) if isinstance(t, torch.Tensor))
+    inp = sum(t.numel()*t.element_size() for t in torch.utils._pytree.tree_leaves(batch) if isinstance(t, torch.Tensor))
     return fixed, inp + 2*sum(acts)
 
 def simulated_card(model:nn.Module, make_batch, total_gb:float|None=None, holds:int|None=None, margin:float=0.2, name:str|None=None,
@@ -670,7 +700,9 @@ def size_batch(model_name:str, size:int, config=None, target_effective:int|None=
                max_batch:int=1024, margin:float|None=None, multiple:int|None=None, mixed_precision:str|None=None,
                team_file=None, test_only:bool=False, device=None, progress:bool=False) -> dict:
     "Find (or look up), plan accumulation, update the config and team file; return everything decided."
-    cfg = read_train_config(config) if config and Path(config).exists() else {}
+    has_cfg = bool(config) and Path(config).exists()
+    cfg = read_train_config(config) if has_cfg else {}
+    if has_cfg: update_train_config(config, test_only)   # no values: only refuses a read-only config, before any probe
     configured = int(cfg.get('batch_size', 32))
     target = int(target_effective or configured*int(cfg.get('gradient_accumulation_steps', 1)))
     model, make_batch, step = load_preset(model_name, size)
@@ -687,7 +719,7 @@ def size_batch(model_name:str, size:int, config=None, target_effective:int|None=
                               multiple=multiple, mixed_precision=mixed_precision, default=configured, progress=progress)
     plan = plan_accumulation(target, res.batch_size)
     values = dict(batch_size=plan.batch_size, gradient_accumulation_steps=plan.accum, mixed_precision=res.mixed_precision)
-    changes = update_train_config(config, test_only=test_only, **values) if config and Path(config).exists() else {}
+    changes = update_train_config(config, test_only=test_only, **values) if has_cfg else {}
     if team_file and probe is not None and not hit and not test_only:
         team_record(team_file, probe.name, model_name, size, batch_size=res.batch_size, tier=res.tier, margin=res.margin,
                     multiple=res.multiple, mixed_precision=res.mixed_precision, probes=len(res.probes))
@@ -703,12 +735,12 @@ def batch_size_cli(config:str='configs/train.yaml',  # YAML training config whos
                    margin:float=None,                 # fraction of memory left free (default: by GPU tier, 10-20%)
                    multiple:int=None,                 # round the batch down to a multiple of this (default: by tier, 4 or 8)
                    mixed_precision:str=None,          # bf16, fp16 or no (default: what the card supports)
-                   team_file:str='configs/team_batch_sizes.yaml',  # shared answers per GPU, model and size ('' for none)
+                   team_file:str=None,                # shared answers per GPU, model and size (default: team_batch_sizes.yaml beside --config; '' for none)
                    test_only:bool=False,              # find and report the fit only; write nothing (config, backup, team file)
                    device:str=None):                  # cuda or cpu (default: cuda if available)
     "Find the largest batch that fits this GPU, plan accumulation for the effective batch, write both into the config."
     r = size_batch(model, size, config, target_effective, simulate_gb, max_batch, margin, multiple, mixed_precision,
-                   team_file or None, test_only, device, progress=True)
+                   (str(Path(config).parent/'team_batch_sizes.yaml') if team_file is None else team_file) or None, test_only, device, progress=True)
     res, plan = r['result'], r['plan']
     print(res._repr_markdown_(), '\n')
     print(f"Effective batch {plan.effective}: batch_size={plan.batch_size}, gradient_accumulation_steps={plan.accum}, "
