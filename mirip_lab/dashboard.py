@@ -235,19 +235,9 @@ def frame(self:SweepView) -> pd.DataFrame:
 
 @patch
 def figure(self:SweepView):
-    "Samples/s per setting and the wait/copy/compute share of its steps; the picked setting in a darker colour."
-    from matplotlib.figure import Figure
-    t = self.frame().iloc[::-1]
-    y, picked = np.arange(len(t)), (t.setting == self.pick.value).to_numpy()
-    fig = Figure(figsize=(9, 0.45 * len(t) + 1.2))
-    a, b = fig.subplots(1, 2, sharey=True)
-    a.barh(y, t.samples_per_s, color=np.where(picked, 'tab:blue', 'lightsteelblue'))
-    a.set(yticks=y, yticklabels=t.setting, xlabel='samples/s', title='throughput')
-    shares = t[[k for k in ('wait_frac', 'copy_frac', 'compute_frac') if k in t]].rename(columns=lambda k: k.split('_')[0])
-    shares.set_index(t.setting).plot.barh(stacked=True, ax=b, color={'wait': 'tab:red', 'copy': 'tab:orange', 'compute': 'tab:green'}, width=0.8)
-    b.set(xlim=(0, 1), xlabel='share of step time', ylabel='', title='where the time goes'); b.legend(fontsize=8, loc='lower right')
-    fig.tight_layout()
-    return fig
+    "The sweep's own figure (`Sweep.figure`: wait/copy/compute ms per step, samples/s), rows in the table's order, the picked setting in bold."
+    t = self.sweep.table.set_index('setting').loc[self.frame().setting].reset_index()
+    return self.sweep.figure(t, picked=self.pick.value)
 
 @patch
 def update(self:SweepView):

@@ -501,15 +501,22 @@ def to_dict(self:Diagnosis) -> dict:
 # %% ../nbs/02_loader_doctor.ipynb #7a3875bd
 COLORS = dict(wait='#d62728', copy='#ff7f0e', compute='#1f77b4')
 
-def plot_sweep(table:pd.DataFrame, title:str='Mean step time per loader setting'):
-    "Horizontal stacked bars of mean wait/copy/compute per step (ms) for each setting, fastest on top."
+def plot_sweep(table:pd.DataFrame, title:str='Mean step time per loader setting', picked:str|None=None):
+    "Stacked bars of mean wait/copy/compute per step (ms) for each setting, labelled with its samples/s; first row on top, `picked` in bold."
+    from matplotlib.figure import Figure   # not pyplot: a figure nobody closes (the dashboard's) leaks nothing
     t = table.iloc[::-1].set_index('setting')
     ms = t[[f'{k}_ms' for k in COLORS]].set_axis(list(COLORS), axis=1)
-    ax = ms.plot.barh(stacked=True, color=COLORS, figsize=(8, 1.2 + 0.45*len(t)))   # a new figure, made by pandas
+    ax = ms.plot.barh(stacked=True, color=COLORS, ax=Figure(figsize=(8, 1.2 + 0.45*len(t))).subplots())
     for y, (x, sps) in enumerate(zip(ms.sum(axis=1), t.samples_per_s)): ax.text(x, y, f'  {sps:.1f} samples/s', va='center', fontsize=8)
+    for lab in ax.get_yticklabels(): lab.set_fontweight('bold' if lab.get_text() == picked else 'normal')
     ax.set(xlim=(0, ms.sum(axis=1).max()*1.4), xlabel='mean time per step (ms)', ylabel='DataLoader setting', title=title)
     ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=8, title='per step'); ax.figure.tight_layout()
     return ax.figure
+
+@patch
+def figure(self:Sweep, table:pd.DataFrame|None=None, **kwargs):
+    "`plot_sweep` of `table` (default: this sweep's): the dashboard's `SweepView` draws through it without importing diagnose."
+    return plot_sweep(self.table if table is None else table, **kwargs)
 
 # %% ../nbs/02_loader_doctor.ipynb #04119aca
 def plot_timeline(profiles:dict, title:str='Per-step timeline'):
@@ -532,7 +539,7 @@ def save(self:Diagnosis, out_dir) -> dict:
     import matplotlib.pyplot as plt
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     paths = dict(sweep=out/'sweep.png', timeline=out/'timeline.png', json=out/'diagnosis.json')
-    figs = [plot_sweep(self.sweep.table, f'Mean step time per loader setting (batch {self.batch_size}, {self.device})'),
+    figs = [self.sweep.figure(title=f'Mean step time per loader setting (batch {self.batch_size}, {self.device})'),
             plot_timeline({'before: ' + setting_name(self.baseline): self.before, 'after: ' + setting_name(self.recommended): self.after})]
     for f, k in zip(figs, ('sweep', 'timeline')): f.savefig(paths[k], dpi=110); plt.close(f)
     write_json(paths['json'], self.to_dict())
