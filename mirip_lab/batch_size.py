@@ -14,7 +14,7 @@ from torch import nn
 from .registry import MODELS, UnknownName
 from .models import tiny_cnn, preset_names  # the one tiny CNN, preset 'tiny-cnn'
 from .train import Trainer, TrainModule, split_batch
-from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml, cli_parser, batch_len
+from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml, cli_parser, batch_len, did_you_mean
 
 GB = 2**30  # bytes
 
@@ -661,10 +661,9 @@ def image_batch(size:int):
 
 def load_preset(name:str, size:int):
     "(model, make_batch, step) of registered preset `name` (`registry.MODELS`) at image side `size`."
-    if name not in MODELS:
-        close = difflib.get_close_matches(name, MODELS.names(), n=1)
-        names = preset_names()   # the lab's image models first
-        raise UnknownName(f"Unknown model preset {name!r}{f' (did you mean {close[0]!r}?)' if close else ''}: use one of {', '.join(names)}.")
+    if name not in MODELS:   # (preset_names: the lab's image models first)
+        hint = did_you_mean(name, MODELS.names(), ' (did you mean {!r}?)')
+        raise UnknownName(f"Unknown model preset {name!r}{hint}: use one of {', '.join(preset_names())}.")
     f = MODELS[name]
     r = f(size=size) if 'size' in inspect.signature(f).parameters else f()
     if isinstance(r, nn.Module): return r, image_batch(size), None

@@ -4,11 +4,11 @@
 
 # %% ../nbs/99_cli.ipynb #433e4295
 from __future__ import annotations
-import os, re, sys, ast, typing, difflib, argparse, functools, importlib, inspect, dataclasses
+import os, re, sys, ast, typing, argparse, functools, importlib, inspect, dataclasses
 from fastcore.basics import str2bool
 from fastcore.docments import docments
 from .registry import TASKS, MODELS
-from .utils import cli_parser
+from .utils import cli_parser, did_you_mean
 
 # %% auto #0
 __all__ = ['COMMANDS', 'CLI_ALIASES', 'MIRIP_GUIDE', 'load_command', 'available_commands', 'value_reader', 'field_sections',
@@ -115,8 +115,7 @@ def parse_or_suggest(p:argparse.ArgumentParser, argv:list[str]) -> argparse.Name
     if extra:
         bad = next((a for a in extra if a.startswith('-')), extra[0])
         opts = [o for o in p._option_string_actions if o.startswith('--')]
-        close = difflib.get_close_matches(bad.split('=')[0], opts, n=1, cutoff=0.6)
-        p.error(f"unknown option {bad!r}" + (f"; did you mean {close[0]}?" if close else '') + f" (`{p.prog} --help` lists the options)"
+        p.error(f"unknown option {bad!r}{did_you_mean(bad.split('=')[0], opts, '; did you mean {}?')} (`{p.prog} --help` lists the options)"
                 if bad.startswith('-') else f"unexpected argument {bad!r}")
     return ns
 

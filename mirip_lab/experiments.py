@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import DataLoader
 from fastcore.basics import listify, groupby
 from fastcore.script import Param
-from .utils import md_table, is_oom, metric_mode, load_yaml, round_trip_yaml, write_json, atomic_write, process_rss_gb, DemoContext
+from .utils import md_table, is_oom, metric_mode, load_yaml, yaml_where, round_trip_yaml, write_json, atomic_write, process_rss_gb, DemoContext
 from .registry import TASKS
 from .train import TrainingConfig, Trainer, rng_guard, payload_digest
 from .callbacks import Callback
@@ -66,14 +66,14 @@ def experiment_from_dict(d:dict, source:str='config', overrides:dict|None=None) 
     missing = [k for k in ('name', 'effective_batch') if k not in exp]
     if missing: raise ValueError(f"{source}: missing {' and '.join(map(repr, missing))}: an experiment config is a training config plus `name:` and `effective_batch:`")
     if not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9._-]*', str(exp['name'])):
-        raise ValueError(f"{source}: name {exp['name']!r} must be a folder name (letters, digits, '.', '_', '-')")
+        raise ValueError(f"{yaml_where(source, 'name')}: name {exp['name']!r} must be a folder name (letters, digits, '.', '_', '-')")
     try: cfg = TrainingConfig.from_dict(d, source=source)
     except ValueError as e:
         if 'unknown key' not in str(e): raise
         raise ValueError(f"{e} Experiment configs also take {', '.join(EXPERIMENT_KEYS)}.") from None
-    _check_effective(source, cfg.batch_size, cfg.gradient_accumulation_steps, exp['effective_batch'])
+    _check_effective(yaml_where(source, 'effective_batch'), cfg.batch_size, cfg.gradient_accumulation_steps, exp['effective_batch'])
     for k in ('task_options', 'sample_data'):
-        if not isinstance(exp.get(k) or {}, dict): raise ValueError(f"{source}: {k} must be a mapping, got {exp[k]!r}")
+        if not isinstance(exp.get(k) or {}, dict): raise ValueError(f"{yaml_where(source, k)}: {k} must be a mapping, got {exp[k]!r}")
         exp[k] = dict(exp.get(k) or {})
     return Experiment(config=cfg, source=source, **exp)
 
@@ -81,7 +81,7 @@ def load_experiment(path, overrides:dict|None=None) -> Experiment:
     "Read an experiment YAML (`TrainingConfig` keys + name, effective_batch, task, data, ...) and apply `overrides`."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"experiment config {path} not found (examples: configs/experiments/*.yaml)")
-    d = load_yaml(path)                                   # syntax errors name the file and line
+    d = load_yaml(path)                                   # syntax errors name the file and line; value errors too (`yaml_where`)
     if not isinstance(d, dict): raise ValueError(f"{path}: expected a mapping of experiment and TrainingConfig keys, got {type(d).__name__}")
     return experiment_from_dict(d, source=str(path), overrides=overrides)
 
@@ -164,11 +164,11 @@ def ensure_sample_data(root, n_images:int=96, size:int=64, seed:int=0) -> Path:
 def _make_task(exp:Experiment, config:TrainingConfig, data):
     "Call the task's factory with the experiment's task_options (only those its signature accepts)."
     try: factory = TASKS[exp.task]
-    except KeyError as e: raise ValueError(f"{exp.source}: {e}") from None
+    except KeyError as e: raise ValueError(f"{yaml_where(exp.source, 'task')}: {e}") from None
     params = inspect.signature(factory).parameters
     takes_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
     bad = [k for k in exp.task_options if k not in params and not takes_kw]
-    if bad: raise ValueError(f"{exp.source}: task {exp.task!r} does not take task_options {bad}; it takes {[k for k in params if k not in ('config', 'data')]}")
+    if bad: raise ValueError(f"{yaml_where(exp.source, 'task_options', bad[0])}: task {exp.task!r} does not take task_options {bad}; it takes {[k for k in params if k not in ('config', 'data')]}")
     return factory(config, data, **exp.task_options)
 
 def _sample_data_for(exp:Experiment) -> bool:

@@ -4,8 +4,9 @@
 
 # %% ../nbs/00d_registry.ipynb #7be2aeda
 from __future__ import annotations
-import difflib, importlib.util
+import importlib.util
 from fastcore.basics import patch
+from .utils import did_you_mean
 
 # %% auto #0
 __all__ = ['TASKS', 'MODELS', 'UnknownName', 'Registry']
@@ -51,9 +52,7 @@ def names(self:Registry) -> list[str]:
 def __missing__(self:Registry, name:str):
     "A name not (yet) registered: import the registering modules once, else fail with every name and the closest one."
     if not self._loaded: return self.load()[name]
-    close = difflib.get_close_matches(name, self.names(), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ''
-    raise UnknownName(f"unknown {self.kind} {name!r}.{hint} Choose one of: {', '.join(self.names())}.")
+    raise UnknownName(f"unknown {self.kind} {name!r}.{did_you_mean(name, self.names())} Choose one of: {', '.join(self.names())}.")
 
 @patch
 def __contains__(self:Registry, name:str) -> bool:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_trainer.ipynb #3b8a06e5
 from __future__ import annotations
-import os, gc, math, time, random, errno, shutil, difflib, typing, warnings, itertools, hashlib, pickle
+import os, re, gc, math, time, random, errno, shutil, typing, warnings, itertools, hashlib, pickle
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, fields, asdict, replace
 from pathlib import Path
@@ -16,7 +16,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 from fastcore.basics import patch
-from .utils import is_oom, to_device, pick_device, metric_mode, load_yaml, atomic_write, write_errors, size_text, free_space  # one of each, in the core layer
+from .utils import is_oom, to_device, pick_device, metric_mode, load_yaml, yaml_where, did_you_mean, atomic_write, write_errors, size_text, free_space  # one of each, in the core layer
 from .callbacks import Callback, EpochFunc, default_callbacks, history_frame, CHECKPOINT_DIR_HINT
 
 # %% auto #0
@@ -122,12 +122,14 @@ def from_dict(cls:TrainingConfig, d:dict, source:str='config', **overrides) -> T
     for k, v in {**(d or {}), **{k: v for k, v in overrides.items() if v is not None}}.items():
         name = ALIASES.get(k, k)
         if name not in names:
-            close = difflib.get_close_matches(k, names + list(ALIASES), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ''
-            raise ValueError(f"{source}: unknown key {k!r}.{hint} Valid keys are the fields of mirip_lab.train.TrainingConfig (see configs/train.yaml).")
+            raise ValueError(f"{yaml_where(source, k)}: unknown key {k!r}.{did_you_mean(k, names + list(ALIASES))} "
+                             "Valid keys are the fields of mirip_lab.train.TrainingConfig (see configs/train.yaml).")
         kw[name] = v
     try: return cls(**kw)
-    except (TypeError, ValueError) as e: raise type(e)(f"{source}: {e}") from None
+    except (TypeError, ValueError) as e:   # the line of the key that set the field the error names (not one set by `overrides`)
+        f = re.match(r"TrainingConfig(?:\.|: )(\w+)", str(e))
+        keys = [k for k in d or {} if f and ALIASES.get(k, k) == f[1] and overrides.get(f[1]) is None]
+        raise type(e)(f"{yaml_where(source, *keys[:1])}: {e}") from None
 
 def config_mapping(path) -> dict:
     "The mapping of `TrainingConfig` keys in YAML file `path`; errors name the file (and the line of a syntax error)."

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00c_utils.ipynb #aa93bd9f
 from __future__ import annotations
-import os, re, json, math, errno, shutil, functools, contextlib
+import os, re, json, math, errno, shutil, difflib, functools, contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -12,8 +12,8 @@ from typing import Callable
 # %% auto #0
 __all__ = ['default_device', 'OOM_MESSAGES', 'LOWER_IS_BETTER', 'usable_cores', 'to_device', 'batch_len', 'pick_device', 'is_oom',
            'process_alive', 'remove_stale_temps', 'size_text', 'free_space', 'write_error', 'write_errors',
-           'atomic_write', 'write_json', 'process_rss_gb', 'load_yaml', 'round_trip_yaml', 'update_yaml', 'cli_parser',
-           'metric_mode', 'md_table', 'DemoContext']
+           'atomic_write', 'write_json', 'process_rss_gb', 'load_yaml', 'yaml_where', 'did_you_mean', 'round_trip_yaml',
+           'update_yaml', 'cli_parser', 'metric_mode', 'md_table', 'DemoContext']
 
 # %% ../nbs/00c_utils.ipynb #7d27f0a4
 def usable_cores() -> int:
@@ -172,6 +172,22 @@ def load_yaml(path, typ:str='safe'):
         mark = getattr(e, 'problem_mark', None) or getattr(e, 'context_mark', None)
         what = ' '.join(str(x) for x in (getattr(e, 'context', None), getattr(e, 'problem', None)) if x) or str(e).splitlines()[0]
         raise ValueError(f"{path}, line {mark.line + 1}: {what}" if mark else f"{path}: {what}") from None
+
+# %% ../nbs/00c_utils.ipynb #bec6c04e
+def yaml_where(source, *keys) -> str:
+    "'`source`, line N' of the key at path `keys` in YAML file `source`; `source` alone when it is no such file or has no such key."
+    with contextlib.suppress(Exception):   # only ever used to locate an error already being raised
+        m = functools.reduce(lambda m, k: m[k], keys[:-1], load_yaml(source, typ='rt'))
+        return f"{source}, line {m.lc.key(keys[-1])[0] + 1}"
+    return str(source)
+
+
+# %% ../nbs/00c_utils.ipynb #88a18e5d
+def did_you_mean(word:str, choices, fmt:str=" Did you mean {!r}?") -> str:
+    "`fmt` filled with the one of `choices` closest to `word` (difflib's match), or '' when none is close."
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return fmt.format(close[0]) if close else ''
+
 
 # %% ../nbs/00c_utils.ipynb #b8f4d2e6
 def round_trip_yaml():
