@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_landmarks.ipynb #d5e17267
 from __future__ import annotations
-import difflib, json
+import json
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -19,7 +19,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .train import TrainModule, TrainingConfig, load_checkpoint_file, CheckpointError
-from .utils import md_table, pick_device, metric_mode, write_json
+from .utils import md_table, pick_device, metric_mode, write_json, did_you_mean
 from .callbacks import folder_in_use
 from .registry import TASKS, MODELS
 from .data import isbi_splits, read_isbi_points, make_isbi_like
@@ -75,12 +75,24 @@ def _annotation_problems(isbi:Path, who=('junior', 'senior')) -> list[str]:
         except (OSError, ValueError) as e: probs.append(str(e))
     return probs
 
+def _n_points(f:Path) -> int:
+    "How many 'x,y' lines annotation file `f` starts with (blank lines, a BOM and Windows line ends aside)."
+    lines = [l for l in f.read_text(encoding='utf-8-sig', errors='replace').splitlines() if l.strip()]
+    return next((i for i, l in enumerate(lines) if ',' not in l), len(lines))
+
 def _splits(root, annotation:str) -> dict:
-    "`isbi_splits` of `root`; a wrong root, or a missing or damaged annotation file, is named with the fix."
+    "`isbi_splits` of `root`; a wrong root, a missing or damaged annotation file, another landmark count or image format is named with the fix."
     root = Path(root); isbi = root/'ISBI2015'
     if (root/'RawImage').is_dir() and not isbi.is_dir():
         raise FileNotFoundError(f"{root} is the ISBI2015 folder itself: give the folder that holds it ({root.parent}).")
     if not isbi.is_dir(): raise FileNotFoundError(f"{isbi} not found: the data folder must hold ISBI2015/. Fix: `mirip-lab download isbi2015 {root}`.")
+    if (f := next(iter(sorted((isbi/'400_junior').glob('[0-9][0-9][0-9].txt'))), None)) and (n := _n_points(f)) != 19:
+        raise ValueError(f"{f}: {n} landmarks ('x,y' lines); the ISBI 2015 task (landmarker's loader, 19 named landmarks) reads 19. Fix: for {n} "
+                         f"landmarks, train from Python: LandmarkDataset(paths, landmarks (N,{n},2)), HeatmapModule(landmark_net({n}), size), Trainer.")
+    if im := next((p for p in sorted((isbi/'RawImage').rglob('[0-9][0-9][0-9].*')) if p.suffix.lower() in ('.png', '.tif', '.tiff', '.jpg', '.jpeg')
+                   and not p.with_suffix('.bmp').exists()), None):   # landmarker's loader looks for NNN.bmp only: the rest would be left out
+        raise ValueError(f"{im}: landmarker's ISBI loader reads RawImage/*/NNN.bmp only. Fix: save each image as an 8-bit grayscale BMP beside it, "
+                         "Image.open(p).convert('L').save(p.with_suffix('.bmp')) (a 16-bit image scaled to 0-255 first).")
     try: return isbi_splits(root, junior=annotation == 'junior')
     except (OSError, ValueError):                      # landmarker reads 400_junior/ always, 400_senior/ unless junior
         probs = _annotation_problems(isbi, ('junior',) if annotation == 'junior' else ('junior', 'senior'))
@@ -102,9 +114,9 @@ def load_isbi(root,                            # folder holding ISBI2015/
     if abs(spacing - ISBI_SPACING_MM) > 1e-9 and not allow_other_spacing:
         raise ValueError(f"ISBI 2015 images have a pixel spacing of {ISBI_SPACING_MM} mm; got {spacing} (0.078125 is a known mistake in public code). "
                          f"Results in mm would not be comparable. Pass allow_other_spacing=True (--allow-other-spacing) only if you mean it.")
-    out, senior = {}, Path(root)/'ISBI2015'/'400_senior'
+    out, junior = {}, _splits(root, 'junior') if annotation == 'senior' else None
     for k, (paths, lms, _) in _splits(root, annotation).items():
-        if annotation == 'senior' and paths: lms = np.stack([read_isbi_points(senior/f'{Path(p).stem}.txt') for p in paths])
+        if junior: lms = 2*lms - junior[k][1]   # senior = 2·mean − junior: landmarker returns only junior or the mean
         out[k] = (list(paths), np.ascontiguousarray(lms, dtype=np.float64), np.full((len(paths), 2), spacing))
     return out
 
@@ -366,8 +378,7 @@ def _task_settings(data, overrides) -> dict:
     s = dict(LANDMARK_TASK_DEFAULTS, **({k: SYNTHETIC_TASK[k] for k in ('size', 'preset', 'sigma')} if data is None else {}))
     unknown = set(overrides) - set(s)
     if unknown:
-        close = {k: difflib.get_close_matches(k, s, n=1) for k in sorted(unknown)}
-        raise ValueError(f"unknown landmark setting(s) {', '.join(k + (f' (did you mean {c[0]!r}?)' if c else '') for k, c in close.items())} "
+        raise ValueError(f"unknown landmark setting(s) {', '.join(k + did_you_mean(k, s, ' (did you mean {!r}?)') for k in sorted(unknown))} "
                          f"in --task-args (an experiment config's task_options); known: {', '.join(s)}")
     return {**s, **{k: v for k, v in overrides.items() if v is not None}}
 
@@ -461,7 +472,11 @@ def evaluate_landmarks_cli(checkpoint:str,                   # best_model.pt / l
     except CheckpointError as e:                                   # truncated, damaged: name the run's other checkpoints
         others = sorted(p.name for p in ck.parent.glob('*.pt') if p != ck)
         raise CheckpointError(f"{e} Evaluate another checkpoint of the run instead ({', '.join(others)})." if others else str(e)) from None
-    module.weights().load_state_dict(state)
+    try: module.weights().load_state_dict(state)
+    except RuntimeError as e:                                      # another run's checkpoint: another landmark count or net preset
+        raise ValueError(f"{ck} does not fit the {s['preset']!r} net for 19 landmarks that {task} describes ({str(e).splitlines()[1].strip()}). "
+                         "Fix: evaluate a checkpoint of the run that wrote it; a model for another landmark count is evaluated from Python "
+                         "(landmark_errors on a LandmarkDataset of its data).") from None
     res = evaluate_landmarks(module, data or s['root'], s, out or ck.parent/'eval', annotation, batch_size, dev, spacing, allow_other_spacing)
     print(res['paths']['markdown'].read_text(encoding='utf-8').split('## Per landmark')[0])
     return res
