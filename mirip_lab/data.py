@@ -125,7 +125,8 @@ def _row_problems(df:pd.DataFrame, image_dir:Path, check_images:bool, record=Non
 
 # %% ../nbs/01_data.ipynb #9b52c075
 FIX_ROWS = ("Fix: correct these rows or their files (replace an unreadable image with a good copy, exported or downloaded again) "
-            "and run again; strict=False drops the bad rows with a warning.")
+            "and run again, or drop the bad rows with a warning: load_metadata(..., strict=False) in Python, --drop-bad-rows "
+            "for mirip-lab evaluate and diagnose, --task-args drop_bad_rows=true for mirip-lab train.")
 
 def load_metadata(csv_path,                # `metadata.csv` with columns image_id, filename, tier
                   image_dir=None,          # folder of the images; default `images/` beside the CSV

@@ -552,11 +552,12 @@ def _isbi_landmarks(root:Path, stem:str) -> np.ndarray:
     if not f.exists(): return np.zeros(38, np.float32)
     return (read_isbi_points(f)[:, ::-1] / 1000).astype(np.float32).reshape(-1)
 
-def folder_dataset(folder, size:int=224, pairwise:bool=False, pairs_per_image:int|None=4) -> tuple[Dataset, int]:
+def folder_dataset(folder, size:int=224, pairwise:bool=False, pairs_per_image:int|None=4,
+                   strict:bool=True) -> tuple[Dataset, int]:   # strict=False: drop metadata rows with problems, with a warning
     "(dataset, model outputs) for a MIRIP folder or an ISBI 2015 layout (at or under `folder`), images resized to `size`."
     folder, tf = Path(folder), make_transforms(size)
     if (folder/'metadata.csv').exists():
-        md = load_metadata(folder/'metadata.csv')
+        md = load_metadata(folder/'metadata.csv', strict=strict)
         if pairwise: return PairwiseDataset(md, transform=tf, pairs_per_image=pairs_per_image), 1
         return ImageDataset(md, transform=tf), 4
     for root in (folder, folder/'ISBI2015'):
@@ -590,12 +591,13 @@ def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + ima
                  progress:bool=True,          # a progress bar over the settings; --no-progress hides it
                  ladder:bool=False,           # climb the speed ladder (loader, cache, uint8, on-device augmentation, channels_last, AMP, compile, fused AdamW)
                  config:str=None,             # with --ladder: YAML training config to write the winning settings into (comments kept)
+                 drop_bad_rows:bool=False,    # MIRIP: drop metadata rows with problems (missing or unreadable image, ...) with a warning, not stop
                 ):
     "Find out why training is slow: time each step, sweep DataLoader settings, recommend and prove the fastest."
     import matplotlib; matplotlib.use('Agg')
     _preset(model)   # an unknown name fails before any loading
-    if ladder: return _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config)
-    ds, n_out = folder_dataset(folder, size, pairwise)
+    if ladder: return _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config, not drop_bad_rows)
+    ds, n_out = folder_dataset(folder, size, pairwise, strict=not drop_bad_rows)
     d = diagnose(ds, make_step(make_model(model, n_out), device), batch_size, device, budget_s, epochs, progress=progress)
     paths = d.save(out_dir)
     print(d.report(), '\n')
@@ -709,9 +711,9 @@ def speed_ladder(folder,                      # MIRIP folder (metadata.csv + ima
                  baseline:dict|None=None,     # the DataLoader kwargs as configured (default num_workers=0)
                  epochs:int=2, steps:int|None=8,  # per measurement: epochs of at most `steps` batches
                  budget_s:float=30,           # time for the loader sweep of the first lever
-                 cache_dir=None, flip:bool=True) -> Ladder:
+                 cache_dir=None, flip:bool=True, strict:bool=True) -> Ladder:   # strict=False: drop bad metadata rows
     "From the loop as configured, try each lever of `LEVERS` and keep it only if it measures faster in this run."
-    md, device, net = load_metadata(Path(folder)/'metadata.csv'), default_device(device), make_model(model, 4)
+    md, device, net = load_metadata(Path(folder)/'metadata.csv', strict=strict), default_device(device), make_model(model, 4)
     with tempfile.TemporaryDirectory() as tmp, torch.random.fork_rng(devices=[]):
         loop = partial(_ladder_loop, md, model=net, size=size, cache_dir=cache_dir or tmp, device=device, flip=flip)
         run = lambda s: measure(*loop(s), batch_size, s.loader, epochs, steps, device, dict(shuffle=True))
@@ -791,10 +793,10 @@ def write_ladder_config(path, lad:Ladder) -> dict:
     return update_yaml(path, kw, comment=also)
 
 # %% ../nbs/02_loader_doctor.ipynb #c0d1e2f3
-def _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config) -> Ladder:
+def _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config, strict=True) -> Ladder:
     "The `--ladder` branch of `diagnose_cli`."
     if not (Path(folder)/'metadata.csv').exists(): raise FileNotFoundError(f"--ladder needs a MIRIP folder (metadata.csv + images/); {folder} is not one.")
-    lad = speed_ladder(folder, model, size, batch_size, device, epochs=epochs, budget_s=min(budget_s, 60))
+    lad = speed_ladder(folder, model, size, batch_size, device, epochs=epochs, budget_s=min(budget_s, 60), strict=strict)
     png = lad.save(out_dir)
     print(lad.report(), '\n')
     print(f"wrote {png}, {png.with_suffix('.csv')}")

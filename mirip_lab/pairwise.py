@@ -582,10 +582,10 @@ def _with_paths(md:pd.DataFrame) -> pd.DataFrame:
     raise ValueError("the metadata has no `path` column (a plain pd.read_csv?): read it with mirip_lab.data.load_metadata(csv, "
                      "image_dir=...), which checks every row and adds each image's path, or pass the MIRIP folder or its CSV.")
 
-def _train_val(data, seed:int) -> list[pd.DataFrame]:
+def _train_val(data, seed:int, strict:bool=True) -> list[pd.DataFrame]:
     "Stratified, seeded 80/20 (train, val) split of a MIRIP folder, its CSV, or metadata with a `path` column."
     if isinstance(data, pd.DataFrame): md = _with_paths(data)
-    else: md = load_metadata(Path(data)/'metadata.csv' if Path(data).is_dir() else data)
+    else: md = load_metadata(Path(data)/'metadata.csv' if Path(data).is_dir() else data, strict=strict)
     return DataSplitter(0.8, 0.2, 0.0, seed).split(md)[:2]
 
 def _feature_datasets(model, tr_md, va_md, cache_dir, size:int, config:TrainingConfig, pairs_per_image, seed:int, **loader_kw) -> list:
@@ -655,23 +655,23 @@ PAIRWISE_TASKS = {  # task name: train_pairwise arguments
     'pairwise-tiny': dict(backbone='dinov2-tiny', size=64, pooling='meanstd', projector_output_dim=64),
 }
 
-def _task_splits(name, seed, data, metadata, val_metadata, image_dir):
+def _task_splits(name, seed, data, metadata, val_metadata, image_dir, strict:bool=True):
     "(train, val) metadata: the guide's split files (`metadata`, `val_metadata`, images in `image_dir`), or an 80/20 split of a MIRIP folder."
     if metadata is not None:
         image_dir = image_dir or (data if data is not None and Path(data).is_dir() and not (Path(data)/'metadata.csv').exists() else None)
-        tr = load_metadata(metadata, image_dir=image_dir)
+        tr = load_metadata(metadata, image_dir=image_dir, strict=strict)
         if val_metadata is None: return DataSplitter(0.9, 0.1, 0.0, seed).split(tr)[:2]
-        return tr, load_metadata(val_metadata, image_dir=image_dir)
+        return tr, load_metadata(val_metadata, image_dir=image_dir, strict=strict)
     if data is None: raise ValueError(f"task {name!r} needs --data: a MIRIP folder (images/ + metadata.csv), e.g. `mirip-lab sample-data data/sample`, "
                                       "or the MIRIP guide's split files: --metadata TRAIN.csv --val-metadata VAL.csv --data-dir IMAGES.")
-    return _train_val(data, seed)
+    return _train_val(data, seed, strict)
 
 def _pairwise_task(name):
     def factory(config:TrainingConfig, data=None, metadata=None, val_metadata=None, data_dir=None, image_dir=None,
-                pairs_per_image:int=16, save_frozen_backbone:bool=True):
+                pairs_per_image:int=16, save_frozen_backbone:bool=True, drop_bad_rows:bool=False):
         kw = dict(PAIRWISE_TASKS[name])
         backbone, size, out = kw.pop('backbone'), kw.pop('size'), Path(config.checkpoint_dir)
-        tr_md, va_md = _task_splits(name, config.seed, data, metadata, val_metadata, image_dir or data_dir)
+        tr_md, va_md = _task_splits(name, config.seed, data, metadata, val_metadata, image_dir or data_dir, not drop_bad_rows)
         model = PairwiseRankingModel(backbone, seed=config.seed, save_frozen_backbone=save_frozen_backbone, **kw)
         ds = _feature_datasets(model, tr_md, va_md, out/'cache'/'features', size, config, pairs_per_image, config.seed)
         if folder_in_use(config) is None:   # a run the Trainer will refuse there, or one that resumes, leaves the folder's card as it is
@@ -680,7 +680,8 @@ def _pairwise_task(name):
     factory.__doc__ = (f"Pairwise ranker {PAIRWISE_TASKS[name]} on cached features: the guide's split files (--metadata, --val-metadata, --data-dir) "
                        "or a MIRIP folder's 80/20 split (--data); training draws `pairs_per_image` partners per image each epoch "
                        "(--task-args pairs_per_image=N; all n² pairs would not scale), validation uses all pairs; checkpoints hold the model's "
-                       "state_dict (--task-args save_frozen_backbone=false: projector only).")
+                       "state_dict (--task-args save_frozen_backbone=false: projector only); metadata rows with problems stop it "
+                       "(--task-args drop_bad_rows=true drops them with a warning).")
     return factory
 
 for _n, _h in (('pairwise', 'MIRIP ranker: frozen facebook/dinov2-large (from the HF cache), projector trained on cached features, 224 px'),
@@ -771,14 +772,15 @@ def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metada
                  checkpoint:str=None,        # the MIRIP guide's name for --model, e.g. ./checkpoints/best_model.pt
                  test_data:str=None,         # the MIRIP guide's test split, e.g. data/test_metadata.csv (instead of DATA)
                  image_dir:str=None,         # folder of the images the CSV names; default images/ beside the CSV
-                 image_size:int=224):        # input side for a checkpoint without pairwise_model.json (the guide's own training)
+                 image_size:int=224,         # input side for a checkpoint without pairwise_model.json (the guide's own training)
+                 drop_bad_rows:bool=False):  # metadata rows with problems (missing or unreadable image, unknown tier): drop them with a warning, not stop
     "Pairwise accuracy over all tier pairs of labelled images, per tier pair, Kendall τ and Spearman ρ, with a plot; says when they include training images."
     path, src = checkpoint or model, test_data or data
     if src is None: raise ValueError("give the labelled images to evaluate on: a MIRIP folder or CSV (`mirip-lab evaluate FOLDER`), "
                                      "or the guide's `--test-data data/test_metadata.csv --image-dir data/images`.")
     ck = _checkpoint(path, image_size)   # read once: the model and the images it was trained on
     m, size = _from_checkpoint(ck, device or default_device())
-    md = load_metadata(Path(src)/'metadata.csv' if Path(src).is_dir() else src, image_dir=image_dir)
+    md = load_metadata(Path(src)/'metadata.csv' if Path(src).is_dir() else src, image_dir=image_dir, strict=not drop_bad_rows)
     ds = PairwiseDataset(md, transform=make_transforms(size))
     r = Evaluator(m, device or default_device(), batch_size=batch_size).evaluate_detailed(ds, out_dir=out_dir)
     r['seen_in_training'] = training_overlap(ck, ds.paths)
