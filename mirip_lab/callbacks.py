@@ -263,10 +263,12 @@ class EarlyStopping(Callback):
     def __init__(self, patience:int|None=None): self.patience = patience
     def before_fit(self):   # a resumed run that had stopped early stays stopped (a job script that always passes --resume auto)
         t, p = self.trainer, self.patience or self.trainer.config.early_stopping_patience
-        if not (t.epoch and p and t.bad_epochs >= p): return
-        t.stop = True
+        if not (t.epoch and p and t.bad_epochs >= p) or t.epoch >= t.config.max_epochs: return   # (at max_epochs fit says it)
+        t.stop, q = True, t.bad_epochs + p
+        how = f"EarlyStopping(patience={q})" if self.patience else (f"trainer.config.early_stopping_patience = {q} before fit() "
+                                                                    f"(command line: --early_stopping_patience {q} --resume auto)")
         if t.is_main: print(f"early stopping: this run stopped after epoch {t.epoch} ({t.monitored()} had not improved for {t.bad_epochs} epochs, patience {p}); "
-                            f"nothing more to train. To train on, raise early_stopping_patience", flush=True)
+                            f"nothing more to train, so this fit() trains nothing. To train on, raise the patience: {how}", flush=True)
     def after_epoch(self):
         t = self.trainer
         p = self.patience or t.config.early_stopping_patience

@@ -16,7 +16,8 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 from fastcore.basics import patch
-from .utils import is_oom, to_device, pick_device, metric_mode, load_yaml, yaml_where, did_you_mean, atomic_write, write_errors, size_text, free_space  # one of each, in the core layer
+from .utils import (is_oom, to_device, batch_len, pick_device, metric_mode, load_yaml, yaml_where, did_you_mean,  # one of each, in the core layer
+                             atomic_write, write_errors, size_text, free_space)
 from .callbacks import Callback, EpochFunc, default_callbacks, history_frame, CHECKPOINT_DIR_HINT
 
 # %% auto #0
@@ -162,7 +163,7 @@ class TrainModule(nn.Module):
     def forward(self, batch): raise NotImplementedError("forward(batch) -> output")
     def loss(self, batch, output) -> torch.Tensor: raise NotImplementedError("loss(batch, output) -> mean loss over the batch")
     def metrics(self, batch, output) -> dict: return {}   # {name: sum over the batch's samples}
-    def batch_len(self, batch) -> int: return len(batch[0])
+    def batch_len(self, batch) -> int: return batch_len(batch)   # the first tensor's length, in a tuple, list or dict
     def split(self, batch, size:int) -> list: return split_batch(batch, size)
     def weights(self) -> nn.Module: return self           # what checkpoints save as model_state_dict
 
@@ -368,7 +369,9 @@ def __call__(self:Trainer, event:str, *args):
     "Run `event` on each callback that defines it, in `order`; `main_only` callbacks only on rank 0."
     for cb in self.cbs:
         f = getattr(cb, event, None)
-        if f is not None and (self.is_main or not cb.main_only): f(*args)
+        if f is None or not (self.is_main or not cb.main_only): continue
+        try: f(*args)
+        except Exception as e: e.add_note(f"(raised by callback {cb!r}, event {event})"); raise
 
 @patch
 def add_cb(self:Trainer, cb) -> Trainer:
@@ -512,6 +515,8 @@ def _forward_backward(self:Trainer, batches:list, size:int, n:int) -> tuple[torc
             with self.autocast():
                 out = self.model(mb)
                 self.loss_mb = loss = m.loss(mb, out)
+            if loss.ndim: raise ValueError(f"{type(m).__name__}.loss returned a tensor of shape {tuple(loss.shape)}: it must return one number, "
+                                           "the mean loss over the batch (e.g. `.mean()`)")
             self('after_loss')
             self.scaler.scale(loss * (k / n)).backward()
         with torch.no_grad():
@@ -780,12 +785,14 @@ def _improved(self:Trainer, row:dict) -> bool:
 # %% ../nbs/04_trainer.ipynb #ef08b66f
 @patch
 def _make_scheduler(self:Trainer):
+    "Set `config`'s lr and weight decay; its warmup + cosine schedule from the step reached (made at every fit, so settings changed in between apply)."
     c = self.config
+    for g in self.opt.param_groups: g.update(lr=c.learning_rate, initial_lr=c.learning_rate, weight_decay=c.weight_decay)
     if not c.use_scheduler: return None
     total = c.max_epochs * math.ceil(len(self.train_dl) / c.gradient_accumulation_steps)
     t_max = c.scheduler_t_max or max(total - c.warmup_steps, 1)
     ratio = c.scheduler_eta_min / c.learning_rate
-    return torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: warmup_cosine(s, c.warmup_steps, t_max, ratio))
+    return torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: warmup_cosine(s, c.warmup_steps, t_max, ratio), last_epoch=self.step - 1)
 
 # %% ../nbs/04_trainer.ipynb #2ff7dd1c
 ROW_KEYS = ('train/loss', 'learning_rate', 'samples_per_s', 'data_wait_frac', 'train_time_s', 'epoch_time_s', 'peak_gpu_mem_gb', 'micro_batch_size', 'micro_steps')
@@ -822,7 +829,7 @@ def _before_fit(self:Trainer, train_data, val_data, resume):
     "Loaders, scheduler, then the resumed state or a fresh seed."
     self.train_dl = self.make_loader(train_data, train=True)
     self.val_dl = None if val_data is None else self.make_loader(val_data, train=False)
-    if self.sched is None: self.sched = self._make_scheduler()
+    self.sched = self._make_scheduler()          # a resumed run's schedule is then restored from its checkpoint
     self.resume_auto = resume == 'auto'          # a fresh start may then replace what is there
     resume, ck = (self._auto_resume() or (None, None)) if resume == 'auto' else (resume, None)
     if resume is None and getattr(self, '_cut_epoch', None): self._warn_cut()
@@ -864,6 +871,7 @@ def fit(self:Trainer, train_data, val_data=None, resume=None) -> pd.DataFrame:
     self._before_fit(train_data, val_data, resume)
     try:
         self('before_fit')
+        if self.epoch >= self.config.max_epochs: self._say_done()
         for epoch in range(self.epoch, self.config.max_epochs):
             if self.stop: break                      # set after an epoch, or by a callback's before_fit
             self._fit_epoch(epoch)
@@ -873,6 +881,13 @@ def fit(self:Trainer, train_data, val_data=None, resume=None) -> pd.DataFrame:
     finally: self._in_epoch = False
     self('after_fit')
     return history_frame(self.history)
+
+@patch
+def _say_done(self:Trainer):
+    "Say that this fit() trains nothing, the run having done its max_epochs, and how to train on."
+    n = self.epoch + self.config.max_epochs
+    if self.is_main: print(f"fit() trained nothing: this run has done {self.epoch} epochs, max_epochs is {self.config.max_epochs}. To train on, raise max_epochs: "
+                           f"trainer.config.max_epochs = {n} before fit() (command line: --max_epochs {n} --resume auto)", flush=True)
 
 # %% ../nbs/04_trainer.ipynb #4011d182
 @patch
