@@ -37,13 +37,32 @@ __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN'
 def _sync(device:torch.device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
 
+def _to(batch, device, non_blocking:bool=False):
+    "`to_device`, or the batch's own `.to(device)` when a collate_fn returns an object of its own."
+    return batch.to(device) if hasattr(batch, 'to') and not torch.is_tensor(batch) else to_device(batch, device, non_blocking)
+
+def _n(batch) -> int:
+    "Samples in `batch`: `batch_len` (its first tensor's length), or `len()` of a collate_fn's own object; else an error naming the fix."
+    n = batch_len(batch) if isinstance(batch, (torch.Tensor, dict, list, tuple)) else len(batch) if hasattr(batch, '__len__') else None
+    if n is None: raise TypeError(f"cannot count the samples of a {type(batch).__name__} batch (what the loader's collate_fn returns): "
+                                  "give it __len__ (samples in the batch) and .to(device), or return tensors, or a tuple, list or dict of them")
+    return n
+
 # %% ../nbs/02_loader_doctor.ipynb #be53c35e
 class BatchLossModule(TrainModule):
     "`model` with the loss its batch implies: `(x, y)` cross-entropy (integer `y`) or MSE (float `y`), `(x1, x2, y)` margin ranking."
     def __init__(self, model:nn.Module, batch_transform=None): super().__init__(); self.model, self.tfm = model, batch_transform
-    def forward(self, batch): return [self.model(x if self.tfm is None else self.tfm(x)) for x in batch[:-1]]
+    def tensors(self, batch) -> list:
+        "The batch's tensors, `[x, y]` or `[x1, x2, y]` (other items, such as file names, ignored); else an error naming the fix."
+        ts = [b for b in batch if torch.is_tensor(b)] if isinstance(batch, (tuple, list)) else []
+        if len(ts) in (2, 3): return ts
+        what = f"a dict with keys {list(batch)}" if isinstance(batch, dict) else f"a {type(batch).__name__}"
+        raise TypeError(f"make_step's loss takes (x, y) or (x1, x2, y) batches, not {what}: give diagnose a step of your own, "
+                        "`step_fn(batch)` (one step of your training loop), or have the dataset return (image, target)")
+    def batch_len(self, batch) -> int: return len(self.tensors(batch)[-1])
+    def forward(self, batch): return [self.model(x if self.tfm is None else self.tfm(x)) for x in self.tensors(batch)[:-1]]
     def loss(self, batch, out):
-        y = batch[-1]
+        y = self.tensors(batch)[-1]
         if len(out) == 2: return nn.functional.margin_ranking_loss(out[0].reshape(-1), out[1].reshape(-1), y.float(), margin=0.1)
         if y.is_floating_point(): return nn.functional.mse_loss(out[0].reshape(y.shape), y)
         return nn.functional.cross_entropy(out[0], y)
@@ -58,7 +77,6 @@ def make_step(model:nn.Module, device=None, lr:float=1e-3, config:TrainingConfig
         return (loss / n).detach()
     step.trainer = t
     return step
-
 
 # %% ../nbs/02_loader_doctor.ipynb #29ce5b4d
 class NVMLSampler:
@@ -141,9 +159,9 @@ def profile_training(loader:DataLoader,  # the loader to measure (a fresh iterat
         for ep in range(epochs):
             for s, batch in enumerate(itertools.islice(loader, steps)):   # a fresh iterator per epoch, as training makes
                 t1 = time.perf_counter()
-                xb = to_device(batch, device, nb); _sync(device); t2 = time.perf_counter()
+                xb = _to(batch, device, nb); _sync(device); t2 = time.perf_counter()
                 step_fn(xb); _sync(device); t3 = time.perf_counter()
-                rows.append(dict(epoch=ep, step=s, n=batch_len(batch), wait_s=t1-t0, copy_s=t2-t1, compute_s=t3-t2, first_in_epoch=s==0))
+                rows.append(dict(epoch=ep, step=s, n=_n(batch), wait_s=t1-t0, copy_s=t2-t1, compute_s=t3-t2, first_in_epoch=s==0))
                 t0 = t3
         wall = time.perf_counter() - start
     if not rows: raise ValueError("The loader yielded no batch: check that the dataset is not empty and batch_size <= len(dataset) with drop_last=True.")
@@ -175,18 +193,18 @@ def profile_verdict(p:Profile) -> str:
 def loader_ceiling(loader:DataLoader, steps:int|None=None) -> float:
     "Samples/s of iterating `loader` for one epoch (at most `steps` batches) with no training step; its workers are stopped after."
     t0 = time.perf_counter()
-    try: return sum(batch_len(b) for b in itertools.islice(loader, steps)) / (time.perf_counter() - t0)
+    try: return sum(map(_n, itertools.islice(loader, steps))) / (time.perf_counter() - t0)
     finally: _shutdown(loader)
 
 def model_ceiling(step_fn, batch, device=None, reps:int=5, warmup:int=2) -> float:
     "Samples/s of `step_fn` repeated on `batch` already on `device` (after `warmup` steps), synchronised."
     device = default_device(device)
-    xb = to_device(batch, device); _sync(device)
+    xb = _to(batch, device); _sync(device)
     for _ in range(warmup): step_fn(xb)
     _sync(device); t0 = time.perf_counter()
     for _ in range(reps): step_fn(xb)
     _sync(device)
-    return reps * batch_len(batch) / (time.perf_counter() - t0)
+    return reps * _n(batch) / (time.perf_counter() - t0)
 
 # %% ../nbs/02_loader_doctor.ipynb #b4a6c8d0
 def loop_ceilings(base:Profile, loader_sps:float, model_sps:float) -> dict:
