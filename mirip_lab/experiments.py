@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import DataLoader
 from fastcore.basics import listify, groupby
 from fastcore.script import Param
-from .utils import md_table, is_oom, metric_mode, load_yaml, yaml_where, round_trip_yaml, write_json, atomic_write, process_rss_gb, DemoContext
+from .utils import md_table, is_oom, metric_mode, load_yaml, yaml_where, round_trip_yaml, write_json, process_alive, atomic_write, process_rss_gb, DemoContext
 from .registry import TASKS
 from .train import TrainingConfig, Trainer, rng_guard, payload_digest
 from .callbacks import Callback
@@ -179,9 +179,10 @@ def _sample_data_for(exp:Experiment) -> bool:
 STATUS = 'status.json'
 
 def read_status(run_dir) -> dict:
-    "The run's `status.json` as a dict ({} if there is none)."
+    "The run's `status.json` as a dict ({} if there is none); a damaged one is named, with the fix."
     p = Path(run_dir)/STATUS
-    return json.loads(p.read_text(encoding='utf-8')) if p.exists() else {}
+    try: return json.loads(p.read_text(encoding='utf-8')) if p.exists() else {}
+    except ValueError as e: raise ValueError(f"{p} is not a run status ({e}): damaged or half-copied. Delete {p.parent} and run its experiment again") from None
 
 def _device_name(dev:torch.device) -> str:
     return torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'cpu ({os.cpu_count()} cores)'
@@ -199,8 +200,8 @@ def _or_nan(f, xs) -> float: return float(f(xs)) if len(xs) else float('nan')
 
 def _summary(trainer:Trainer, mon:RunMonitor, hist:pd.DataFrame, initial:float, total_s:float) -> dict:
     "Every figure of one finished run (one row of the results CSV)."
-    c = trainer.config; mode = metric_mode(c.monitor, c.monitor_mode)
-    key = c.monitor if c.monitor in hist and hist[c.monitor].notna().any() else c.monitor.replace('val/', 'train/')   # no validation set: as the Trainer
+    key = trainer.monitored()                 # the Trainer's rule: no validation set, the train/ twin
+    mode = metric_mode(key, trainer.config.monitor_mode)
     vals, times = hist[key].to_numpy(float), hist['epoch_time_s'].to_numpy(float)
     train_s = float(hist['train_time_s'].sum())
     per_s = lambda n: n / train_s if train_s else float('nan')
@@ -247,10 +248,13 @@ def run_experiment(exp:Experiment, out='outputs/experiments', force:bool=False, 
     "Train `exp` into `<out>/<name>/` and return its status dict (done / oom / failed with every measured figure)."
     out = Path(out); run_dir = out/exp.name
     old = read_status(run_dir)
-    if old.get('status') == 'done' and not force:
-        print(f"[experiment] {exp.name}: already done, skipped (force=True / --force runs it again)", flush=True)
+    busy = old.get('status') == 'running' and old.get('pid') not in (None, os.getpid()) and process_alive(old['pid'])   # never delete a live run
+    if old.get('status') == 'done' and not force or busy:
+        why = (f"being run now by process {old['pid']}, skipped (wait for it, or run into another --out)" if busy
+               else "already done, skipped (force=True / --force runs it again)")
+        print(f"[experiment] {exp.name}: {why}", flush=True)
         return {**old, 'skipped': True}
-    if old and run_dir.exists(): shutil.rmtree(run_dir)          # a folder of ours (it has status.json): start clean
+    if old and run_dir.exists(): shutil.rmtree(run_dir)          # a folder of ours (it has status.json), its process gone: start clean
     run_dir.mkdir(parents=True, exist_ok=True)
     c = replace(exp.config, checkpoint_dir=str(run_dir))
     base = dict(name=exp.name, task=exp.task, batch_size=c.batch_size, gradient_accumulation_steps=c.gradient_accumulation_steps,
