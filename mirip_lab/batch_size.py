@@ -156,13 +156,11 @@ class StepModule(TrainModule):
     def __init__(self, model:nn.Module, step=None): super().__init__(); self.model, self.step_fn = model, step or default_step
     def forward(self, batch): return self.step_fn(self.model, batch)
     def loss(self, batch, out): return out
-    def batch_len(self, batch) -> int: return batch_len(batch)
-    def split(self, batch, size:int) -> list: return [batch] if size >= batch_len(batch) else split_batch(batch, size)
+    def split(self, batch, size:int) -> list: return [batch] if size >= batch_len(batch) else split_batch(batch, size)   # whole: tensors of other lengths kept
     def weights(self): return self.model
 
 def probe_trainer(model:nn.Module, step=None, device=None, mixed_precision:str='no', optimizer_factory=None, config=None) -> Trainer:
     "A fresh `Trainer` for one probe: `config`'s step (clipping, channels_last, ...) at `mixed_precision`, no out-of-memory recovery, no output."
-    # for_steps: no callbacks, so no output
     t = Trainer.for_steps(StepModule(model, step), config, device=str(device or next(model.parameters()).device), mixed_precision=mixed_precision,
                           micro_batch_size=None, compile=False, tensorboard=False, wandb_enabled=False)
     if optimizer_factory is not None: t.opt = optimizer_factory([p for p in model.parameters() if p.requires_grad])
@@ -172,10 +170,9 @@ def probe_trainer(model:nn.Module, step=None, device=None, mixed_precision:str='
 # %% ../nbs/03_batch_size.ipynb #e206acf4
 def _probe_note(e:Exception, bs:int) -> str:
     "What a probe's error (not out of memory) means, and the fix."
-    fix = ("a model with BatchNorm cannot train on 1 sample: pass multiple=2 or more, or make the step smaller (image size, mixed precision)"
-           if bs == 1 and 'more than 1 value per channel' in str(e) else "torch.utils.checkpoint(use_reentrant=True) needs an input "
-           "that requires grad: use use_reentrant=False" if 'does not require grad' in str(e) else "pass step=lambda model, batch: "
-           "loss when the model is called otherwise than model(**batch), model(*batch) (or its inputs before the targets) or model(batch)")
+    fix = ("BatchNorm cannot train on 1 sample: pass multiple=2 or more, or make the step smaller" if bs == 1 and 'than 1 value per'
+           in str(e) else "reentrant torch.utils.checkpoint needs an input that requires grad: use_reentrant=False" if 'not require grad'
+           in str(e) else "pass step=lambda model, batch: loss if the model is not called model(**batch), model(*batch) or model(batch)")
     return f"mirip_lab.batch_size: the probe at batch {bs} failed (not out of memory). Fix: {fix}."
 
 def run_probe(model:nn.Module, make_batch, bs:int, mem, budget:float, step=None, optimizer_factory=None,
@@ -200,8 +197,7 @@ def run_probe(model:nn.Module, make_batch, bs:int, mem, budget:float, step=None,
 def preserved(model:nn.Module):
     "Restore `model`'s weights and buffers (their device, dtype and layout too), gradients, train/eval mode and the RNG state on exit."
     tensors = lambda: itertools.chain(model.named_parameters(), model.named_buffers())
-    state = {k: (v.device, v.detach().to('cpu', copy=True)) for k,v in tensors()}   # to('cpu') keeps the strides
-    grads = {n: p.grad for n,p in model.named_parameters()}
+    state = {k: (v.device, v.detach().to('cpu', copy=True), v.grad) for k,v in tensors()}   # to('cpu') keeps the strides
     for p in model.parameters(): p.grad = None
     training = model.training
     cuda = sorted({p.device.index or 0 for p in model.parameters() if p.device.type == 'cuda'})
@@ -209,10 +205,9 @@ def preserved(model:nn.Module):
         with torch.random.fork_rng(devices=cuda): yield model
     finally:
         for k, v in tensors():   # in place; moved back where a probe moved it (device=, channels_last, a dtype)
-            dev, was = state[k]
+            dev, was, v.grad = state[k]
             if (v.device, v.dtype, v.stride()) == (dev, was.dtype, was.stride()): v.data.copy_(was)
             else: v.data = was.to(dev)
-        for n,p in model.named_parameters(): p.grad = grads[n]
         model.train(training)
 
 # %% ../nbs/03_batch_size.ipynb #1456f5e9
@@ -607,10 +602,10 @@ def _config_path(path) -> Path:
 def read_train_config(path) -> dict:
     "The YAML training config at `path` (a round-trip mapping: comments and order kept); a misspelt key batch-size sets is an error."
     cfg = load_yaml(_config_path(path), typ='rt') or {}   # the one YAML loader: a syntax error names the file and the line
-    for k in ('batch_size', 'gradient_accumulation_steps', 'mixed_precision'):
-        if k not in cfg and (near := difflib.get_close_matches(k, [str(c) for c in cfg], n=1, cutoff=0.8)):
-            raise ValueError(f"{path}: key {near[0]!r} is not {k!r}, which `mirip-lab batch-size` reads and sets: rename it (training "
-                             "would refuse it too), else the search would ignore it and write a second key.")
+    if typo := next(((c[0], k) for k in ('batch_size', 'gradient_accumulation_steps', 'mixed_precision') if k not in cfg
+                     and (c := difflib.get_close_matches(k, [str(c) for c in cfg], n=1, cutoff=0.8))), None):
+        raise ValueError(f"{path}: key {typo[0]!r} is not {typo[1]!r}, which `mirip-lab batch-size` reads and sets: rename it (training "
+                         "would refuse it too), else the search would ignore it and write a second key.")
     return cfg
 
 def write_default_config(path) -> Path:
@@ -671,21 +666,19 @@ def load_preset(name:str, size:int):
 
 
 # %% ../nbs/03_batch_size.ipynb #620d5f4f
+def _nbytes(x) -> int:
+    "Bytes of the tensors in `x` (a tensor, or dicts/tuples/lists of them)."
+    return sum(t.numel()*t.element_size() for t in torch.utils._pytree.tree_leaves(x) if isinstance(t, torch.Tensor))
+
 def estimate_memory(model:nn.Module, make_batch, step=None) -> tuple[int,int]:
     "(fixed bytes, bytes per sample) of a training step with AdamW, from the parameter count and one forward at batch 1."
-    fixed = 4*sum(p.numel()*p.element_size() for p in model.parameters())
-    acts = []
-    def hook(mod, inp, out):
-        for o in (out if isinstance(out, (tuple, list)) else [out]):
-            if isinstance(o, torch.Tensor): acts.append(o.numel()*o.element_size())
-    hs = [mod.register_forward_hook(hook) for mod in model.modules() if not list(mod.children())]
-    batch = make_batch(1)
+    acts, batch = [], make_batch(1)
+    hs = [mod.register_forward_hook(lambda mod, inp, out: acts.append(_nbytes(out))) for mod in model.modules() if not list(mod.children())]
     try:
         with preserved(model), torch.no_grad(): (step or default_step)(model.eval(), batch)   # eval: BatchNorm takes a batch of 1
     finally:
         for h in hs: h.remove()
-    inp = sum(t.numel()*t.element_size() for t in torch.utils._pytree.tree_leaves(batch) if isinstance(t, torch.Tensor))
-    return fixed, inp + 2*sum(acts)
+    return 4*_nbytes(list(model.parameters())), _nbytes(batch) + 2*sum(acts)
 
 def simulated_card(model:nn.Module, make_batch, total_gb:float|None=None, holds:int|None=None, margin:float=0.2, name:str|None=None,
                    step=None) -> SimulatedGPU:
@@ -697,16 +690,16 @@ def simulated_card(model:nn.Module, make_batch, total_gb:float|None=None, holds:
 # %% ../nbs/03_batch_size.ipynb #7ce3edeb
 def size_batch(model_name:str, size:int, config=None, target_effective:int|None=None, simulate_gb:float|None=None,
                max_batch:int=1024, margin:float|None=None, multiple:int|None=None, mixed_precision:str|None=None,
-               team_file=None, test_only:bool=False, device=None, progress:bool=False) -> dict:
-    "Find (or look up), plan accumulation, update the config and team file; return everything decided."
-    has_cfg = bool(config) and Path(config).exists()
-    cfg = read_train_config(config) if has_cfg else {}
+               team_file=None, test_only:bool=False, device=None, progress:bool=False, probe=None) -> dict:
+    "Find (or look up), plan accumulation, update the config and team file; return everything decided. `probe`: a card instead of this one."
+    cfg = read_train_config(config) if (has_cfg := bool(config) and Path(config).exists()) else {}
     if has_cfg: update_train_config(config, test_only)   # no values: only refuses a read-only config, before any probe
     configured = int(cfg.get('batch_size', 32))
     target = int(target_effective or configured*int(cfg.get('gradient_accumulation_steps', 1)))
-    model, make_batch, step = load_preset(model_name, size)
-    device = pick_device(device or ('cpu' if simulate_gb else 'auto'))
-    probe = simulated_card(model, make_batch, total_gb=simulate_gb, step=step) if simulate_gb else CudaMemory(device) if device.type == 'cuda' else None
+    model, make_batch, step = load_preset(model_name, size) if isinstance(model_name, str) else model_name   # or (model, make_batch, step)
+    device = pick_device(device or ('cpu' if simulate_gb or probe else 'auto'))
+    probe = probe or (simulated_card(model, make_batch, total_gb=simulate_gb, step=step) if simulate_gb else
+                      CudaMemory(device) if device.type == 'cuda' else None)
     model.to(device)
     hit = team_lookup(team_file, probe.name, model_name, size) if (probe is not None and team_file) else None
     if hit:
@@ -760,19 +753,15 @@ batch_size_cli.make_parser = _batch_size_parser
 # %% ../nbs/03_batch_size.ipynb #45d3b5c6
 def stage_batch_size(ctx:DemoContext) -> str:
     "Demo stage: find the batch size (real GPU, or a simulated small card on CPU), plan accumulation, update `train.yaml`."
-    if ctx.model_factory: model, make_batch, step = ctx.model_factory(), ctx.make_batch, ctx.step
-    else: model, make_batch, step = tiny_cnn(), image_batch(ctx.size), None
+    m = (ctx.model_factory(), ctx.make_batch, ctx.step) if ctx.model_factory else (tiny_cnn(), image_batch(ctx.size), None)
     cuda = torch.cuda.is_available()
-    device = torch.device('cuda' if cuda else 'cpu'); model.to(device)
-    probe = CudaMemory(device) if cuda else simulated_card(model, make_batch, holds=20, margin=0.2, name='Simulated small card (CPU demo)', step=step)
-    res = find_batch_size(model, make_batch, step, device=device, probe=probe, max_batch=ctx.max_batch,
-                          margin=None if cuda else 0.2, multiple=None if cuda else 4)
-    plan = plan_accumulation(ctx.target_effective, res.batch_size)
+    sim = None if cuda else simulated_card(*m[:2], holds=20, margin=0.2, name='Simulated small card (CPU demo)', step=m[2])
+    r = size_batch(m, ctx.size, write_default_config(ctx.out/'train.yaml'), ctx.target_effective, max_batch=ctx.max_batch,
+                   margin=None if cuda else 0.2, multiple=None if cuda else 4, probe=sim)
+    res, plan = r['result'], r['plan']
     ctx.batch_size, ctx.gradient_accumulation_steps, ctx.mixed_precision, ctx.batch_size_result = plan.batch_size, plan.accum, res.mixed_precision, res
     d = ctx.out/'batch_size'; d.mkdir(parents=True, exist_ok=True)
     res.table().to_csv(d/'probes.csv', index=False)
-    cfg = write_default_config(ctx.out/'train.yaml')
-    update_train_config(cfg, batch_size=plan.batch_size, gradient_accumulation_steps=plan.accum, mixed_precision=res.mixed_precision)
     where = 'a real GPU' if cuda else 'a simulated small card (CPU: the size is a rehearsal, not a measurement)'
     return (f"Sized on {where}.\n\n{res._repr_markdown_()}\n\nTraining uses batch_size={plan.batch_size} × "
             f"gradient_accumulation_steps={plan.accum} (effective {plan.effective}), mixed_precision={res.mixed_precision}. {plan.note}")

@@ -461,22 +461,19 @@ def evaluate_landmarks_cli(checkpoint:str,                   # best_model.pt / l
     task = ck.parent/'landmarks_task.json'
     if not task.exists(): raise FileNotFoundError(f"{task} not found: evaluate a checkpoint written by `mirip-lab train --task landmarks` (it writes landmarks_task.json beside it).")
     s = json.loads(task.read_text(encoding='utf-8'))
-    if data is None and not (Path(s['root'])/'ISBI2015').is_dir() and (ck.parent/'synthetic_isbi'/'ISBI2015').is_dir():
-        data = ck.parent/'synthetic_isbi'   # a synthetic run's folder moved or copied whole: its data moved with it
     if data is None and not (Path(s['root'])/'ISBI2015').is_dir():
-        raise FileNotFoundError(f"{Path(s['root'])/'ISBI2015'}, the data this checkpoint was trained on ({task.name}), is not there any more: "
-                                "pass --data the folder that holds ISBI2015/ now.")
+        data = ck.parent/'synthetic_isbi'   # a synthetic run's folder moved or copied whole: its data moved with it
+        if not (data/'ISBI2015').is_dir(): raise FileNotFoundError(f"{Path(s['root'])/'ISBI2015'}, the data this checkpoint was trained on "
+                                                                   f"({task.name}), is not there any more: pass --data the folder that holds ISBI2015/ now.")
     dev = pick_device(device)
     module = HeatmapModule(landmark_net(19, s['preset']), s['size'], sigma=s['sigma'])
-    try: state = load_checkpoint_file(ck, fallback_hint=False)['model_state_dict']
+    try: module.weights().load_state_dict(load_checkpoint_file(ck, fallback_hint=False)['model_state_dict'])
     except CheckpointError as e:                                   # truncated, damaged: name the run's other checkpoints
         others = sorted(p.name for p in ck.parent.glob('*.pt') if p != ck)
         raise CheckpointError(f"{e} Evaluate another checkpoint of the run instead ({', '.join(others)})." if others else str(e)) from None
-    try: module.weights().load_state_dict(state)
     except RuntimeError as e:                                      # another run's checkpoint: another landmark count or net preset
-        raise ValueError(f"{ck} does not fit the {s['preset']!r} net for 19 landmarks that {task} describes ({str(e).splitlines()[1].strip()}). "
-                         "Fix: evaluate a checkpoint of the run that wrote it; a model for another landmark count is evaluated from Python "
-                         "(landmark_errors on a LandmarkDataset of its data).") from None
+        raise ValueError(f"{ck} does not fit the {s['preset']!r} net for 19 landmarks that {task} describes ({str(e).splitlines()[1].strip()}). Fix: "
+                         "evaluate that run's checkpoint; evaluate a model of another landmark count from Python (landmark_errors).") from None
     res = evaluate_landmarks(module, data or s['root'], s, out or ck.parent/'eval', annotation, batch_size, dev, spacing, allow_other_spacing)
     print(res['paths']['markdown'].read_text(encoding='utf-8').split('## Per landmark')[0])
     return res
