@@ -141,7 +141,9 @@ def train_config(config:str|None=None, base:dict|None=None, **overrides):
     def norm(m):  # alias -> field; 'true'/'false' strings of boolean fields (a Python caller's auto_microbatch='true') -> bool
         m = {aliases.get(k, k): v for k, v in (m or {}).items()}
         return {k: v.lower() == 'true' if isinstance(v, str) and v.lower() in ('true', 'false') and bool in typing.get_args(hints.get(k)) else v for k, v in m.items()}
-    return TrainingConfig.from_dict({**norm(base), **norm(d), **norm(overrides)}, source=str(config) if config else 'command line')
+    o = norm(overrides)   # as from_dict's overrides (a bad one is not given the file's line); None values stay in the mapping
+    return TrainingConfig.from_dict({**norm(base), **norm(d), **{k: v for k, v in o.items() if v is None}},
+                                    source=str(config) if config else 'command line', **o)
 
 # %% ../nbs/99_cli.ipynb #07d285e3
 def train_cli(config:str=None,        # YAML file of TrainingConfig keys (example: configs/train.yaml); options given here override it
