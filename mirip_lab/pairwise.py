@@ -223,7 +223,7 @@ IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif')
 def check_images(paths) -> list[Path]:
     "`paths` as Paths if every file exists and decodes fully (checked in threads); else one error naming every bad file."
     paths = [on_disk(p) for p in paths]
-    bad = [f"{p}: no such file" for p in paths if not p.is_file()]
+    bad = [f"{p}: {'a folder, not an image file' if p.is_dir() else 'no such file'}" for p in paths if not p.is_file()]
     bad += [f"{p}: not a readable image ({why})" for p, why in image_problems([p for p in paths if p.is_file()]).items()]
     if bad: raise FileNotFoundError(f"{len(bad)} of {len(paths)} image(s) cannot be used, fix or remove them:\n" + '\n'.join(bad))
     return paths
@@ -526,7 +526,9 @@ def write_model_card(model:PairwiseRankingModel, image_size:int, folder, weights
 
 def _checkpoint(path, image_size:int=224) -> dict:
     "The card (hparams, image size, weights, images) and `state_dict` of `save_pairwise`'s file, a Trainer checkpoint with its card, or the guide's checkpoint."
-    path, card = Path(path), Path(path).parent/MODEL_CARD
+    path = Path(path)
+    if path.is_dir(): path = next((path/n for n in ('best_model.pt', 'pairwise.pt') if (path/n).is_file()), path/'best_model.pt')  # a run folder
+    card = path.parent/MODEL_CARD
     if not path.is_file(): raise FileNotFoundError(f"model file {path} not found: train one with `mirip-lab train --task pairwise --data FOLDER` "
                                                    "(then pass <checkpoint_dir>/best_model.pt) or `mirip-lab demo` (runs/demo/train/pairwise.pt).")
     ck = load_checkpoint_file(path, fallback_hint=False)   # a truncated or damaged file is named as such
@@ -713,7 +715,7 @@ DEFAULT_MODEL = 'runs/demo/train/pairwise.pt'
 
 def _images_in(folder) -> list[Path]:
     folder = Path(folder)
-    if not folder.is_dir(): raise FileNotFoundError(f"{folder} is not a folder of images")
+    if not folder.is_dir(): raise FileNotFoundError(f"{folder} is not a folder of images (rank scores a folder; compare takes two images)")
     d = folder/'images' if (folder/'images').is_dir() else folder
     # hidden files skipped: a zip made on macOS holds a ._x.jpg of metadata beside each x.jpg
     ps = sorted(p for p in d.iterdir() if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith('.'))
@@ -742,7 +744,7 @@ def rank_cli(folder:str,                    # folder of images (or a MIRIP folde
              batch_size:int=32,             # images per forward pass
              device:str=None):              # 'cpu', 'cuda'; default: cuda if available
     "Score every image of a folder once and write them sorted, best first, to a CSV."
-    paths = _images_in(folder)
+    paths, out = _images_in(folder), Path(out)/'ranking.csv' if Path(out).is_dir() else out   # --out FOLDER: ranking.csv in it
     m, size = load_pairwise(model, device or default_device())
     df = rank_images(m, paths, make_transforms(size), batch_size)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
@@ -781,11 +783,13 @@ def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metada
     ck = _checkpoint(path, image_size)   # read once: the model and the images it was trained on
     m, size = _from_checkpoint(ck, device or default_device())
     md = load_metadata(Path(src)/'metadata.csv' if Path(src).is_dir() else src, image_dir=image_dir, strict=not drop_bad_rows)
+    if md.tier.nunique() < 2: raise ValueError(f"{src}: pairwise accuracy compares images of different tiers, and its {len(md)} image(s) have "
+                                               f"{'one tier, ' + md.tier[0] if len(md) else 'none'}: evaluate on images of two or more tiers ({', '.join(TIERS)}).")
     ds = PairwiseDataset(md, transform=make_transforms(size))
     r = Evaluator(m, device or default_device(), batch_size=batch_size).evaluate_detailed(ds, out_dir=out_dir)
     r['seen_in_training'] = training_overlap(ck, ds.paths)
     summ = {k: r[k] for k in ('total_pairs', 'correct_predictions', 'accuracy', 'kendall_tau', 'spearman', 'seen_in_training')}
-    (Path(out_dir)/'metrics.json').write_text(json.dumps(summ, indent=2))
+    write_json(Path(out_dir)/'metrics.json', summ)
     print(f"{'test ' if test_data else ''}pairwise accuracy {r['accuracy']:.1%} ({r['correct_predictions']}/{r['total_pairs']} pairs, "
           f"{len(ds.paths)} images), Kendall τ {r['kendall_tau']:.3f}, Spearman ρ {r['spearman']:.3f}")
     if note := _overlap_note(r['seen_in_training'], len(ds.paths)): print(note)
