@@ -205,9 +205,10 @@ def preserved(model:nn.Module):
         with torch.random.fork_rng(devices=cuda): yield model
     finally:
         for k, v in tensors():   # in place; moved back where a probe moved it (device=, channels_last, a dtype)
-            dev, was, v.grad = state[k]
+            dev, was, grad = state[k]
             if (v.device, v.dtype, v.stride()) == (dev, was.dtype, was.stride()): v.data.copy_(was)
             else: v.data = was.to(dev)
+            v.grad = grad                  # after the data: a gradient must match its tensor's device and dtype
         model.train(training)
 
 # %% ../nbs/03_batch_size.ipynb #1456f5e9

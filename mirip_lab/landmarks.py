@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_landmarks.ipynb #d5e17267
 from __future__ import annotations
-import json
+import json, re, statistics
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -22,7 +22,7 @@ from .train import TrainModule, TrainingConfig, load_checkpoint_file, Checkpoint
 from .utils import md_table, pick_device, metric_mode, write_json, did_you_mean
 from .callbacks import folder_in_use
 from .registry import TASKS, MODELS
-from .data import isbi_splits, read_isbi_points, make_isbi_like
+from .data import isbi_splits, make_isbi_like
 from .augment import LandmarkBatchAugment, to_float
 
 # %% auto #0
@@ -67,18 +67,11 @@ def to_original(xy:torch.Tensor, orig_hw, size:int) -> torch.Tensor:
     return (xy + 0.5) / s.unsqueeze(-2) - 0.5 if s.ndim == 2 else (xy + 0.5) / s - 0.5
 
 # %% ../nbs/07_landmarks.ipynb #b3b5dd3c
-def _annotation_problems(isbi:Path, who=('junior', 'senior')) -> list[str]:
-    "Missing or damaged files among the annotations landmarker's loader reads: `400_{who}/001.txt` to `400.txt`."
-    probs = []
-    for f in (isbi/f'400_{w}'/f'{i:03d}.txt' for w in who for i in range(1, 401)):
-        try: read_isbi_points(f)
-        except (OSError, ValueError) as e: probs.append(str(e))
-    return probs
-
 def _n_points(f:Path) -> int:
-    "How many 'x,y' lines annotation file `f` starts with (blank lines, a BOM and Windows line ends aside)."
+    "How many 'x,y' lines of numbers annotation file `f` starts with (blank lines, a BOM and Windows line ends aside); -1: no file."
+    if not f.is_file(): return -1
     lines = [l for l in f.read_text(encoding='utf-8-sig', errors='replace').splitlines() if l.strip()]
-    return next((i for i, l in enumerate(lines) if ',' not in l), len(lines))
+    return next((i for i, l in enumerate(lines) if not re.fullmatch(r'\s*[-+.\deE]+\s*,\s*[-+.\deE]+\s*', l)), len(lines))
 
 def _splits(root, annotation:str) -> dict:
     "`isbi_splits` of `root`; a wrong root, a missing or damaged annotation file, another landmark count or image format is named with the fix."
@@ -86,20 +79,21 @@ def _splits(root, annotation:str) -> dict:
     if (root/'RawImage').is_dir() and not isbi.is_dir():
         raise FileNotFoundError(f"{root} is the ISBI2015 folder itself: give the folder that holds it ({root.parent}).")
     if not isbi.is_dir(): raise FileNotFoundError(f"{isbi} not found: the data folder must hold ISBI2015/. Fix: `mirip-lab download isbi2015 {root}`.")
-    if (f := next(iter(sorted((isbi/'400_junior').glob('[0-9][0-9][0-9].txt'))), None)) and (n := _n_points(f)) != 19:
+    who = ('junior',) if annotation == 'junior' else ('junior', 'senior')   # landmarker reads 400_junior/ always, 400_senior/ unless junior
+    ns = {f: _n_points(f) for f in (isbi/f'400_{w}'/f'{i:03d}.txt' for w in who for i in range(1, 401))}   # its loader: NaN from a short file
+    if (n := statistics.mode(ns.values())) not in (19, 0, -1) and (f := next(f for f, k in ns.items() if k == n)):   # most files: the data's count
         raise ValueError(f"{f}: {n} landmarks ('x,y' lines); the ISBI 2015 task (landmarker's loader, 19 named landmarks) reads 19. Fix: for {n} "
                          f"landmarks, train from Python: LandmarkDataset(paths, landmarks (N,{n},2)), HeatmapModule(landmark_net({n}), size), Trainer.")
+    if probs := [f"missing {f}" if k < 0 else f"{f}: {k} lines 'x,y' of numbers, expected 19" for f, k in ns.items() if k != 19]:
+        shown = '; '.join(probs[:3]) + ('; ...' if len(probs) > 3 else '')
+        raise ValueError(f"{len(probs)} ISBI annotation file(s) missing or damaged: {shown}. landmarker's loader reads those of all 400 images. "
+                         f"Fix: restore them from AnnotationsByMD.rar (delete {isbi} and run `mirip-lab download isbi2015 {root}` again).")
     if im := next((p for p in sorted((isbi/'RawImage').rglob('[0-9][0-9][0-9].*')) if p.suffix.lower() in ('.png', '.tif', '.tiff', '.jpg', '.jpeg')
                    and not p.with_suffix('.bmp').exists()), None):   # landmarker's loader looks for NNN.bmp only: the rest would be left out
         raise ValueError(f"{im}: landmarker's ISBI loader reads RawImage/*/NNN.bmp only. Fix: save each image as an 8-bit grayscale BMP beside it, "
                          "Image.open(p).convert('L').save(p.with_suffix('.bmp')) (a 16-bit image scaled to 0-255 first).")
-    try: return isbi_splits(root, junior=annotation == 'junior')
-    except (OSError, ValueError):                      # landmarker reads 400_junior/ always, 400_senior/ unless junior
-        probs = _annotation_problems(isbi, ('junior',) if annotation == 'junior' else ('junior', 'senior'))
-        if not probs: raise
-        shown = '; '.join(probs[:3]) + ('; ...' if len(probs) > 3 else '')
-        raise ValueError(f"{len(probs)} ISBI annotation file(s) missing or damaged: {shown}. landmarker's loader reads those of all 400 images. "
-                         f"Fix: restore them from AnnotationsByMD.rar (delete {isbi} and run `mirip-lab download isbi2015 {root}` again).") from None
+    return isbi_splits(root, junior=annotation == 'junior')
+
 
 # %% ../nbs/07_landmarks.ipynb #f44633ad
 ANNOTATIONS = ('senior', 'junior', 'mean')
