@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from fastcore.basics import patch
 from .utils import process_rss_gb
-from .data import TIERS
+from .data import TIERS, load_pil
 from .callbacks import Callback, history_figure
 
 # %% auto #0
@@ -152,11 +152,9 @@ def pair_errors(ds, s1, s2) -> pd.DataFrame:
 # %% ../nbs/04c_dashboard.ipynb #c4052575
 @lru_cache(maxsize=512)
 def thumb_png(path:str, size:int=128) -> bytes:
-    "PNG bytes of the image at `path`, shrunk to fit `size`×`size`."
-    from PIL import Image
-    with Image.open(path) as im:
-        im = im.convert('RGB'); im.thumbnail((size, size))
-        buf = io.BytesIO(); im.save(buf, format='PNG')
+    "PNG bytes of the image at `path` as the model gets it (`load_pil`: 16-bit scaled, transparency on white), shrunk to fit `size`×`size`."
+    im = load_pil(path); im.thumbnail((size, size))
+    buf = io.BytesIO(); im.save(buf, format='PNG')
     return buf.getvalue()
 
 class ErrorBrowser:
