@@ -495,7 +495,7 @@ def find_batch_size(model:nn.Module, make_batch, step=None, optimizer_factory=No
                     max_batch:int=1024, margin:float|None=None, multiple:int|None=None, mixed_precision:str|None=None,
                     max_probes:int=8, growth:int=8, default:int=32, progress:bool=False) -> BatchSizeResult:
     "Largest batch whose real forward+backward+optimizer step fits the card's memory after the margin; the model is left unchanged."
-    device = torch.device(device) if device is not None else next((p.device for p in model.parameters()), torch.device('cpu'))
+    device = pick_device(device) if device is not None else next((p.device for p in model.parameters()), torch.device('cpu'))   # names a missing GPU
     if probe is None and device.type == 'cuda': probe = CudaMemory(device)
     if probe is None:
         return BatchSizeResult(default, 'cpu', 'none', None, None, 0., 1, mixed_precision or 'no', note=
