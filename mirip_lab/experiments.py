@@ -161,15 +161,19 @@ def ensure_sample_data(root, n_images:int=96, size:int=64, seed:int=0) -> Path:
     make_sample_data(out, **want)
     return out
 
-def _make_task(exp:Experiment, config:TrainingConfig, data):
-    "Call the task's factory with the experiment's task_options (only those its signature accepts)."
+def _factory(exp:Experiment):
+    "The factory of `exp`'s task, checked: a registered task whose signature takes `exp`'s task_options (errors name the config's line)."
     try: factory = TASKS[exp.task]
     except KeyError as e: raise ValueError(f"{yaml_where(exp.source, 'task')}: {e}") from None
     params = inspect.signature(factory).parameters
     takes_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
     bad = [k for k in exp.task_options if k not in params and not takes_kw]
     if bad: raise ValueError(f"{yaml_where(exp.source, 'task_options', bad[0])}: task {exp.task!r} does not take task_options {bad}; it takes {[k for k in params if k not in ('config', 'data')]}")
-    return factory(config, data, **exp.task_options)
+    return factory
+
+def _make_task(exp:Experiment, config:TrainingConfig, data):
+    "Call the task's factory (`_factory`) with the experiment's task_options."
+    return _factory(exp)(config, data, **exp.task_options)
 
 def _sample_data_for(exp:Experiment) -> bool:
     "Does `exp` train on generated MIRIP sample data (`data: null` and a pairwise task)? Other tasks make their own (landmarks: a synthetic ISBI tree)."
@@ -330,7 +334,8 @@ def run_experiments(paths, out='outputs/experiments', parallel:bool=False, force
                     gpus:list[str]|None=None, record_samples:bool=False) -> pd.DataFrame:
     "Run experiment configs `paths` (in sequence, or `parallel` one per GPU); returns one status row per run."
     paths = [Path(p) for p in listify(paths)]
-    exps = [load_experiment(p, overrides) for p in paths]          # every file is checked before anything runs
+    exps = [load_experiment(p, overrides) for p in paths]          # every file is checked before anything runs,
+    for e in exps: _factory(e)                                      # its task and task options too
     dup = sorted(n for n, k in Counter(e.name for e in exps).items() if k > 1)
     if dup: raise ValueError(f"two configs share the name {dup[0]!r} ({', '.join(str(e.source) for e in exps if e.name == dup[0])}): names pick the run folders, make them unique")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ __all__ = ['MIXED_PRECISION', 'ALIASES', 'set_seed', 'RUN_SETTINGS', 'ROW_KEYS',
 
 # %% ../nbs/04_trainer.ipynb #453e16da
 MIXED_PRECISION = ('no', 'bf16', 'fp16')
-ALIASES = {'epochs': 'max_epochs', 'gradient_clip': 'gradient_clip_norm'}  # the seed's flag names
+ALIASES = {'epochs': 'max_epochs', 'gradient_clip': 'gradient_clip_norm', 'lr': 'learning_rate'}  # the seed's flag names; the field's short form
 
 @dataclass
 class TrainingConfig:
