@@ -100,11 +100,6 @@ def on_disk(path) -> Path:
         if (p.parent/n).exists(): return p.parent/n
     return p
 
-def _find_file(image_dir:Path, name:str) -> Path|None:
-    "`image_dir/name` (absolute) in whichever Unicode spelling of `name` is a file (`on_disk`); None if none."
-    p = on_disk(Path(image_dir)/name)
-    return p.absolute() if p.is_file() else None
-
 def _row_problems(df:pd.DataFrame, image_dir:Path, check_images:bool, record=None) -> tuple[dict[int,list[str]], dict[int,Path]]:
     "({index: problems} of the rows that have any, {index: image path}): empty values, unknown tiers, duplicate ids, missing or undecodable files."
     probs = {i: [] for i in df.index}
@@ -116,7 +111,7 @@ def _row_problems(df:pd.DataFrame, image_dir:Path, check_images:bool, record=Non
     for i in df.index[dup]:
         others = [int(j)+2 for j in df.index[dup & (df.image_id == df.image_id[i])] if j != i]
         probs[i].append(f"duplicate image_id {df.image_id[i]!r} (also in row {', '.join(map(str, others))})")
-    paths = {i: p for i in df.index[df.filename != ''] if (p := _find_file(image_dir, df.filename[i])) is not None}
+    paths = {i: p.absolute() for i in df.index[df.filename != ''] if (p := on_disk(image_dir/df.filename[i])).is_file()}   # NFC or NFD name
     for i in df.index[df.filename != ''].difference(list(paths)): probs[i].append(f"missing image file {image_dir/df.filename[i]}")
     bad = image_problems(paths.values(), record) if check_images else {}
     for i, p in paths.items():

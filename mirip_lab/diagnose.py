@@ -29,9 +29,9 @@ __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN'
            'NUMERICS', 'BatchLossModule', 'make_step', 'NVMLSampler', 'Profile', 'profile_training', 'bound',
            'profile_verdict', 'loader_ceiling', 'model_ceiling', 'loop_ceilings', 'StageTimes', 'sample_stages',
            'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name', 'Sweep', 'measure', 'sweep_loader',
-           'Diagnosis', 'diagnose', 'keep_faster', 'plot_sweep', 'plot_timeline', 'folder_dataset', 'make_model',
-           'diagnose_cli', 'Setup', 'Rung', 'Ladder', 'speed_ladder', 'plot_ladder', 'write_ladder_config',
-           'ladder_report', 'stage_diagnose']
+           'Diagnosis', 'diagnose', 'keep_faster', 'plot_timeline', 'folder_dataset', 'make_model', 'diagnose_cli',
+           'Setup', 'Rung', 'Ladder', 'speed_ladder', 'plot_ladder', 'write_ladder_config', 'ladder_report',
+           'stage_diagnose']
 
 # %% ../nbs/02_loader_doctor.ipynb #36cd8c53
 def _sync(device:torch.device):
@@ -519,10 +519,11 @@ def to_dict(self:Diagnosis) -> dict:
 # %% ../nbs/02_loader_doctor.ipynb #7a3875bd
 COLORS = dict(wait='#d62728', copy='#ff7f0e', compute='#1f77b4')
 
-def plot_sweep(table:pd.DataFrame, title:str='Mean step time per loader setting', picked:str|None=None):
-    "Stacked bars of mean wait/copy/compute per step (ms) for each setting, labelled with its samples/s; first row on top, `picked` in bold."
-    from matplotlib.figure import Figure   # not pyplot: a figure nobody closes (the dashboard's) leaks nothing
-    t = table.iloc[::-1].set_index('setting')
+@patch
+def figure(self:Sweep, table:pd.DataFrame|None=None, title:str='Mean step time per loader setting', picked:str|None=None):
+    "Mean wait/copy/compute ms per step of each setting of `table` (default: the sweep's) with its samples/s; first row on top, `picked` bold."
+    from matplotlib.figure import Figure   # not pyplot: a figure nobody closes (the dashboard's `SweepView` draws through this) leaks nothing
+    t = (self.table if table is None else table).iloc[::-1].set_index('setting')
     ms = t[[f'{k}_ms' for k in COLORS]].set_axis(list(COLORS), axis=1)
     ax = ms.plot.barh(stacked=True, color=COLORS, ax=Figure(figsize=(8, 1.2 + 0.45*len(t))).subplots())
     for y, (x, sps) in enumerate(zip(ms.sum(axis=1), t.samples_per_s)): ax.text(x, y, f'  {sps:.1f} samples/s', va='center', fontsize=8)
@@ -530,11 +531,6 @@ def plot_sweep(table:pd.DataFrame, title:str='Mean step time per loader setting'
     ax.set(xlim=(0, ms.sum(axis=1).max()*1.4), xlabel='mean time per step (ms)', ylabel='DataLoader setting', title=title)
     ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=8, title='per step'); ax.figure.tight_layout()
     return ax.figure
-
-@patch
-def figure(self:Sweep, table:pd.DataFrame|None=None, **kwargs):
-    "`plot_sweep` of `table` (default: this sweep's): the dashboard's `SweepView` draws through it without importing diagnose."
-    return plot_sweep(self.table if table is None else table, **kwargs)
 
 # %% ../nbs/02_loader_doctor.ipynb #04119aca
 def plot_timeline(profiles:dict, title:str='Per-step timeline'):
