@@ -592,17 +592,19 @@ gradient_accumulation_steps: 1   # steps summed before each optimizer step; effe
 mixed_precision: 'no'            # 'bf16', 'fp16' or 'no'
 """
 
-def _config_path(path) -> Path:
-    "`path` as a Path if the training config is there, else FileNotFoundError saying how to make one."
+def _config_path(path, write:bool=False) -> Path:
+    "`path` as a Path if the training config is there (and, to `write`, writable), else an error saying how to fix it."
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No training config at {path}: pass --config with the right path, or create one with "
                                 f"mirip_lab.batch_size.write_default_config('{path}').")
+    if write and not path.stat().st_mode & 0o200:   # the owner took write permission away: say so, write nothing
+        raise PermissionError(f"{path} is read-only: nothing written. Fix: `chmod u+w {path}`, or --test-only to only see the changes.")
     return path
 
-def read_train_config(path) -> dict:
+def read_train_config(path, write:bool=False) -> dict:
     "The YAML training config at `path` (a round-trip mapping: comments and order kept); a misspelt key batch-size sets is an error."
-    cfg = load_yaml(_config_path(path), typ='rt') or {}   # the one YAML loader: a syntax error names the file and the line
+    cfg = load_yaml(_config_path(path, write), typ='rt') or {}   # the one YAML loader: a syntax error names the file and the line
     if typo := next(((c[0], k) for k in ('batch_size', 'gradient_accumulation_steps', 'mixed_precision') if k not in cfg
                      and (c := difflib.get_close_matches(k, [str(c) for c in cfg], n=1, cutoff=0.8))), None):
         raise ValueError(f"{path}: key {typo[0]!r} is not {typo[1]!r}, which `mirip-lab batch-size` reads and sets: rename it (training "
@@ -618,9 +620,7 @@ def write_default_config(path) -> Path:
 # %% ../nbs/03_batch_size.ipynb #3bdc6696
 def update_train_config(path, test_only:bool=False, backup:bool=True, **values) -> dict:
     "Set `values` in the YAML at `path`, keeping comments and key order; backup to `path.bak`. Returns {key: (old, new)}."
-    if not test_only and not _config_path(path).stat().st_mode & 0o200:   # the owner took write permission away: say so, write nothing
-        raise PermissionError(f"{path} is read-only: nothing written. Fix: `chmod u+w {path}`, or --test-only to only see the changes.")
-    return update_yaml(_config_path(path), values, test_only=test_only, backup=backup)   # the round trip in mirip_lab.utils
+    return update_yaml(_config_path(path, write=not test_only), values, test_only=test_only, backup=backup)   # the round trip in mirip_lab.utils
 
 # %% ../nbs/03_batch_size.ipynb #ba715ba2
 TEAM_HEADER = """\
@@ -639,8 +639,7 @@ def team_lookup(path, gpu:str, model:str, size:int) -> dict|None:
 
 def team_record(path, gpu:str, model:str, size:int, **values) -> Path:
     "Add or replace the entry for (`gpu`, `model`, `size`) in the team file, keeping the rest of it."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    (path := Path(path)).parent.mkdir(parents=True, exist_ok=True)
     y = round_trip_yaml()
     doc = (y.load(path) if path.exists() else None) or y.load(TEAM_HEADER + 'entries: []\n')
     es = doc['entries'] = doc.get('entries') or []
@@ -693,8 +692,7 @@ def size_batch(model_name:str, size:int, config=None, target_effective:int|None=
                max_batch:int=1024, margin:float|None=None, multiple:int|None=None, mixed_precision:str|None=None,
                team_file=None, test_only:bool=False, device=None, progress:bool=False, probe=None) -> dict:
     "Find (or look up), plan accumulation, update the config and team file; return everything decided. `probe`: a card instead of this one."
-    cfg = read_train_config(config) if (has_cfg := bool(config) and Path(config).exists()) else {}
-    if has_cfg: update_train_config(config, test_only)   # no values: only refuses a read-only config, before any probe
+    cfg = read_train_config(config, write=not test_only) if (has_cfg := bool(config) and Path(config).exists()) else {}   # before any probe
     configured = int(cfg.get('batch_size', 32))
     target = int(target_effective or configured*int(cfg.get('gradient_accumulation_steps', 1)))
     model, make_batch, step = load_preset(model_name, size) if isinstance(model_name, str) else model_name   # or (model, make_batch, step)

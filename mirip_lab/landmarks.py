@@ -188,9 +188,8 @@ class LandmarkDataset(Dataset):
         self.landmarks = torch.as_tensor(np.asarray(landmarks), dtype=torch.float32)
         self.orig_hw = torch.tensor([_hw(p) for p in self.paths], dtype=torch.float32)
         self.input_landmarks = to_input(self.landmarks, self.orig_hw, size)
-        self.images = None                                    # store=False: decoded at every access
-        if store:
-            self.images = torch.stack([_decode_gray(p, size) for p in tqdm(self.paths, disable=not progress, desc=f'decoding at {size}px')])
+        self.images = (torch.stack([_decode_gray(p, size) for p in tqdm(self.paths, disable=not progress, desc=f'decoding at {size}px')])
+                       if store else None)                    # store=False: decoded at every access
     def __len__(self): return len(self.paths)
     def image(self, i) -> torch.Tensor:
         "uint8 1×S×S"
