@@ -234,8 +234,7 @@ def frame(self:SweepView) -> pd.DataFrame:
 @patch
 def figure(self:SweepView):
     "The sweep's own figure (`Sweep.figure`: wait/copy/compute ms per step, samples/s), rows in the table's order, the picked setting in bold."
-    t = self.sweep.table.set_index('setting').loc[self.frame().setting].reset_index()
-    return self.sweep.figure(t, picked=self.pick.value)
+    return self.sweep.figure(self.sweep.table.set_index('setting').loc[self.frame().setting].reset_index(), picked=self.pick.value)
 
 @patch
 def update(self:SweepView):

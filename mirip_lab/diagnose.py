@@ -535,13 +535,14 @@ def figure(self:Sweep, table:pd.DataFrame|None=None, title:str='Mean step time p
 # %% ../nbs/02_loader_doctor.ipynb #04119aca
 def plot_timeline(profiles:dict, title:str='Per-step timeline'):
     "One panel per run: stacked wait/copy/compute bars for every step across epochs; dashed lines at epoch starts."
-    import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(len(profiles), 1, figsize=(9, 2.4*len(profiles)), sharey=True, squeeze=False)
+    from matplotlib.figure import Figure   # not pyplot (here and in every figure of the doctor): nothing to close, no backend to pick
+    from matplotlib.ticker import MaxNLocator
+    fig = Figure(figsize=(9, 2.4*len(profiles))); axs = fig.subplots(len(profiles), 1, sharey=True, squeeze=False)
     for ax, (name, p) in zip(axs[:, 0], profiles.items()):
         p.steps[[f'{k}_s' for k in COLORS]].set_axis(list(COLORS), axis=1).plot.bar(stacked=True, color=COLORS, width=0.9, rot=0, ax=ax, legend=False)
         for i in np.flatnonzero(p.steps.first_in_epoch): ax.axvline(i-0.5, color='k', ls='--', lw=0.8)
         ax.set_title(f'{name}: {p.samples_per_s:.1f} samples/s, data-wait {_pct(p.fractions["wait"])}', fontsize=9)
-        ax.set_ylabel('seconds'); ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True)); ax.xaxis.set_major_formatter('{x:.0f}')
+        ax.set_ylabel('seconds'); ax.xaxis.set_major_locator(MaxNLocator(integer=True)); ax.xaxis.set_major_formatter('{x:.0f}')
     axs[-1, 0].set_xlabel('step (across epochs; dashed line = epoch start)')
     axs[0, 0].legend(loc='upper right', fontsize=8); fig.suptitle(title); fig.tight_layout()
     return fig
@@ -550,12 +551,11 @@ def plot_timeline(profiles:dict, title:str='Per-step timeline'):
 @patch
 def save(self:Diagnosis, out_dir) -> dict:
     "Write sweep.png, timeline.png and diagnosis.json into `out_dir`; return their paths."
-    import matplotlib.pyplot as plt
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     paths = dict(sweep=out/'sweep.png', timeline=out/'timeline.png', json=out/'diagnosis.json')
     figs = [self.sweep.figure(title=f'Mean step time per loader setting (batch {self.batch_size}, {self.device})'),
             plot_timeline({'before: ' + setting_name(self.baseline): self.before, 'after: ' + setting_name(self.recommended): self.after})]
-    for f, k in zip(figs, ('sweep', 'timeline')): f.savefig(paths[k], dpi=110); plt.close(f)
+    for f, k in zip(figs, ('sweep', 'timeline')): f.savefig(paths[k], dpi=110)
     write_json(paths['json'], self.to_dict())
     return paths
 
@@ -608,7 +608,6 @@ def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + ima
                  drop_bad_rows:bool=False,    # MIRIP: drop metadata rows with problems (missing or unreadable image, ...) with a warning, not stop
                 ):
     "Find out why training is slow: time each step, sweep DataLoader settings, recommend and prove the fastest."
-    import matplotlib; matplotlib.use('Agg')
     _preset(model)   # an unknown name fails before any loading
     if ladder: return _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config, not drop_bad_rows)
     ds, n_out = folder_dataset(folder, size, pairwise, strict=not drop_bad_rows)
@@ -761,8 +760,8 @@ def _rung(lever:str, cur:Setup, run, sweep, device) -> tuple[Rung, Setup]:
 # %% ../nbs/02_loader_doctor.ipynb #c4d5e6f7
 def plot_ladder(lad:Ladder, title:str='Speed ladder'):
     "Waterfall of samples/s: the loop as configured, then each lever kept (green step), rejected (grey mark at its candidate's rate) or skipped."
-    import matplotlib.pyplot as plt
-    t = lad.table(); fig, ax = plt.subplots(figsize=(9, 3.6)); prev = t.samples_per_s.iloc[0]
+    from matplotlib.figure import Figure
+    t = lad.table(); fig = Figure(figsize=(9, 3.6)); ax = fig.subplots(); prev = t.samples_per_s.iloc[0]
     for x, r in t.iterrows():
         if r.status == 'skipped': ax.text(x, 0, ' skipped', rotation=90, va='bottom', ha='center', fontsize=7, color='0.4'); continue
         if r.status == 'start': ax.bar(x, prev, color='#1f77b4')
@@ -778,10 +777,8 @@ def plot_ladder(lad:Ladder, title:str='Speed ladder'):
 @patch
 def save(self:Ladder, out_dir, title:str='Speed ladder') -> Path:
     "Write the waterfall `ladder.png` and the table `ladder.csv` into `out_dir`; return the figure's path."
-    import matplotlib.pyplot as plt
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    fig = plot_ladder(self, title)
-    fig.savefig(out/'ladder.png', dpi=110); plt.close(fig)
+    plot_ladder(self, title).savefig(out/'ladder.png', dpi=110)
     self.table().to_csv(out/'ladder.csv', index=False)
     return out/'ladder.png'
 
@@ -825,7 +822,6 @@ def ladder_report(lad:Ladder, out_dir, rel:str='') -> str:
 # %% ../nbs/02_loader_doctor.ipynb #4c83e92e
 def stage_diagnose(ctx:DemoContext) -> str:
     "Demo stage: diagnose the loader on ctx.data, write figures/JSON to out/diagnose, set ctx.loader_kwargs and ctx.diagnosis."
-    import matplotlib; matplotlib.use('Agg')
     ds, n_out = folder_dataset(ctx.data, ctx.size)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(ctx.seed); model = make_model(ctx.diagnose_model, n_out)

@@ -528,12 +528,11 @@ def _checkpoint(path, image_size:int=224) -> dict:
     "The card (hparams, image size, weights, images) and `state_dict` of `save_pairwise`'s file, a Trainer checkpoint with its card, or the guide's checkpoint."
     path = Path(path)
     if path.is_dir(): path = next((path/n for n in ('best_model.pt', 'pairwise.pt') if (path/n).is_file()), path/'best_model.pt')  # a run folder
-    card = path.parent/MODEL_CARD
     if not path.is_file(): raise FileNotFoundError(f"model file {path} not found: train one with `mirip-lab train --task pairwise --data FOLDER` "
                                                    "(then pass <checkpoint_dir>/best_model.pt) or `mirip-lab demo` (runs/demo/train/pairwise.pt).")
     ck = load_checkpoint_file(path, fallback_hint=False)   # a truncated or damaged file is named as such
     sd = ck.get('model_state_dict') if isinstance(ck, dict) else None   # a Trainer checkpoint's weights
-    if sd is not None and card.exists(): ck = dict(json.loads(card.read_text(encoding='utf-8')), state_dict=sd)
+    if sd is not None and (card := path.parent/MODEL_CARD).exists(): ck = dict(json.loads(card.read_text(encoding='utf-8')), state_dict=sd)
     elif sd is not None and 'projector.0.weight' in sd:   # no card: the guide's own training (its default model)
         ck = dict(format='mirip_lab.pairwise/1', hparams=dict(projector_output_dim=sd['projector.0.weight'].shape[0]),
                   image_size=image_size, weights='model', state_dict=sd)
