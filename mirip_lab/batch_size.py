@@ -200,7 +200,7 @@ def preserved(model:nn.Module):
     state = {k: (v.device, v.detach().to('cpu', copy=True), v.grad) for k,v in tensors()}   # to('cpu') keeps the strides
     for p in model.parameters(): p.grad = None
     training = model.training
-    cuda = sorted({p.device.index or 0 for p in model.parameters() if p.device.type == 'cuda'})
+    cuda = list(range(torch.cuda.device_count()))   # every GPU's generator: the probes may run on one the model is not on yet
     try:
         with torch.random.fork_rng(devices=cuda): yield model
     finally:
@@ -698,8 +698,7 @@ def size_batch(model_name:str, size:int, config=None, target_effective:int|None=
     model, make_batch, step = load_preset(model_name, size) if isinstance(model_name, str) else model_name   # or (model, make_batch, step)
     device = pick_device(device or ('cpu' if simulate_gb or probe else 'auto'))
     probe = probe or (simulated_card(model, make_batch, total_gb=simulate_gb, step=step) if simulate_gb else
-                      CudaMemory(device) if device.type == 'cuda' else None)
-    model.to(device)
+                      CudaMemory(device) if device.type == 'cuda' else None)   # the probes' Trainer moves the model, preserved moves it back
     hit = team_lookup(team_file, probe.name, model_name, size) if (probe is not None and team_file) else None
     if hit:
         res = BatchSizeResult(int(hit['batch_size']), probe.name, hit.get('tier', ''), probe.total_bytes, None, hit.get('margin', 0.),
