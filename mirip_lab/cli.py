@@ -11,9 +11,9 @@ from .registry import TASKS, MODELS
 from .utils import cli_parser, did_you_mean
 
 # %% auto #0
-__all__ = ['COMMANDS', 'CLI_ALIASES', 'MIRIP_GUIDE', 'load_command', 'available_commands', 'value_reader', 'field_sections',
-           'add_config_options', 'parse_or_suggest', 'parse_task_args', 'train_config', 'train_cli', 'train_parser',
-           'command_parser', 'main']
+__all__ = ['COMMANDS', 'GO_ON', 'CLI_ALIASES', 'MIRIP_GUIDE', 'load_command', 'available_commands', 'value_reader',
+           'field_sections', 'add_config_options', 'parse_or_suggest', 'parse_task_args', 'train_config', 'train_cli',
+           'train_parser', 'command_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #d34132aa
 COMMANDS = {  # subcommand: 'module:function'
@@ -30,6 +30,9 @@ COMMANDS = {  # subcommand: 'module:function'
     'experiment':  'mirip_lab.experiments:experiment_cli',
     'demo':        'mirip_lab.demo:demo_cli',
 }
+GO_ON = {'train': ' The same command with --resume auto continues from the last saved epoch.',   # said after Ctrl-C
+         'experiment': ' The same command again skips the finished runs and starts the interrupted one afresh.'}
+
 
 # %% ../nbs/99_cli.ipynb #03774f4a
 def _spec(name:str, task:str|None=None) -> str:
@@ -235,8 +238,9 @@ def main(argv:list[str]|None=None):
     debug = args.pop('pdb', False) or os.environ.get('MIRIP_DEBUG')
     args.pop('xtra', None)
     try: func(**args)
-    except Exception as e:
+    except (Exception, KeyboardInterrupt) as e:   # Ctrl-C too: no traceback, and how to go on
         if debug: raise
-        print(f"mirip-lab {name}: error: {e}\n(run with MIRIP_DEBUG=1 for the traceback)", file=sys.stderr)
-        return 1
+        stop = isinstance(e, KeyboardInterrupt)
+        print(f"mirip-lab {name}: " + (f"interrupted.{GO_ON.get(name, '')}" if stop else f"error: {e}\n(run with MIRIP_DEBUG=1 for the traceback)"), file=sys.stderr)
+        return 130 if stop else 1
     return 0
