@@ -250,21 +250,21 @@ def _stage_advice(dom:str, ms:pd.Series) -> str:
                               "or use more workers so reads overlap.")
     if dom == 'transform': return f"the transform dominates ({per}) even on cached images: move augmentation to the GPU, or lighten it."
     if dom == 'cache read': return f"reading the decoded-image cache dominates ({per}): the cache is on a slow disk; put cache_dir on a local SSD."
-    return f"`ds[i]` takes {ms[dom]:.1f} ms; no image paths to split it into stages (give the dataset `.paths` and `.transform`)."
+    return f"`ds[i]` takes {ms[dom]:.1f} ms, timed whole: stages need the dataset's `.paths` and a `.transform(image)` of a tensor or PIL image."
 
 # %% ../nbs/02_loader_doctor.ipynb #e09ab9a7
 def sample_stages(ds, n:int=8) -> StageTimes:
     "Time read / decode / transform (or the whole `ds[i]`) for `n` samples of `ds` and name the dominant stage."
     paths, tf, cache = _image_paths(ds), getattr(ds, 'transform', None), getattr(ds, 'image_cache', getattr(ds, 'cache', None))
     tfm = tf if tf is not None else (lambda t: t.float()/255)
-    decode = lambda b: decode_image(io.BytesIO(b))
-    if takes_pil(tf): decode = lambda b: v2.functional.to_pil_image(decode_image(io.BytesIO(b)))   # a classic PIL pipeline (the MIRIP guide's) gets PIL images
+    to_pil = v2.functional.to_pil_image if takes_pil(tf) else (lambda t: t)   # a classic PIL pipeline (the MIRIP guide's) gets PIL images
     def stages(i):
         if paths and cache is not None: return {'cache read': lambda _: cache.get(paths[i]) if hasattr(cache, 'get') else cache[i], 'transform': tfm}
-        if paths: return {'read': lambda _: Path(paths[i]).read_bytes(), 'decode': decode, 'transform': tfm}
-        return {'getitem': lambda _: ds[i]}
-    m = len(paths) if paths else len(ds)
-    ms = 1000*pd.DataFrame([_stage_times(stages(i)) for i in np.linspace(0, m-1, min(n, m)).astype(int)]).mean()
+        return {'read': lambda _: Path(paths[i]).read_bytes(), 'decode': lambda b: to_pil(decode_image(io.BytesIO(b))), 'transform': tfm}
+    idx = np.linspace(0, (m := len(paths) if paths else len(ds)) - 1, min(n, m)).astype(int)
+    try: rows = [_stage_times(stages(i)) for i in idx]
+    except Exception: rows = [_stage_times({'getitem': lambda _: ds[i]}) for i in idx]   # no paths, or it loads its own way (albumentations)
+    ms = 1000*pd.DataFrame(rows).mean()
     tab = ms.rename_axis('stage').reset_index(name='mean_ms').assign(share=ms.to_numpy()/ms.sum())
     return StageTimes(tab, ms.idxmax(), _stage_advice(ms.idxmax(), ms))
 
