@@ -270,8 +270,7 @@ class EarlyStopping(Callback):
         if t.is_main: print(f"early stopping: this run stopped after epoch {t.epoch} ({t.monitored()} had not improved for {t.bad_epochs} epochs, patience {p}); "
                             f"nothing more to train, so this fit() trains nothing. To train on, raise the patience: {how}", flush=True)
     def after_epoch(self):
-        t = self.trainer
-        p = self.patience or t.config.early_stopping_patience
+        t, p = self.trainer, self.patience or self.trainer.config.early_stopping_patience
         if not (p and t.bad_epochs >= p): return
         t.stop = True
         if t.is_main: print(f"early stopping after epoch {t.epoch}: {t.monitored()} has not improved for {t.bad_epochs} epochs (best {t.best:.4g} at epoch {t.best_epoch})", flush=True)

@@ -171,10 +171,6 @@ def _factory(exp:Experiment):
     if bad: raise ValueError(f"{yaml_where(exp.source, 'task_options', bad[0])}: task {exp.task!r} does not take task_options {bad}; it takes {[k for k in params if k not in ('config', 'data')]}")
     return factory
 
-def _make_task(exp:Experiment, config:TrainingConfig, data):
-    "Call the task's factory (`_factory`) with the experiment's task_options."
-    return _factory(exp)(config, data, **exp.task_options)
-
 def _sample_data_for(exp:Experiment) -> bool:
     "Does `exp` train on generated MIRIP sample data (`data: null` and a pairwise task)? Other tasks make their own (landmarks: a synthetic ISBI tree)."
     return exp.data is None and exp.task.startswith('pairwise')
@@ -225,7 +221,7 @@ def _fit(exp:Experiment, c:TrainingConfig, out:Path, base:dict, mon:RunMonitor) 
     with rng_guard():
         data = ensure_sample_data(out, **{**SAMPLE_DATA, **exp.sample_data}) if _sample_data_for(exp) else exp.data
         _save_config(exp, c, data)
-        module, train_ds, val_ds = _make_task(exp, c, data)
+        module, train_ds, val_ds = _factory(exp)(c, data, **exp.task_options)
         trainer = Trainer(module, c, callbacks=[mon])
         base.update(device=_device_name(trainer.device), init_weights_sha=weights_sha(trainer.raw.weights()))
         initial = trainer.evaluate(val_ds).get(c.monitor.replace('val/', ''), float('nan')) if val_ds is not None else float('nan')

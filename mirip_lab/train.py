@@ -871,7 +871,9 @@ def fit(self:Trainer, train_data, val_data=None, resume=None) -> pd.DataFrame:
     self._before_fit(train_data, val_data, resume)
     try:
         self('before_fit')
-        if self.epoch >= self.config.max_epochs: self._say_done()
+        if self.epoch >= (n := self.config.max_epochs) and self.is_main:   # nothing to train: say so, and how to train on
+            print(f"fit() trained nothing: this run has done {self.epoch} epochs, max_epochs is {n}. To train on, raise max_epochs: "
+                  f"trainer.config.max_epochs = {self.epoch + n} before fit() (command line: --max_epochs {self.epoch + n} --resume auto)", flush=True)
         for epoch in range(self.epoch, self.config.max_epochs):
             if self.stop: break                      # set after an epoch, or by a callback's before_fit
             self._fit_epoch(epoch)
@@ -881,13 +883,6 @@ def fit(self:Trainer, train_data, val_data=None, resume=None) -> pd.DataFrame:
     finally: self._in_epoch = False
     self('after_fit')
     return history_frame(self.history)
-
-@patch
-def _say_done(self:Trainer):
-    "Say that this fit() trains nothing, the run having done its max_epochs, and how to train on."
-    n = self.epoch + self.config.max_epochs
-    if self.is_main: print(f"fit() trained nothing: this run has done {self.epoch} epochs, max_epochs is {self.config.max_epochs}. To train on, raise max_epochs: "
-                           f"trainer.config.max_epochs = {n} before fit() (command line: --max_epochs {n} --resume auto)", flush=True)
 
 # %% ../nbs/04_trainer.ipynb #4011d182
 @patch
