@@ -67,10 +67,7 @@ def experiment_from_dict(d:dict, source:str='config', overrides:dict|None=None) 
     if missing: raise ValueError(f"{source}: missing {' and '.join(map(repr, missing))}: an experiment config is a training config plus `name:` and `effective_batch:`")
     if not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9._-]*', str(exp['name'])):
         raise ValueError(f"{yaml_where(source, 'name')}: name {exp['name']!r} must be a folder name (letters, digits, '.', '_', '-')")
-    try: cfg = TrainingConfig.from_dict(d, source=source)
-    except ValueError as e:
-        if 'unknown key' not in str(e): raise
-        raise ValueError(f"{e} Experiment configs also take {', '.join(EXPERIMENT_KEYS)}.") from None
+    cfg = TrainingConfig.from_dict(d, source=source, more_keys=f" Experiment configs also take {', '.join(EXPERIMENT_KEYS)}.")
     _check_effective(yaml_where(source, 'effective_batch'), cfg.batch_size, cfg.gradient_accumulation_steps, exp['effective_batch'])
     for k in ('task_options', 'sample_data'):
         if not isinstance(exp.get(k) or {}, dict): raise ValueError(f"{yaml_where(source, k)}: {k} must be a mapping, got {exp[k]!r}")

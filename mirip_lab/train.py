@@ -117,14 +117,14 @@ def _validate(c:TrainingConfig):
 
 # %% ../nbs/04_trainer.ipynb #466c404f
 @patch(cls_method=True)
-def from_dict(cls:TrainingConfig, d:dict, source:str='config', **overrides) -> TrainingConfig:
-    "A `TrainingConfig` from `d` (seed aliases allowed) with non-None `overrides` applied; unknown keys are errors."
+def from_dict(cls:TrainingConfig, d:dict, source:str='config', more_keys:str='', **overrides) -> TrainingConfig:
+    "A `TrainingConfig` from `d` (seed aliases allowed) with non-None `overrides` applied; unknown keys are errors (`more_keys` ends their message)."
     names, kw = [f.name for f in fields(cls)], {}
     for k, v in {**(d or {}), **{k: v for k, v in overrides.items() if v is not None}}.items():
         name = ALIASES.get(k, k)
         if name not in names:
             raise ValueError(f"{yaml_where(source, k)}: unknown key {k!r}.{did_you_mean(k, names + list(ALIASES))} "
-                             "Valid keys are the fields of mirip_lab.train.TrainingConfig (see configs/train.yaml).")
+                             f"Valid keys are the fields of mirip_lab.train.TrainingConfig (see configs/train.yaml).{more_keys}")
         kw[name] = v
     try: return cls(**kw)
     except (TypeError, ValueError) as e:   # the line of the key that set the field the error names (not one set by `overrides`)
