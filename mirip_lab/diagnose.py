@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import DataLoader, Dataset, RandomSampler, Subset
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
 from fastcore.basics import patch
@@ -415,7 +415,7 @@ def _ceiling_text(c:dict) -> str:
             f"so loader tuning can gain at most {c['max_gain']:.2f}×.")
 
 # %% ../nbs/02_loader_doctor.ipynb #c2ea5103
-def diagnose(ds,                       # the training dataset
+def diagnose(ds,                       # the training dataset, or your DataLoader (its dataset, settings, collate_fn and shuffling)
              step_fn,                  # `step_fn(batch)`: one real training step on a batch on `device` (see `make_step`)
              batch_size:int,           # batch size of the training loop
              device=None,              # default: CUDA if available, else CPU
@@ -429,6 +429,9 @@ def diagnose(ds,                       # the training dataset
              progress:bool=True) -> Diagnosis:
     "Profile the training loop, find the bottleneck, sweep loader settings and recommend the fastest one, proven by a re-run."
     start, device = time.perf_counter(), default_device(device)
+    if isinstance(ds, DataLoader):   # your own loader: its settings are the baseline, its collate_fn and shuffling are kept
+        loader_kwargs = loader_kwargs or dict(collate_fn=ds.collate_fn, shuffle=isinstance(ds.sampler, RandomSampler))
+        baseline, ds = ({k: v for k in LOADER_KEYS if (v := getattr(ds, k)) or k == 'num_workers'} if baseline is None else baseline), ds.dataset
     baseline = dict(num_workers=0) if baseline is None else dict(baseline)
     loader_kwargs = dict(shuffle=True) if loader_kwargs is None else loader_kwargs
     cands = candidate_grid(cuda=device.type == 'cuda') if candidates is None else candidates
@@ -651,10 +654,6 @@ _CPU_SKIPS = {'uint8 transfer': 'on the CPU there is no host-to-device copy to s
               'mixed precision': 'mixed precision pays on GPU tensor cores; CPU autocast is not a training-speed lever',
               'torch.compile': 'compiling takes minutes on a few CPU cores, more than the ladder measures; try it on a GPU'}
 
-def _skip_reason(lever:str, device:torch.device) -> str|None:
-    "Why `lever` does not apply on `device`, or None."
-    return _CPU_SKIPS.get(lever) if device.type != 'cuda' else None
-
 def _lever_on(s:Setup, lever:str, device, loader:dict) -> Setup:
     "`s` with `lever` switched on and DataLoader kwargs `loader` (mixed precision in fp16 where the device has no bf16)."
     on = dict(LEVERS[lever], loader=loader)
@@ -749,7 +748,7 @@ def _sweep_best(sw:Sweep, baseline:dict) -> dict|None:
 
 def _rung(lever:str, cur:Setup, run, sweep, device) -> tuple[Rung, Setup]:
     "Try `lever` on the loop `cur`: its rung, and the loop to climb on from (the candidate if `keep_faster` kept it)."
-    if why := _skip_reason(lever, device): return Rung(lever, 'skipped', note=why), cur
+    if why := _CPU_SKIPS.get(lever) if device.type != 'cuda' else None: return Rung(lever, 'skipped', note=why), cur   # does not apply here
     loader = _sweep_best(sweep(cur), cur.loader) if lever == 'loader kwargs' else cur.loader
     if loader is None: return Rung(lever, 'rejected', note='the sweep had no time to measure another DataLoader setting'), cur
     cand = _lever_on(cur, lever, device, loader)
