@@ -325,8 +325,8 @@ class Trainer:
         self.microbatch_events, self.eval_micro_batch_size, self._in_epoch = [], None, False  # out-of-memory recovery
         self._bn_warned = False   # the BatchNorm warning is given once
         self._configured = c.micro_batch_size or c.batch_size   # training micro-batch before out-of-memory recovery
-        mine = [_as_cb(cb) for cb in callbacks]   # yours replace the defaults of the same name
-        self.cbs = sorted([d for d in default_callbacks(c) if repr(d) not in set(map(repr, mine))] + mine, key=lambda cb: cb.order)
+        mine, self._asked = [_as_cb(cb) for cb in callbacks], default_callbacks(c)   # yours replace the defaults of the same name
+        self.cbs = sorted([d for d in self._asked if repr(d) not in set(map(repr, mine))] + mine, key=lambda cb: cb.order)
         for cb in self.cbs: cb.trainer = self
 
     @property
@@ -826,7 +826,10 @@ def _warn_cut(self:Trainer):
 
 @patch
 def _before_fit(self:Trainer, train_data, val_data, resume):
-    "Loaders, scheduler, then the resumed state or a fresh seed."
+    "New callbacks the config asks for, loaders, scheduler, then the resumed state or a fresh seed."
+    asked, had = default_callbacks(self.config), set(map(repr, self._asked))   # a config changed since (in a notebook): its new callbacks join
+    for cb in (cb for cb in asked if repr(cb) not in had): self.add_cb(cb)
+    self._asked = asked
     self.train_dl = self.make_loader(train_data, train=True)
     self.val_dl = None if val_data is None else self.make_loader(val_data, train=False)
     self.sched = self._make_scheduler()          # a resumed run's schedule is then restored from its checkpoint
