@@ -515,7 +515,7 @@ def _forward_backward(self:Trainer, batches:list, size:int, n:int) -> tuple[torc
             with self.autocast():
                 out = self.model(mb)
                 self.loss_mb = loss = m.loss(mb, out)
-            if loss.ndim: raise ValueError(f"{type(m).__name__}.loss returned a tensor of shape {tuple(loss.shape)}: it must return one number, "
+            if loss.numel() != 1: raise ValueError(f"{type(m).__name__}.loss returned a tensor of shape {tuple(loss.shape)}: it must return one number, "
                                            "the mean loss over the batch (e.g. `.mean()`)")
             self('after_loss')
             self.scaler.scale(loss * (k / n)).backward()
