@@ -765,6 +765,11 @@ def _overlap_note(seen:dict, n:int) -> str|None:
     return (f"note: {sum(seen.values())} of these {n} images were used to train this model ({parts}), so this accuracy is not a held-out "
             "estimate; evaluate on images it never saw, e.g. the test split (data/test_metadata.csv, or DataSplitter(...).write).")
 
+def _evaluated(out_dir) -> dict|None:
+    "Which model and data the evaluation in `out_dir` scored (None: none there, or written before this was recorded)."
+    try: return json.loads((Path(out_dir)/'metrics.json').read_text(encoding='utf-8')).get('evaluated')
+    except (OSError, ValueError): return None
+
 def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metadata CSV", str, opt=False, nargs='?')=None,
                  model:str=DEFAULT_MODEL,    # pairwise.pt written by `mirip-lab train --task pairwise` or the demo, or a Trainer checkpoint
                  out_dir:str='runs/eval',    # scores.csv, per_tier_pair.csv, tiers.png, metrics.json
@@ -774,7 +779,8 @@ def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metada
                  test_data:str=None,         # the MIRIP guide's test split, e.g. data/test_metadata.csv (instead of DATA)
                  image_dir:str=None,         # folder of the images the CSV names; default images/ beside the CSV
                  image_size:int=224,         # input side for a checkpoint without pairwise_model.json (the guide's own training)
-                 drop_bad_rows:bool=False):  # metadata rows with problems (missing or unreadable image, unknown tier): drop them with a warning, not stop
+                 drop_bad_rows:bool=False,   # metadata rows with problems (missing or unreadable image, unknown tier): drop them with a warning, not stop
+                 overwrite:bool=False):      # replace another model's or data's evaluation in out_dir (else refused: no result is lost)
     "Pairwise accuracy over all tier pairs of labelled images, per tier pair, Kendall τ and Spearman ρ, with a plot; says when they include training images."
     path, src = checkpoint or model, test_data or data
     if src is None: raise ValueError("give the labelled images to evaluate on: a MIRIP folder or CSV (`mirip-lab evaluate FOLDER`), "
@@ -784,11 +790,14 @@ def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metada
     md = load_metadata(Path(src)/'metadata.csv' if Path(src).is_dir() else src, image_dir=image_dir, strict=not drop_bad_rows)
     if md.tier.nunique() < 2: raise ValueError(f"{src}: pairwise accuracy compares images of different tiers, and its {len(md)} image(s) have "
                                                f"{'one tier, ' + md.tier[0] if len(md) else 'none'}: evaluate on images of two or more tiers ({', '.join(TIERS)}).")
-    ds = PairwiseDataset(md, transform=make_transforms(size))
+    ds, now = PairwiseDataset(md, transform=make_transforms(size)), dict(model=str(Path(path).resolve()), data=str(Path(src).resolve()))
+    if not overwrite and (was := _evaluated(out_dir)) not in (None, now):
+        raise FileExistsError(f"{out_dir} holds the evaluation of {was['model']} on {was['data']}: give this one another --out-dir, "
+                              "or --overwrite to replace it.")
     r = Evaluator(m, device or default_device(), batch_size=batch_size).evaluate_detailed(ds, out_dir=out_dir)
     r['seen_in_training'] = training_overlap(ck, ds.paths)
     summ = {k: r[k] for k in ('total_pairs', 'correct_predictions', 'accuracy', 'kendall_tau', 'spearman', 'seen_in_training')}
-    write_json(Path(out_dir)/'metrics.json', summ)
+    write_json(Path(out_dir)/'metrics.json', dict(summ, evaluated=now))   # what was scored: a later evaluation of another is refused
     print(f"{'test ' if test_data else ''}pairwise accuracy {r['accuracy']:.1%} ({r['correct_predictions']}/{r['total_pairs']} pairs, "
           f"{len(ds.paths)} images), Kendall τ {r['kendall_tau']:.3f}, Spearman ρ {r['spearman']:.3f}")
     if note := _overlap_note(r['seen_in_training'], len(ds.paths)): print(note)
