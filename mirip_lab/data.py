@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #7c6e3884
 from __future__ import annotations
-import os, io, re, csv, json, contextlib, time, errno, glob, shutil, hashlib, tarfile, tempfile, unicodedata, warnings, zipfile, zlib
+import os, io, re, csv, json, codecs, contextlib, time, errno, glob, shutil, hashlib, tarfile, tempfile, unicodedata, warnings, zipfile, zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from unittest import mock
@@ -757,7 +757,8 @@ def read_isbi_points(path, n:int=ISBI_N_LANDMARKS) -> np.ndarray:
     "The first `n` landmarks of ISBI annotation file `path` ('x,y' lines, extra lines after them ignored) as float (n, 2) (y, x) pixels, as landmarker gives them."
     p = Path(path)
     if not p.is_file(): raise FileNotFoundError(f"missing {p}")
-    try: xy = np.loadtxt(p, delimiter=',', max_rows=n, ndmin=2, encoding='latin-1')   # blank lines skipped, lines after the n-th not read
+    lines = p.read_bytes().removeprefix(codecs.BOM_UTF8).decode('latin-1').splitlines()   # a BOM (a Windows editor's) is not a number
+    try: xy = np.loadtxt(lines, delimiter=',', max_rows=n, ndmin=2)   # blank lines skipped, lines after the n-th not read
     except ValueError: raise ValueError(f"{p}: cannot read 'x,y' numbers") from None
     if xy.shape != (n, 2): raise ValueError(f"{p}: expected {n} lines 'x,y'")
     return xy[:, ::-1].copy()
