@@ -136,6 +136,7 @@ def load_metadata(csv_path,                # `metadata.csv` with columns image_i
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing: raise ValueError(f"{csv_path}: missing column(s) {', '.join(missing)}; found {', '.join(df.columns) or 'none'}. "
                                  f"The header must name {', '.join(REQUIRED_COLUMNS)}.")
+    df['tier'] = df.tier.str.upper()   # a hand-typed 'a' is tier A
     bad, paths = _row_problems(df, image_dir, check_images, csv_path.parent/VALIDATED_FILE)
     if bad:
         lines = [f"row {i+2}: {'; '.join(ps)}" for i, ps in bad.items()]
