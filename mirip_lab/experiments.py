@@ -18,7 +18,7 @@ from fastcore.basics import listify, groupby
 from fastcore.script import Param
 from .utils import md_table, is_oom, metric_mode, load_yaml, yaml_where, round_trip_yaml, write_json, process_alive, atomic_write, process_rss_gb, DemoContext
 from .registry import TASKS
-from .train import TrainingConfig, Trainer, rng_guard, payload_digest
+from .train import TrainingConfig, Trainer, rng_guard, payload_digest, config_mapping
 from .callbacks import Callback
 
 # %% auto #0
@@ -76,10 +76,7 @@ def experiment_from_dict(d:dict, source:str='config', overrides:dict|None=None) 
 
 def load_experiment(path, overrides:dict|None=None) -> Experiment:
     "Read an experiment YAML (`TrainingConfig` keys + name, effective_batch, task, data, ...) and apply `overrides`."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"experiment config {path} not found (examples: configs/experiments/*.yaml)")
-    d = load_yaml(path)                                   # syntax errors name the file and line; value errors too (`yaml_where`)
-    if not isinstance(d, dict): raise ValueError(f"{path}: expected a mapping of experiment and TrainingConfig keys, got {type(d).__name__}")
+    d = config_mapping(path, 'experiment config', 'experiment and TrainingConfig', 'examples: configs/experiments/*.yaml')
     return experiment_from_dict(d, source=str(path), overrides=overrides)
 
 # %% ../nbs/06_experiments.ipynb #9b7393ea

@@ -132,13 +132,13 @@ def from_dict(cls:TrainingConfig, d:dict, source:str='config', more_keys:str='',
         keys = [k for k in d or {} if f and ALIASES.get(k, k) == f[1] and overrides.get(f[1]) is None]
         raise type(e)(f"{yaml_where(source, *keys[:1])}: {e}") from None
 
-def config_mapping(path) -> dict:
-    "The mapping of `TrainingConfig` keys in YAML file `path`; errors name the file (and the line of a syntax error)."
+def config_mapping(path, what='config file', keys='TrainingConfig', example='an example: configs/train.yaml') -> dict:
+    "The mapping of `keys` in YAML file `path` ({} if empty); errors name the file and line, a missing file the `example`."
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"config file {path} not found (an example: configs/train.yaml)")
+    if not path.exists(): raise FileNotFoundError(f"{what} {path} not found ({example})")
     d = load_yaml(path)
     if d is not None and not isinstance(d, dict):
-        raise ValueError(f"{path}: expected a mapping of TrainingConfig keys, got {type(d).__name__}")
+        raise ValueError(f"{path}: expected a mapping of {keys} keys, got {type(d).__name__}")
     return d or {}
 
 @patch(cls_method=True)
