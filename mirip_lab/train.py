@@ -704,6 +704,7 @@ def load_checkpoint(self:Trainer, path, restore_rng:bool=True, ck:dict|None=None
     try: self.raw.weights().load_state_dict(ck['model_state_dict'])
     except RuntimeError as e: raise CheckpointError(f"{path} holds another model's weights, not this {_mismatch(self.raw.weights(), ck)}") from None
     self.opt.load_state_dict(ck['optimizer_state_dict'])
+    for g in self.opt.param_groups: g['weight_decay'] = self.config.weight_decay   # changed on resume: applies, as `_say_changed` says
     if ck.get('scaler_state_dict'): self.scaler.load_state_dict(ck['scaler_state_dict'])
     self.epoch, self.step, self.history = ck['epoch'], ck.get('step', 0), list(ck.get('history', []))
     self.best, self.best_accuracy, self.best_epoch, self.bad_epochs = ck.get('best_metric'), ck.get('best_accuracy'), ck.get('best_epoch', 0), ck.get('bad_epochs', 0)
@@ -733,7 +734,8 @@ def _apply_pending(self:Trainer):
     p = self._pending or {}   # what is restored leaves `p`
     if p.get('sched') is not None and self.sched is not None:   # a scheduler made after the optimizer was loaded has reset its lr: set it back
         self.sched.load_state_dict(p.pop('sched'))
-        for g, lr in zip(self.opt.param_groups, self.sched.get_last_lr()): g['lr'] = lr
+        self.sched.base_lrs = [self.config.learning_rate for _ in self.sched.base_lrs]   # a learning_rate changed on resume applies, as said
+        for g, f in zip(self.opt.param_groups, self.sched.lr_lambdas): g['lr'] = self.config.learning_rate * f(self.sched.last_epoch)
     if p.get('rng') is not None and self.train_dl is not None:
         set_rng_state(p.pop('rng'), self.train_dl.generator)   # the checkpoint was read on the CPU, its CUDA states too
     if all(v is None for v in p.values()): self._pending = None
