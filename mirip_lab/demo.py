@@ -52,7 +52,8 @@ def _train_demo(ctx:DemoContext, e2e:bool, aug) -> dict:
                          overwrite=True)  # the demo's own train/ folder: a second `make demo` replaces the first run's checkpoints
     r = train_pairwise(md, cfg, ctx.out/'train', backbone='dinov2-tiny', size=ctx.size, splits=(tr, va), loader_kwargs=ctx.loader_kwargs,
                        pairs_per_image=ctx.pairs_per_image, seed=ctx.seed, pooling=ctx.pooling, projector_output_dim=64, loss=ctx.loss,
-                       use_feature_cache=not e2e, freeze_backbone=not e2e, augment=aug, augment_on=ctx.augment_on)
+                       use_feature_cache=not e2e, freeze_backbone=not e2e, augment=aug, augment_on=ctx.augment_on,
+                       callbacks=ctx.callbacks)
     return dict(r, test=te, config=cfg)
 
 def _evaluate_demo(ctx:DemoContext, r:dict) -> tuple[pd.DataFrame, dict]:

@@ -632,6 +632,7 @@ def train_pairwise(data,                             # MIRIP folder (images/ + m
                    loader_kwargs:dict|None=None,     # DataLoader settings (num_workers, pin_memory, ...) for reading images
                    random_init:bool=False,           # random backbone weights of the named architecture
                    seed:int=0,                       # seed of the split, the projector and the pairs
+                   callbacks=(),                     # more Trainer callbacks, e.g. a TrainingDashboard in a notebook
                    **model_kw) -> dict:              # more PairwiseRankingModel arguments (pooling, loss, projector_output_dim, ...)
     "Train a PairwiseRankingModel through the Trainer (cached features when the rule allows); returns model, trainer, history, mode."
     out = Path(out_dir); cache_dir = Path(cache_dir or out/'cache')
@@ -644,7 +645,7 @@ def train_pairwise(data,                             # MIRIP folder (images/ + m
         ds = _feature_datasets(model, tr_md, va_md, cache_dir/'features', size, config, pairs_per_image, seed, num_workers=lk.get('num_workers', 0))
         module = PairwiseFeatureModule(model)
     else: module, ds, config = _end_to_end(model, tr_md, va_md, cache_dir/'decoded', size, config, augment, augment_on, pairs_per_image, seed, lk)
-    trainer, hist = train_model(module, ds[0], ds[1], config, out)
+    trainer, hist = train_model(module, ds[0], ds[1], config, out, callbacks=callbacks)
     return dict(model=model, trainer=trainer, history=hist, mode='cached features' if cached else 'end-to-end',
                 splits=(tr_md, va_md), checkpoint=_keep_best(model, module, out, config, size, tr_md, va_md), size=size)
 

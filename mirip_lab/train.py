@@ -918,8 +918,8 @@ def microbatch_summary(self:Trainer) -> str|None:
     return f"auto_microbatch: {'; '.join(parts)}. Events: rows with an `event` in {self.out/'metrics.csv'}{hint}."
 
 # %% ../nbs/04_trainer.ipynb #6eccf8d3
-def train_model(module:nn.Module, train_ds, val_ds=None, config:TrainingConfig|None=None, out_dir=None, resume=None, **overrides):
-    "Train `module` on `train_ds` (validating on `val_ds`) with `config` (+ `overrides`), writing into `out_dir`; returns (trainer, history)."
+def train_model(module:nn.Module, train_ds, val_ds=None, config:TrainingConfig|None=None, out_dir=None, resume=None, callbacks=(), **overrides):
+    "Train `module` on `train_ds` (validating on `val_ds`) with `config` (+ `overrides`) and your `callbacks`, into `out_dir`; returns (trainer, history)."
     config = replace(config or TrainingConfig(), **({'checkpoint_dir': str(out_dir)} if out_dir is not None else {}), **overrides)
-    trainer = Trainer(module, config)
+    trainer = Trainer(module, config, callbacks=callbacks)
     return trainer, trainer.fit(train_ds, val_ds, resume=resume)

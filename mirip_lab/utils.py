@@ -262,6 +262,7 @@ class DemoContext:
     pairs_per_image: int = 8                    # training partners drawn per image each epoch
     progress: bool = True                       # a progress bar per training epoch
     print_every: int = 5                        # a training summary line every N epochs
+    callbacks: tuple = ()                       # more Trainer callbacks for the training stage (a TrainingDashboard, a timer)
     # --- set by the stages ---
     env: object = None                          # stage_env: the environment report (mirip_lab.env.EnvReport)
     data: Path|None = None                      # stage_data: the sample set's folder
