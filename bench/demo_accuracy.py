@@ -9,15 +9,20 @@ earlier stages' choices) and prints train/val/test accuracy, Kendall tau and the
     python bench/demo_accuracy.py --augment-on loader                      # augmentation per sample in the loader (the old path)
     python bench/demo_accuracy.py --augment-on device loader               # both per seed (which goes first alternates): ratios
 
-With two paths, each seed trains once per path on the same sample set, one after the other, the first path alternating from seed
-to seed, and the run ends with each path's median pairs/s and data-wait and the device/loader pairs/s ratio per seed.
+With two paths, each seed trains once per path on the same sample set, and the two trainings take turns epoch by epoch (each in
+its own thread, one running at a time, handing over after each epoch through a Trainer callback, each with its own random state):
+load that drifts over the minutes of a run then hits both paths alike. Each path trains exactly as it would alone (same
+accuracy). The run ends with each path's median pairs/s and data-wait and the device/loader pairs/s ratio per seed; the seconds
+are each path's own (time spent waiting for its turn left out). Before 2026-12-01 the paths ran one after the other, and a
+load change between them moved the per-seed ratio (1.27x to 1.97x across seeds in one run).
 """
-import argparse, tempfile, time
+import argparse, tempfile, threading, time
 from pathlib import Path
 import pandas as pd
 from mirip_lab.data import QUALITY_AUGMENT, load_metadata
 from mirip_lab.demo import stage_train_eval
 from mirip_lab.sample import make_sample_data
+from mirip_lab.train import rng_state, set_rng_state
 from mirip_lab.utils import md_table, DemoContext
 
 AUGMENT = {'quality': QUALITY_AUGMENT, 'flip': True}
@@ -44,8 +49,8 @@ def main():
     a.augment_on = list(dict.fromkeys(a.augment_on))   # a path named twice trains once (its pivot would fail after all the training)
     rows = []
     for i, seed in enumerate(a.seeds):
-        paths = a.augment_on if i % 2 == 0 else a.augment_on[::-1]   # the first path alternates: load drifts hit both alike
-        for on in paths: rows.append(_run(a, seed, on))
+        paths = a.augment_on if i % 2 == 0 else a.augment_on[::-1]   # the first path alternates
+        rows += [_run(a, seed, on) for on in paths] if len(paths) == 1 else _in_turns(a, seed, paths)
     df = pd.DataFrame(rows)
     print(f"\n{a.n_images} images at {a.size} px, {a.epochs} epochs x {a.pairs_per_image} pairs/image, augment {a.augment}, "
           f"batch {a.batch_size}:\n")
@@ -58,14 +63,49 @@ def main():
         r = w.device / w.loader
         print('\ndevice/loader pairs/s per seed: ' + ', '.join(f'seed {k} {v:.2f}x' for k, v in r.items()) + f' (min {r.min():.2f}x)')
 
-def _run(a, seed:int, on:str) -> dict:
-    "Train and evaluate the demo's stage once for `seed` with augmentation on `on`; print and return its figures."
+class Turns:
+    "Trainings in threads take turns: one runs at a time and hands over after each epoch, keeping its own random state."
+    def __init__(self, names):
+        self.cv, self.live, self.turn, self.waited = threading.Condition(), list(names), names[0], dict.fromkeys(names, 0.)
+    def _wait(self, me):
+        t0 = time.perf_counter(); self.cv.wait_for(lambda: self.turn == me); self.waited[me] += time.perf_counter() - t0
+    def start(self, me):
+        with self.cv: self._wait(me)
+    def hand_over(self, me):   # a Trainer callback fn(trainer, row) after each epoch
+        s = rng_state()
+        with self.cv:
+            self.turn = next((n for n in self.live[self.live.index(me) + 1:] + self.live if n != me), me)
+            self.cv.notify_all(); self._wait(me)
+        set_rng_state(s)
+    def done(self, me):
+        with self.cv:
+            i = self.live.index(me); self.live.remove(me)
+            self.turn = self.live[i % len(self.live)] if self.live else None; self.cv.notify_all()
+
+def _in_turns(a, seed:int, paths:list) -> list[dict]:
+    "Train `seed` once per path, the paths taking turns epoch by epoch; their rows in `paths` order."
+    turns, rows, errors = Turns(paths), {}, []
+    def job(on):
+        turns.start(on)
+        try: rows[on] = _run(a, seed, on, turns)
+        except BaseException as e: errors.append(e)
+        finally: turns.done(on)
+    threads = [threading.Thread(target=job, args=(on,)) for on in paths]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    if errors: raise errors[0]
+    return [rows[on] for on in paths]
+
+def _run(a, seed:int, on:str, turns:Turns|None=None) -> dict:
+    "Train and evaluate the demo's stage once for `seed` with augmentation on `on` (taking `turns` with another); print and return its figures."
     with tempfile.TemporaryDirectory() as d:
         out = Path(d); make_sample_data(out/'data', a.n_images, a.size, seed)
         ctx = DemoContext(out, seed=seed, size=a.size, max_epochs=a.epochs, pairs_per_image=a.pairs_per_image, batch_size=a.batch_size,
                    augment=AUGMENT[a.augment], metadata=load_metadata(out/'data'/'metadata.csv'), loader_kwargs={},
-                   augment_on=on)
-        t0 = time.perf_counter(); stage_train_eval(ctx); dt = time.perf_counter() - t0
+                   augment_on=on, progress=turns is None, callbacks=() if turns is None else (lambda t, row: turns.hand_over(on),))
+        w0, t0 = turns.waited[on] if turns else 0., time.perf_counter()
+        stage_train_eval(ctx)
+        dt = time.perf_counter() - t0 - ((turns.waited[on] - w0) if turns else 0.)
         speed = _throughput(out)
     r = ctx.pairwise
     print(f"seed {seed}, augment on the {on}: test pairwise accuracy {r['test_accuracy']:.3f} (Kendall tau {r['kendall_tau']:.3f}), "
