@@ -539,7 +539,7 @@ def _checkpoint(path, image_size:int=224) -> dict:
     if not isinstance(ck, dict) or ck.get('format') != 'mirip_lab.pairwise/1':
         raise ValueError(f"{path} is neither a pairwise model file (save_pairwise) nor a Trainer checkpoint with {MODEL_CARD} beside it: "
                          "use the pairwise.pt or best_model.pt of a pairwise training run.")
-    return ck
+    return dict(ck, file=str(path.resolve()))   # the file read: a run folder and its best_model.pt are one model
 
 def _from_checkpoint(ck:dict, device='cpu') -> tuple[PairwiseRankingModel, int]:
     "`(model, image_size)` rebuilt from `_checkpoint`'s dict."
@@ -738,6 +738,7 @@ def compare_cli(image1:str,                 # first image file
           f"gap {abs(r.gap):.4f}, P(winner better) {max(r.prob_first_better, 1 - r.prob_first_better):.2f})")
     return r.to_dict()
 
+# %% ../nbs/05_pairwise.ipynb #1a466b45
 def rank_cli(folder:str,                    # folder of images (or a MIRIP folder: its images/ are ranked)
              out:str='ranking.csv',         # CSV to write: path, score, rank (1 = best)
              model:str=DEFAULT_MODEL,       # pairwise.pt written by `mirip-lab train --task pairwise` or the demo
@@ -755,6 +756,7 @@ def rank_cli(folder:str,                    # folder of images (or a MIRIP folde
               f"as they are. Rename them to UTF-8 for other programs to show them, e.g. convmv -f latin1 -t utf-8 -r --notest {_shown(folder)}")
     return df
 
+# %% ../nbs/05_pairwise.ipynb #21e3b47a
 def training_overlap(card:dict, paths) -> dict:
     "How many of `paths` are images the model was trained or validated on, per split of the model card (matched by file name and size)."
     keys = {tuple(k) for k in _image_keys(paths)}
@@ -766,6 +768,7 @@ def _overlap_note(seen:dict, n:int) -> str|None:
     return (f"note: {sum(seen.values())} of these {n} images were used to train this model ({parts}), so this accuracy is not a held-out "
             "estimate; evaluate on images it never saw, e.g. the test split (data/test_metadata.csv, or DataSplitter(...).write).")
 
+# %% ../nbs/05_pairwise.ipynb #27924ebb
 def _evaluated(out_dir) -> dict|None:
     "Which model and data the evaluation in `out_dir` scored (None: none there, or written before this was recorded)."
     try: return json.loads((Path(out_dir)/'metrics.json').read_text(encoding='utf-8')).get('evaluated')
@@ -788,10 +791,11 @@ def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metada
                                      "or the guide's `--test-data data/test_metadata.csv --image-dir data/images`.")
     ck = _checkpoint(path, image_size)   # read once: the model and the images it was trained on
     m, size = _from_checkpoint(ck, device or default_device())
-    md = load_metadata(Path(src)/'metadata.csv' if Path(src).is_dir() else src, image_dir=image_dir, strict=not drop_bad_rows)
+    csv = Path(src)/'metadata.csv' if Path(src).is_dir() else Path(src)
+    md = load_metadata(csv, image_dir=image_dir, strict=not drop_bad_rows)
     if md.tier.nunique() < 2: raise ValueError(f"{src}: pairwise accuracy compares images of different tiers, and its {len(md)} image(s) have "
                                                f"{'one tier, ' + md.tier[0] if len(md) else 'none'}: evaluate on images of two or more tiers ({', '.join(TIERS)}).")
-    ds, now = PairwiseDataset(md, transform=make_transforms(size)), dict(model=str(Path(path).resolve()), data=str(Path(src).resolve()))
+    ds, now = PairwiseDataset(md, transform=make_transforms(size)), dict(model=ck['file'], data=str(csv.resolve()))
     if not overwrite and (was := _evaluated(out_dir)) not in (None, now):
         raise FileExistsError(f"{out_dir} holds the evaluation of {was['model']} on {was['data']}: give this one another --out-dir, "
                               "or --overwrite to replace it.")
