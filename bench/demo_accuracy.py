@@ -10,19 +10,19 @@ earlier stages' choices) and prints train/val/test accuracy, Kendall tau and the
     python bench/demo_accuracy.py --augment-on device loader               # both per seed (which goes first alternates): ratios
 
 With two paths, each seed trains once per path on the same sample set, and the two trainings take turns epoch by epoch (each in
-its own thread, one running at a time, handing over after each epoch through a Trainer callback, each with its own random state):
-load that drifts over the minutes of a run then hits both paths alike. Each path trains exactly as it would alone (same
-accuracy). The run ends with each path's median pairs/s and data-wait and the device/loader pairs/s ratio per seed; the seconds
+its own process, one running at a time, handing over after each epoch through a Trainer callback): load that drifts over the
+minutes of a run then hits both paths alike, and each trains exactly as it would alone (same accuracy). Processes, not threads:
+two threads of one process each get their own torch (OpenMP) thread team, and the idle team's workers spin after each hand-over
+(a first version with threads measured both paths at about half their speed alone). The run ends with each path's median pairs/s and data-wait and the device/loader pairs/s ratio per seed; the seconds
 are each path's own (time spent waiting for its turn left out). Before 2026-12-01 the paths ran one after the other, and a
 load change between them moved the per-seed ratio (1.27x to 1.97x across seeds in one run).
 """
-import argparse, tempfile, threading, time
+import argparse, multiprocessing, tempfile, time
 from pathlib import Path
 import pandas as pd
 from mirip_lab.data import QUALITY_AUGMENT, load_metadata
 from mirip_lab.demo import stage_train_eval
 from mirip_lab.sample import make_sample_data
-from mirip_lab.train import rng_state, set_rng_state
 from mirip_lab.utils import md_table, DemoContext
 
 AUGMENT = {'quality': QUALITY_AUGMENT, 'flip': True}
@@ -64,36 +64,50 @@ def main():
         print('\ndevice/loader pairs/s per seed: ' + ', '.join(f'seed {k} {v:.2f}x' for k, v in r.items()) + f' (min {r.min():.2f}x)')
 
 class Turns:
-    "Trainings in threads take turns: one runs at a time and hands over after each epoch, keeping its own random state."
-    def __init__(self, names):
-        self.cv, self.live, self.turn, self.waited = threading.Condition(), list(names), names[0], dict.fromkeys(names, 0.)
-    def _wait(self, me):
-        t0 = time.perf_counter(); self.cv.wait_for(lambda: self.turn == me); self.waited[me] += time.perf_counter() - t0
-    def start(self, me):
-        with self.cv: self._wait(me)
-    def hand_over(self, me):   # a Trainer callback fn(trainer, row) after each epoch
-        s = rng_state()
+    "Trainings in processes take turns: one runs at a time and hands over after each epoch (the others wait, blocked)."
+    def __init__(self, names, mp):
+        self.names, self.cv, self.turn = list(names), mp.Condition(), mp.Value('i', 0)
+        self.live, self.waited = mp.Array('b', [1] * len(names)), mp.Array('d', len(names))
+    def _next(self, i:int) -> int:
+        n = len(self.names)
+        return next((j for j in ((i + k) % n for k in range(1, n + 1)) if self.live[j]), i)
+    def _wait(self, i:int):
+        t0 = time.perf_counter()
+        self.cv.wait_for(lambda: self.turn.value == i)
+        self.waited[i] += time.perf_counter() - t0
+    def start(self, me:str):
         with self.cv:
-            self.turn = next((n for n in self.live[self.live.index(me) + 1:] + self.live if n != me), me)
-            self.cv.notify_all(); self._wait(me)
-        set_rng_state(s)
-    def done(self, me):
+            self._wait(self.names.index(me))
+    def hand_over(self, me:str):   # a Trainer callback fn(trainer, row), after each epoch
+        i = self.names.index(me)
         with self.cv:
-            i = self.live.index(me); self.live.remove(me)
-            self.turn = self.live[i % len(self.live)] if self.live else None; self.cv.notify_all()
+            self.turn.value = self._next(i)
+            self.cv.notify_all()
+            self._wait(i)
+    def done(self, me:str):
+        with self.cv:
+            i = self.names.index(me)
+            self.live[i] = 0
+            self.turn.value = self._next(i)
+            self.cv.notify_all()
+
+def _job(a, seed:int, on:str, turns:Turns, results):
+    turns.start(on)
+    try: results.put((on, _run(a, seed, on, turns)))
+    except BaseException as e:
+        results.put((on, e))
+        raise
+    finally: turns.done(on)
 
 def _in_turns(a, seed:int, paths:list) -> list[dict]:
-    "Train `seed` once per path, the paths taking turns epoch by epoch; their rows in `paths` order."
-    turns, rows, errors = Turns(paths), {}, []
-    def job(on):
-        turns.start(on)
-        try: rows[on] = _run(a, seed, on, turns)
-        except BaseException as e: errors.append(e)
-        finally: turns.done(on)
-    threads = [threading.Thread(target=job, args=(on,)) for on in paths]
-    for t in threads: t.start()
-    for t in threads: t.join()
-    if errors: raise errors[0]
+    "Train `seed` once per path, each in its own process, the paths taking turns epoch by epoch; their rows in `paths` order."
+    mp = multiprocessing.get_context('spawn')   # a fresh process each: its own torch threads and random state
+    turns, results = Turns(paths, mp), mp.Queue()
+    procs = [mp.Process(target=_job, args=(a, seed, on, turns, results)) for on in paths]
+    for p in procs: p.start()
+    rows = dict(results.get() for _ in procs)
+    for p in procs: p.join()
+    if bad := [r for r in rows.values() if isinstance(r, BaseException)]: raise bad[0]
     return [rows[on] for on in paths]
 
 def _run(a, seed:int, on:str, turns:Turns|None=None) -> dict:
@@ -103,9 +117,9 @@ def _run(a, seed:int, on:str, turns:Turns|None=None) -> dict:
         ctx = DemoContext(out, seed=seed, size=a.size, max_epochs=a.epochs, pairs_per_image=a.pairs_per_image, batch_size=a.batch_size,
                    augment=AUGMENT[a.augment], metadata=load_metadata(out/'data'/'metadata.csv'), loader_kwargs={},
                    augment_on=on, progress=turns is None, callbacks=() if turns is None else (lambda t, row: turns.hand_over(on),))
-        w0, t0 = turns.waited[on] if turns else 0., time.perf_counter()
+        w0, t0 = turns.waited[turns.names.index(on)] if turns else 0., time.perf_counter()
         stage_train_eval(ctx)
-        dt = time.perf_counter() - t0 - ((turns.waited[on] - w0) if turns else 0.)
+        dt = time.perf_counter() - t0 - ((turns.waited[turns.names.index(on)] - w0) if turns else 0.)
         speed = _throughput(out)
     r = ctx.pairwise
     print(f"seed {seed}, augment on the {on}: test pairwise accuracy {r['test_accuracy']:.3f} (Kendall tau {r['kendall_tau']:.3f}), "
