@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_batch_size.ipynb #f4a5818b
 from __future__ import annotations
-import gc, math, random, re, time, difflib, inspect, argparse, contextlib, datetime, itertools
+import gc, math, random, re, time, inspect, argparse, contextlib, datetime, itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -169,11 +169,14 @@ def probe_trainer(model:nn.Module, step=None, device=None, mixed_precision:str='
 
 # %% ../nbs/03_batch_size.ipynb #e206acf4
 def _probe_note(e:Exception, bs:int) -> str:
-    "What a probe's error (not out of memory) means, and the fix."
-    fix = ("BatchNorm cannot train on 1 sample: pass multiple=2 or more, or make the step smaller" if bs == 1 and 'than 1 value per'
-           in str(e) else "reentrant torch.utils.checkpoint needs an input that requires grad: use_reentrant=False" if 'not require grad'
-           in str(e) else "pass step=lambda model, batch: loss if the model is not called model(**batch), model(*batch) or model(batch)")
-    return f"mirip_lab.batch_size: the probe at batch {bs} failed (not out of memory). Fix: {fix}."
+    "What a probe's error (not out of memory) means and the fix; `step=` only when the model cannot be called with the batch."
+    msg, failed = str(e), f"mirip_lab.batch_size: the probe at batch {bs} failed (not out of memory)"
+    if bs == 1 and 'than 1 value per' in msg: fix = "BatchNorm cannot train on 1 sample: pass multiple=2 or more, or make the step smaller"
+    elif 'not require grad' in msg: fix = "reentrant torch.utils.checkpoint needs an input that requires grad: use_reentrant=False"
+    elif isinstance(e, TypeError) and 'argument' in msg:   # model(**batch) / model(*batch) / model(batch) does not fit its forward
+        fix = "pass step=lambda model, batch: loss if the model is not called model(**batch), model(*batch) or model(batch)"
+    else: return f"{failed}: {type(e).__name__}: {msg}"   # a bug in the model or the step itself: the error is the news
+    return f"{failed}. Fix: {fix}."
 
 def run_probe(model:nn.Module, make_batch, bs:int, mem, budget:float, step=None, optimizer_factory=None,
               device=None, mixed_precision:str='no', config=None) -> Probe:
@@ -185,7 +188,9 @@ def run_probe(model:nn.Module, make_batch, bs:int, mem, budget:float, step=None,
         t.train_step([make_batch(bs)])
         peak = mem.stop(bs)
     except Exception as e:
-        if not is_oom(e): e.add_note(_probe_note(e, bs)); raise
+        if not is_oom(e):
+            e.add_note(_probe_note(e, bs))
+            raise
     if peak is None:   # out of memory: free it once the exception (whose traceback holds the step's tensors) is gone
         t.opt.zero_grad(set_to_none=True); del t
         mem.free()
@@ -605,8 +610,8 @@ def _config_path(path, write:bool=False) -> Path:
 def read_train_config(path, write:bool=False) -> dict:
     "The YAML training config at `path` (a round-trip mapping: comments and order kept); a misspelt key batch-size sets is an error."
     cfg = load_yaml(_config_path(path, write), typ='rt') or {}   # the one YAML loader: a syntax error names the file and the line
-    if typo := next(((c[0], k) for k in ('batch_size', 'gradient_accumulation_steps', 'mixed_precision') if k not in cfg
-                     and (c := difflib.get_close_matches(k, [str(c) for c in cfg], n=1, cutoff=0.8))), None):
+    if typo := next(((c, k) for k in ('batch_size', 'gradient_accumulation_steps', 'mixed_precision') if k not in cfg
+                     and (c := did_you_mean(k, map(str, cfg), '{}', cutoff=0.8))), None):
         raise ValueError(f"{path}: key {typo[0]!r} is not {typo[1]!r}, which `mirip-lab batch-size` reads and sets: rename it (training "
                          "would refuse it too), else the search would ignore it and write a second key.")
     return cfg
@@ -639,7 +644,8 @@ def team_lookup(path, gpu:str, model:str, size:int) -> dict|None:
 
 def team_record(path, gpu:str, model:str, size:int, **values) -> Path:
     "Add or replace the entry for (`gpu`, `model`, `size`) in the team file, keeping the rest of it."
-    (path := Path(path)).parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     y = round_trip_yaml()
     doc = (y.load(path) if path.exists() else None) or y.load(TEAM_HEADER + 'entries: []\n')
     es = doc['entries'] = doc.get('entries') or []

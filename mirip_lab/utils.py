@@ -183,9 +183,9 @@ def yaml_where(source, *keys) -> str:
 
 
 # %% ../nbs/00c_utils.ipynb #88a18e5d
-def did_you_mean(word:str, choices, fmt:str=" Did you mean {!r}?") -> str:
-    "`fmt` filled with the one of `choices` closest to `word` (difflib's match), or '' when none is close."
-    close = difflib.get_close_matches(word, list(choices), n=1)
+def did_you_mean(word:str, choices, fmt:str=" Did you mean {!r}?", cutoff:float=0.6) -> str:
+    "`fmt` filled with the one of `choices` closest to `word` (difflib's match, at least `cutoff` alike), or '' when none is close."
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
     return fmt.format(close[0]) if close else ''
 
 
