@@ -261,7 +261,8 @@ def sample_stages(ds, n:int=8) -> StageTimes:
     def stages(i):
         if paths and cache is not None: return {'cache read': lambda _: cache.get(paths[i]) if hasattr(cache, 'get') else cache[i], 'transform': tfm}
         return {'read': lambda _: Path(paths[i]).read_bytes(), 'decode': lambda b: to_pil(decode_image(io.BytesIO(b))), 'transform': tfm}
-    idx = np.linspace(0, (m := len(paths) if paths else len(ds)) - 1, min(n, m)).astype(int)
+    m = len(paths) if paths else len(ds)
+    idx = np.linspace(0, m - 1, min(n, m)).astype(int)
     try: rows = [_stage_times(stages(i)) for i in idx]
     except Exception: rows = [_stage_times({'getitem': lambda _: ds[i]}) for i in idx]   # no paths, or it loads its own way (albumentations)
     ms = 1000*pd.DataFrame(rows).mean()
@@ -415,6 +416,12 @@ def _ceiling_text(c:dict) -> str:
             f"so loader tuning can gain at most {c['max_gain']:.2f}×.")
 
 # %% ../nbs/02_loader_doctor.ipynb #c2ea5103
+def _your_loader(dl:DataLoader, baseline, loader_kwargs) -> tuple:
+    "(dataset, baseline, loader_kwargs) of your own DataLoader: its settings are the baseline, its collate_fn and shuffling are kept."
+    settings = {k: v for k in LOADER_KEYS if (v := getattr(dl, k)) or k == 'num_workers'}
+    kept = dict(collate_fn=dl.collate_fn, shuffle=isinstance(dl.sampler, RandomSampler))
+    return dl.dataset, settings if baseline is None else baseline, loader_kwargs or kept
+
 def diagnose(ds,                       # the training dataset, or your DataLoader (its dataset, settings, collate_fn and shuffling)
              step_fn,                  # `step_fn(batch)`: one real training step on a batch on `device` (see `make_step`)
              batch_size:int,           # batch size of the training loop
@@ -429,9 +436,7 @@ def diagnose(ds,                       # the training dataset, or your DataLoade
              progress:bool=True) -> Diagnosis:
     "Profile the training loop, find the bottleneck, sweep loader settings and recommend the fastest one, proven by a re-run."
     start, device = time.perf_counter(), default_device(device)
-    if isinstance(ds, DataLoader):   # your own loader: its settings are the baseline, its collate_fn and shuffling are kept
-        loader_kwargs = loader_kwargs or dict(collate_fn=ds.collate_fn, shuffle=isinstance(ds.sampler, RandomSampler))
-        baseline, ds = ({k: v for k in LOADER_KEYS if (v := getattr(ds, k)) or k == 'num_workers'} if baseline is None else baseline), ds.dataset
+    if isinstance(ds, DataLoader): ds, baseline, loader_kwargs = _your_loader(ds, baseline, loader_kwargs)
     baseline = dict(num_workers=0) if baseline is None else dict(baseline)
     loader_kwargs = dict(shuffle=True) if loader_kwargs is None else loader_kwargs
     cands = candidate_grid(cuda=device.type == 'cuda') if candidates is None else candidates
@@ -540,7 +545,8 @@ def plot_timeline(profiles:dict, title:str='Per-step timeline'):
     "One panel per run: stacked wait/copy/compute bars for every step across epochs; dashed lines at epoch starts."
     from matplotlib.figure import Figure   # not pyplot (here and in every figure of the doctor): nothing to close, no backend to pick
     from matplotlib.ticker import MaxNLocator
-    fig = Figure(figsize=(9, 2.4*len(profiles))); axs = fig.subplots(len(profiles), 1, sharey=True, squeeze=False)
+    fig = Figure(figsize=(9, 2.4*len(profiles)))
+    axs = fig.subplots(len(profiles), 1, sharey=True, squeeze=False)
     for ax, (name, p) in zip(axs[:, 0], profiles.items()):
         p.steps[[f'{k}_s' for k in COLORS]].set_axis(list(COLORS), axis=1).plot.bar(stacked=True, color=COLORS, width=0.9, rot=0, ax=ax, legend=False)
         for i in np.flatnonzero(p.steps.first_in_epoch): ax.axvline(i-0.5, color='k', ls='--', lw=0.8)
@@ -570,7 +576,8 @@ def _isbi_landmarks(root:Path, stem:str) -> np.ndarray:
     return (read_isbi_points(f)[:, ::-1] / 1000).astype(np.float32).reshape(-1)
 
 def folder_dataset(folder, size:int=224, pairwise:bool=False, pairs_per_image:int|None=4,
-                   strict:bool=True) -> tuple[Dataset, int]:   # strict=False: drop metadata rows with problems, with a warning
+                   strict:bool=True,   # strict=False: drop metadata rows with problems, with a warning
+                   ) -> tuple[Dataset, int]:
     "(dataset, model outputs) for a MIRIP folder or an ISBI 2015 layout (at or under `folder`), images resized to `size`."
     folder, tf = Path(folder), make_transforms(size)
     if (folder/'metadata.csv').exists():
@@ -723,7 +730,9 @@ def speed_ladder(folder,                      # MIRIP folder (metadata.csv + ima
                  baseline:dict|None=None,     # the DataLoader kwargs as configured (default num_workers=0)
                  epochs:int=2, steps:int|None=8,  # per measurement: epochs of at most `steps` batches
                  budget_s:float=30,           # time for the loader sweep of the first lever
-                 cache_dir=None, flip:bool=True, strict:bool=True) -> Ladder:   # strict=False: drop bad metadata rows
+                 cache_dir=None, flip:bool=True,
+                 strict:bool=True,            # strict=False: drop bad metadata rows
+                 ) -> Ladder:
     "From the loop as configured, try each lever of `LEVERS` and keep it only if it measures faster in this run."
     md, device, net = load_metadata(Path(folder)/'metadata.csv', strict=strict), default_device(device), make_model(model, 4)
     with tempfile.TemporaryDirectory() as tmp, torch.random.fork_rng(devices=[]):
@@ -760,7 +769,8 @@ def _rung(lever:str, cur:Setup, run, sweep, device) -> tuple[Rung, Setup]:
 def plot_ladder(lad:Ladder, title:str='Speed ladder'):
     "Waterfall of samples/s: the loop as configured, then each lever kept (green step), rejected (grey mark at its candidate's rate) or skipped."
     from matplotlib.figure import Figure
-    t = lad.table(); fig = Figure(figsize=(9, 3.6)); ax = fig.subplots(); prev = t.samples_per_s.iloc[0]
+    t, fig = lad.table(), Figure(figsize=(9, 3.6))
+    ax, prev = fig.subplots(), t.samples_per_s.iloc[0]
     for x, r in t.iterrows():
         if r.status == 'skipped': ax.text(x, 0, ' skipped', rotation=90, va='bottom', ha='center', fontsize=7, color='0.4'); continue
         if r.status == 'start': ax.bar(x, prev, color='#1f77b4')
