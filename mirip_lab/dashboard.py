@@ -211,7 +211,7 @@ SWEEP_COLUMNS = ('setting', 'samples_per_s', 'speedup', 'wait_frac', 'copy_frac'
 _ASCENDING = ('wait_frac', 'copy_frac', 'epoch_start_s', 'setting')  # smaller is better
 
 class SweepView:
-    "A loader `Sweep` as a sortable table, a figure (samples/s; wait/copy/compute shares) and the picked setting's DataLoader arguments."
+    "A loader `Sweep` as a sortable table, its figure (wait/copy/compute ms per step, samples/s) and the picked setting's DataLoader arguments."
     def __init__(self, sweep, sort:str='samples_per_s'):
         import ipywidgets as W
         self.sweep = sweep

@@ -45,7 +45,8 @@ TRAIN_CELLS = [
     "rng = np.random.default_rng(0); s1, s2 = rng.normal(size=len(test_ds)), rng.normal(size=len(test_ds))\n"
     "browser = ErrorBrowser(pair_errors(test_ds, s1, s2), n=2, thumb=96); browser",
     "tab = pd.DataFrame(dict(setting=['w2 persist', 'w1 persist', 'w0'], samples_per_s=[900., 700., 300.], speedup=[3., 7/3, 1.],\n"
-    "                        wait_frac=[0.05, 0.3, 0.7], copy_frac=[0.05, 0.05, 0.05], compute_frac=[0.9, 0.65, 0.25], epoch_start_s=[0.4, 0.3, 0.]))\n"
+    "                        wait_frac=[0.05, 0.3, 0.7], copy_frac=[0.05, 0.05, 0.05], compute_frac=[0.9, 0.65, 0.25], epoch_start_s=[0.4, 0.3, 0.],\n"
+    "                        wait_ms=[0.4, 3.4, 18.7], copy_ms=[0.4, 0.6, 1.3], compute_ms=[8., 7.4, 6.7]))  # what Sweep.figure draws\n"
     "SweepView(Sweep(tab, {}, [], {'w2 persist': dict(num_workers=2, persistent_workers=True), 'w1 persist': dict(num_workers=1, persistent_workers=True), 'w0': dict(num_workers=0)}))",
     "print('LAB-CHECK', 'widget' if dash.widget else 'text', len(dash.rows), 'epoch(s)')",
 ]
