@@ -54,11 +54,8 @@ def _match_gpu(name:str):
 # %% ../nbs/03_batch_size.ipynb #7d16d1f7
 def mixed_precision_for(capability:str|None, name:str='') -> str:
     "'bf16', 'fp16' or 'no' for a card of compute `capability` (e.g. '8.6')."
-    if not capability: return 'no'
-    major = int(str(capability).split('.')[0])
-    if major >= 8: return 'bf16'
-    if major == 7 and 'gtx' not in (name or '').lower(): return 'fp16'
-    return 'no'
+    major = int(str(capability).split('.')[0]) if capability else 0
+    return 'bf16' if major >= 8 else 'fp16' if major == 7 and 'gtx' not in (name or '').lower() else 'no'
 
 def tier_by_memory(total_gb:float) -> str:
     "Tier of a card not in `GPU_TABLE`, from its memory."
@@ -169,13 +166,15 @@ def probe_trainer(model:nn.Module, step=None, device=None, mixed_precision:str='
 
 # %% ../nbs/03_batch_size.ipynb #e206acf4
 def _probe_note(e:Exception, bs:int) -> str:
-    "What a probe's error (not out of memory) means and the fix; `step=` only when the model cannot be called with the batch."
+    "What a probe's error (not out of memory) means and the fix; `step=` only when the model cannot take the batch."
     msg, failed = str(e), f"mirip_lab.batch_size: the probe at batch {bs} failed (not out of memory)"
-    if bs == 1 and 'than 1 value per' in msg: fix = "BatchNorm cannot train on 1 sample: pass multiple=2 or more, or make the step smaller"
-    elif 'not require grad' in msg: fix = "reentrant torch.utils.checkpoint needs an input that requires grad: use_reentrant=False"
-    elif isinstance(e, TypeError) and 'argument' in msg:   # model(**batch) / model(*batch) / model(batch) does not fit its forward
+    if bs == 1 and 'than 1 value per' in msg:
+        fix = "BatchNorm cannot train on 1 sample: pass multiple=2 or more, or make the step smaller"
+    elif 'not require grad' in msg:
+        fix = "reentrant torch.utils.checkpoint needs an input that requires grad: use_reentrant=False"
+    elif isinstance(e, TypeError) and 'argument' in msg:   # its forward takes no form of the batch
         fix = "pass step=lambda model, batch: loss if the model is not called model(**batch), model(*batch) or model(batch)"
-    else: return f"{failed}: {type(e).__name__}: {msg}"   # a bug in the model or the step itself: the error is the news
+    else: return f"{failed}: {type(e).__name__}: {msg}"   # a bug in the model or the step itself: the error says what
     return f"{failed}. Fix: {fix}."
 
 def run_probe(model:nn.Module, make_batch, bs:int, mem, budget:float, step=None, optimizer_factory=None,
@@ -233,16 +232,13 @@ def _fit_root(pts, budget:float, lo:int, hi:float) -> float|None:
         rs = [r for r in rs if lo < r < hi and 2*c2*r + c1 > 0]
         if rs: return min(rs)
     fit = _fit_line(pts[:2]) if len(pts) >= 2 else None
-    if fit and fit[1] > 0: return (budget - fit[0])/fit[1]
-    return None
+    return (budget - fit[0])/fit[1] if fit and fit[1] > 0 else None
 
 # %% ../nbs/03_batch_size.ipynb #5abdb8b7
 def _readings(probes:list[Probe]) -> list[tuple[int,int]]:
     "(batch, smallest peak) of every measured batch, by batch size: jitter only adds, so the smallest reading is the truest."
-    r = {}
-    for p in probes:
-        if p.peak_bytes is not None: r[p.bs] = min(r.get(p.bs, p.peak_bytes), p.peak_bytes)
-    return sorted(r.items())
+    rs = sorted((p.bs, p.peak_bytes) for p in probes if p.peak_bytes is not None)
+    return [next(g) for _, g in itertools.groupby(rs, key=lambda r: r[0])]   # sorted: each batch's smallest reading comes first
 
 def _bracket(probes:list[Probe]) -> tuple[int,int|None]:
     "The largest ok batch (0 if none) and the smallest batch that never fitted (None if none)."
@@ -437,8 +433,7 @@ def _near_miss(probes, budget, lo, hi, jitter) -> tuple[int,str]|None:
 def _secant(probes, pts, budget, lo, hi, step) -> tuple[int,str]:
     "Next probe inside the bracket: the secant between its ends (hedged towards `lo`), the midpoint where the fit is refuted."
     mid = _snap((lo + hi)/2, lo, hi-step, step), 'bisect'
-    plo, phi = _bracket(probes[:-1])
-    d = dict(pts)
+    (plo, phi), d = _bracket(probes[:-1]), dict(pts)
     if hi not in d or (phi is not None and hi - lo > (phi - plo)/2): return mid   # no reading at hi, or no halving
     r = _fit_root([(lo, d[lo]), (hi, d[hi])], budget, lo, math.inf)
     if r is None: return mid

@@ -261,8 +261,7 @@ def sample_stages(ds, n:int=8) -> StageTimes:
     def stages(i):
         if paths and cache is not None: return {'cache read': lambda _: cache.get(paths[i]) if hasattr(cache, 'get') else cache[i], 'transform': tfm}
         return {'read': lambda _: Path(paths[i]).read_bytes(), 'decode': lambda b: to_pil(decode_image(io.BytesIO(b))), 'transform': tfm}
-    m = len(paths) if paths else len(ds)
-    idx = np.linspace(0, m - 1, min(n, m)).astype(int)
+    idx = np.unique(np.linspace(0, len(paths or ds) - 1, n).astype(int))   # n samples spread evenly (every one when fewer)
     try: rows = [_stage_times(stages(i)) for i in idx]
     except Exception: rows = [_stage_times({'getitem': lambda _: ds[i]}) for i in idx]   # no paths, or it loads its own way (albumentations)
     ms = 1000*pd.DataFrame(rows).mean()
