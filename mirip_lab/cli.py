@@ -138,14 +138,14 @@ MIRIP_GUIDE = dict(max_epochs=100, batch_size=32, learning_rate=1e-4, weight_dec
 
 def train_config(config:str|None=None, base:dict|None=None, **overrides):
     "A TrainingConfig: `base` defaults, under YAML file `config`, under `overrides` (field names or aliases; None is a value)."
-    from mirip_lab.train import TrainingConfig, ALIASES, config_mapping
+    from mirip_lab.train import TrainingConfig, ALIASES, config_mapping, resolve_aliases
     aliases, hints = {**ALIASES, **CLI_ALIASES}, typing.get_type_hints(TrainingConfig)
     d = config_mapping(config) if config else None
-    def norm(m):  # alias -> field; 'true'/'false' strings of boolean fields (a Python caller's auto_microbatch='true') -> bool
-        m = {aliases.get(k, k): v for k, v in (m or {}).items()}
+    def norm(m, source='command line'):  # alias -> field (once each); 'true'/'false' of a boolean field -> bool
+        m = resolve_aliases(m, aliases, source)
         return {k: v.lower() == 'true' if isinstance(v, str) and v.lower() in ('true', 'false') and bool in typing.get_args(hints.get(k)) else v for k, v in m.items()}
     o = norm(overrides)   # as from_dict's overrides (a bad one is not given the file's line); None values stay in the mapping
-    return TrainingConfig.from_dict({**norm(base), **norm(d), **{k: v for k, v in o.items() if v is None}},
+    return TrainingConfig.from_dict({**norm(base), **norm(d, str(config)), **{k: v for k, v in o.items() if v is None}},
                                     source=str(config) if config else 'command line', **o)
 
 # %% ../nbs/99_cli.ipynb #07d285e3

@@ -44,35 +44,40 @@ class Experiment:
     task_options: dict = field(default_factory=dict)  # keyword arguments for the task's factory
     sample_data: dict = field(default_factory=dict)   # make_sample_data arguments when data is None
     source: str = 'config'                     # the file it came from (named in every error)
+    overridden: tuple = field(default=(), compare=False, repr=False)   # keys set by overrides: errors name no line of the file
 
     @property
     def shape(self) -> str: return f"{self.config.batch_size}×{self.config.gradient_accumulation_steps}"
+    def where(self, *keys) -> str: return self.source if keys[0] in self.overridden else yaml_where(self.source, *keys)
 
-EXPERIMENT_KEYS = [f for f in Experiment.__dataclass_fields__ if f not in ('config', 'source')]
+EXPERIMENT_KEYS = [f for f in Experiment.__dataclass_fields__ if f not in ('config', 'source', 'overridden')]
 
 # %% ../nbs/06_experiments.ipynb #eaa134ed
-def _check_effective(source, bs:int, k:int, eb) -> None:
+def _check_effective(where, bs:int, k:int, eb) -> None:   # where(): the file (and line) an error names, read only then
     if not isinstance(eb, int) or isinstance(eb, bool) or eb < 1:
-        raise ValueError(f"{source}: effective_batch must be a positive integer, got {eb!r}")
+        raise ValueError(f"{where()}: effective_batch must be a positive integer, got {eb!r}")
     if bs * k == eb: return
     fix = (f"set gradient_accumulation_steps: {eb // bs}" if eb % bs == 0 else f"choose a batch_size that divides {eb}")
-    raise ValueError(f"{source}: batch_size {bs} × gradient_accumulation_steps {k} = {bs * k}, but effective_batch is {eb}. "
+    raise ValueError(f"{where()}: batch_size {bs} × gradient_accumulation_steps {k} = {bs * k}, but effective_batch is {eb}. "
                      f"Fix: {fix}, or correct effective_batch.")
 
 def experiment_from_dict(d:dict, source:str='config', overrides:dict|None=None) -> Experiment:
     "An `Experiment` from a mapping of experiment keys + `TrainingConfig` keys, with `overrides` applied first."
-    d = {**(d or {}), **(overrides or {})}
+    o = dict(overrides or {})   # TrainingConfig ones: from_dict's overrides (not blamed on a line)
+    d = {**(d or {}), **{k: v for k, v in o.items() if k in EXPERIMENT_KEYS or v is None}}
+    where = lambda *k: source if k[0] in o else yaml_where(source, *k)   # a key the file set: its line
     exp = {k: d.pop(k) for k in EXPERIMENT_KEYS if k in d}
     missing = [k for k in ('name', 'effective_batch') if k not in exp]
     if missing: raise ValueError(f"{source}: missing {' and '.join(map(repr, missing))}: an experiment config is a training config plus `name:` and `effective_batch:`")
     if not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9._-]*', str(exp['name'])):
-        raise ValueError(f"{yaml_where(source, 'name')}: name {exp['name']!r} must be a folder name (letters, digits, '.', '_', '-')")
-    cfg = TrainingConfig.from_dict(d, source=source, more_keys=f" Experiment configs also take {', '.join(EXPERIMENT_KEYS)}.")
-    _check_effective(yaml_where(source, 'effective_batch'), cfg.batch_size, cfg.gradient_accumulation_steps, exp['effective_batch'])
+        raise ValueError(f"{where('name')}: name {exp['name']!r} must be a folder name (letters, digits, '.', '_', '-')")
+    cfg = TrainingConfig.from_dict(d, source=source, more_keys=f" Experiment configs also take {', '.join(EXPERIMENT_KEYS)}.",
+                                   **{k: v for k, v in o.items() if k not in EXPERIMENT_KEYS})
+    _check_effective(lambda: where('effective_batch'), cfg.batch_size, cfg.gradient_accumulation_steps, exp['effective_batch'])
     for k in ('task_options', 'sample_data'):
-        if not isinstance(exp.get(k) or {}, dict): raise ValueError(f"{yaml_where(source, k)}: {k} must be a mapping, got {exp[k]!r}")
+        if not isinstance(exp.get(k) or {}, dict): raise ValueError(f"{where(k)}: {k} must be a mapping, got {exp[k]!r}")
         exp[k] = dict(exp.get(k) or {})
-    return Experiment(config=cfg, source=source, **exp)
+    return Experiment(config=cfg, source=source, overridden=tuple(o), **exp)
 
 def load_experiment(path, overrides:dict|None=None) -> Experiment:
     "Read an experiment YAML (`TrainingConfig` keys + name, effective_batch, task, data, ...) and apply `overrides`."
@@ -85,19 +90,16 @@ def reached(values, mode:str='max', frac:float=0.95) -> int|None:
     v = np.asarray(values, dtype=float)
     if np.isnan(v).all(): return None                         # also when there are no values
     best = np.nanmax(v) if mode == 'max' else np.nanmin(v)
-    ok = v >= frac * best if mode == 'max' else v <= best / frac
-    return int(np.argmax(ok))
+    return int(np.argmax(v >= frac * best if mode == 'max' else v <= best / frac))
 
 def convergence(values, epoch_times_s, mode:str='max', frac:float=0.95) -> tuple[float, float]:
     "(epochs, minutes) until the validation metric first reaches `frac` of its best value; NaN if it never ran."
-    i = reached(values, mode, frac)
-    if i is None: return float('nan'), float('nan')
+    if (i := reached(values, mode, frac)) is None: return float('nan'), float('nan')
     return float(i + 1), float(np.sum(np.asarray(epoch_times_s, dtype=float)[:i + 1]) / 60)
 
 def gain_per_minute(initial:float, best:float, total_s:float, mode:str='max') -> float:
     "Improvement of the monitored metric over the untrained model, per minute of the run (positive is better)."
-    gain = best - initial if mode == 'max' else initial - best
-    return gain / (total_s / 60) if total_s > 0 else float('nan')
+    return (best - initial if mode == 'max' else initial - best) / (total_s / 60) if total_s > 0 else float('nan')
 
 # %% ../nbs/06_experiments.ipynb #d82e678e
 class RecordingBatchSampler:
@@ -158,11 +160,10 @@ def ensure_sample_data(root, n_images:int=96, size:int=64, seed:int=0) -> Path:
 def _factory(exp:Experiment):
     "The factory of `exp`'s task, checked: a registered task whose signature takes `exp`'s task_options (errors name the config's line)."
     try: factory = TASKS[exp.task]
-    except KeyError as e: raise ValueError(f"{yaml_where(exp.source, 'task')}: {e}") from None
+    except KeyError as e: raise ValueError(f"{exp.where('task')}: {e}") from None
     params = inspect.signature(factory).parameters
-    takes_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
-    bad = [k for k in exp.task_options if k not in params and not takes_kw]
-    if bad: raise ValueError(f"{yaml_where(exp.source, 'task_options', bad[0])}: task {exp.task!r} does not take task_options {bad}; it takes {[k for k in params if k not in ('config', 'data')]}")
+    bad = [] if any(p.kind == p.VAR_KEYWORD for p in params.values()) else [k for k in exp.task_options if k not in params]
+    if bad: raise ValueError(f"{exp.where('task_options', bad[0])}: task {exp.task!r} does not take task_options {bad}; it takes {[k for k in params if k not in ('config', 'data')]}")
     return factory
 
 def _sample_data_for(exp:Experiment) -> bool:
@@ -312,9 +313,10 @@ def parallel_jobs(paths:list[Path], exps:list[Experiment], gpus:list[str], out, 
             for p, e, g in zip(paths, exps, assign(paths, gpus))]
 
 def _worker_status(e:Experiment, job:dict, out:Path) -> dict:
-    "The status a worker left; a worker that died before writing one is recorded as failed, naming its log."
+    "The status a worker left; another process's live run is left as it is (skipped); none: failed, naming the worker's log."
     st = read_status(out/e.name)
     if st.get('status') in ('done', 'oom', 'failed'): return st
+    if st.get('status') == 'running' and st.get('pid') and process_alive(st['pid']): return {**st, 'skipped': True}
     st = {**st, 'name': e.name, 'status': 'failed', 'error': f"worker exited with code {job['returncode']}: see {out/(Path(job['config']).stem + '.log')}"}
     (out/e.name).mkdir(parents=True, exist_ok=True)
     write_json(out/e.name/STATUS, st)
@@ -520,10 +522,8 @@ def _convergence_md(done:pd.DataFrame) -> str:
 
 def _memory_md(df:pd.DataFrame, done:pd.DataFrame) -> str:
     "What the memory columns measure (GPU, or the process on a CPU), and the runs whose micro-batch auto_microbatch changed."
-    if _mem_col(df)[0] == 'peak_gpu_mem_gb':
-        text = "Peak is `torch.cuda.max_memory_allocated` over the run (forward, backward and optimizer step); mean is `torch.cuda.memory_allocated` sampled after each training forward, when the activations are alive."
-    else:
-        text = "These runs were on the CPU, so there is no GPU memory to report (NaN in the CSV). The table shows the process's resident memory (RSS, sampled after each training forward): it includes Python, the libraries and the data, so it says little about the batch's own footprint. Run the same configs on a GPU to compare memory."
+    text = ("Peak is `torch.cuda.max_memory_allocated` over the run (forward, backward and optimizer step); mean is `torch.cuda.memory_allocated` sampled after each training forward, when the activations are alive."
+            if _mem_col(df)[0] == 'peak_gpu_mem_gb' else "These runs were on the CPU, so there is no GPU memory to report (NaN in the CSV). The table shows the process's resident memory (RSS, sampled after each training forward): it includes Python, the libraries and the data, so it says little about the batch's own footprint. Run the same configs on a GPU to compare memory.")
     changed = done[done.auto_microbatch_events.fillna(0) > 0]
     if len(changed):
         text += f"\n\n**Note:** the Trainer's auto_microbatch changed the micro-batch during {', '.join(changed.name)} after an out-of-memory error, so those runs did not train with the split their config names (see their metrics.csv). Set `auto_microbatch: false` to measure each split as configured."

@@ -21,11 +21,11 @@ from .utils import (is_oom, to_device, batch_len, pick_device, metric_mode, load
 from .callbacks import Callback, EpochFunc, default_callbacks, history_frame, CHECKPOINT_DIR_HINT
 
 # %% auto #0
-__all__ = ['MIXED_PRECISION', 'ALIASES', 'set_seed', 'RUN_SETTINGS', 'ROW_KEYS', 'TrainingConfig', 'config_mapping',
-           'split_batch', 'TrainModule', 'accuracy_sum', 'SupervisedModule', 'PairLossModule', 'as_train_module',
-           'warmup_cosine', 'rng_state', 'set_rng_state', 'seed_everything', 'rng_guard', 'atomic_save',
-           'CheckpointError', 'payload_digest', 'load_checkpoint_file', 'Trainer', 'MicroBatchWarning', 'memory_text',
-           'train_model']
+__all__ = ['MIXED_PRECISION', 'ALIASES', 'set_seed', 'RUN_SETTINGS', 'ROW_KEYS', 'TrainingConfig', 'resolve_aliases',
+           'config_mapping', 'split_batch', 'TrainModule', 'accuracy_sum', 'SupervisedModule', 'PairLossModule',
+           'as_train_module', 'warmup_cosine', 'rng_state', 'set_rng_state', 'seed_everything', 'rng_guard',
+           'atomic_save', 'CheckpointError', 'payload_digest', 'load_checkpoint_file', 'Trainer', 'MicroBatchWarning',
+           'memory_text', 'train_model']
 
 # %% ../nbs/04_trainer.ipynb #453e16da
 MIXED_PRECISION = ('no', 'bf16', 'fp16')
@@ -116,26 +116,31 @@ def _validate(c:TrainingConfig):
     if c.auto_microbatch not in (True, False, 'auto'): raise ValueError(f"TrainingConfig: auto_microbatch must be true, false or 'auto', got {c.auto_microbatch!r}")
 
 # %% ../nbs/04_trainer.ipynb #466c404f
+def resolve_aliases(d:dict|None, aliases:dict=ALIASES, source:str='config') -> dict:
+    "`d` with each alias key replaced by its field's name; a field named twice ('lr' and 'learning_rate') is an error."
+    names = [aliases.get(k, k) for k in d or {}]
+    if twice := next((n for n in names if names.count(n) > 1), None):
+        keys = [k for k, n in zip(d, names) if n == twice]
+        raise ValueError(f"{yaml_where(source, keys[-1])}: {' and '.join(map(repr, keys))} both set {twice}: keep one")
+    return dict(zip(names, (d or {}).values()))
+
 @patch(cls_method=True)
 def from_dict(cls:TrainingConfig, d:dict, source:str='config', more_keys:str='', **overrides) -> TrainingConfig:
     "A `TrainingConfig` from `d` (seed aliases allowed) with non-None `overrides` applied; unknown keys are errors (`more_keys` ends their message)."
-    names, kw = [f.name for f in fields(cls)], {}
-    for k, v in {**(d or {}), **{k: v for k, v in overrides.items() if v is not None}}.items():
-        name = ALIASES.get(k, k)
-        if name not in names:
-            raise ValueError(f"{yaml_where(source, k)}: unknown key {k!r}.{did_you_mean(k, names + list(ALIASES))} "
-                             f"Valid keys are the fields of mirip_lab.train.TrainingConfig (see configs/train.yaml).{more_keys}")
-        kw[name] = v
+    names, o = [f.name for f in fields(cls)], {ALIASES.get(k, k): v for k, v in overrides.items() if v is not None}
+    kw = {**resolve_aliases(d, ALIASES, source), **o}
+    if (k := next((k for k in kw if k not in names), None)) is not None:
+        raise ValueError(f"{yaml_where(source, k)}: unknown key {k!r}.{did_you_mean(k, names + list(ALIASES))} "
+                         f"Valid keys are the fields of mirip_lab.train.TrainingConfig (see configs/train.yaml).{more_keys}")
     try: return cls(**kw)
     except (TypeError, ValueError) as e:   # the line of the key that set the field the error names (not one set by `overrides`)
         f = re.match(r"TrainingConfig(?:\.|: )(\w+)", str(e))
-        keys = [k for k in d or {} if f and ALIASES.get(k, k) == f[1] and overrides.get(f[1]) is None]
+        keys = [k for k in d or {} if f and ALIASES.get(k, k) == f[1] and f[1] not in o]
         raise type(e)(f"{yaml_where(source, *keys[:1])}: {e}") from None
 
 def config_mapping(path, what='config file', keys='TrainingConfig', example='an example: configs/train.yaml') -> dict:
     "The mapping of `keys` in YAML file `path` ({} if empty); errors name the file and line, a missing file the `example`."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"{what} {path} not found ({example})")
+    if not (path := Path(path)).exists(): raise FileNotFoundError(f"{what} {path} not found ({example})")
     d = load_yaml(path)
     if d is not None and not isinstance(d, dict):
         raise ValueError(f"{path}: expected a mapping of {keys} keys, got {type(d).__name__}")
@@ -163,7 +168,8 @@ class TrainModule(nn.Module):
     def forward(self, batch): raise NotImplementedError("forward(batch) -> output")
     def loss(self, batch, output) -> torch.Tensor: raise NotImplementedError("loss(batch, output) -> mean loss over the batch")
     def metrics(self, batch, output) -> dict: return {}   # {name: sum over the batch's samples}
-    def batch_len(self, batch) -> int: return batch_len(batch)   # the first tensor's length, in a tuple, list or dict
+    def batch_len(self, batch) -> int:   # the first tensor's length (tuple, list, dict); else the first item's
+        return len(batch[0]) if (n := batch_len(batch)) is None else n
     def split(self, batch, size:int) -> list: return split_batch(batch, size)
     def weights(self) -> nn.Module: return self           # what checkpoints save as model_state_dict
 
@@ -374,8 +380,7 @@ def __call__(self:Trainer, event:str, *args):
 @patch
 def add_cb(self:Trainer, cb) -> Trainer:
     "Add a `Callback` (or a plain `fn(trainer, row)`, called after each epoch)."
-    cb = _as_cb(cb)
-    cb.trainer = self
+    (cb := _as_cb(cb)).trainer = self
     self.cbs = sorted(self.cbs + [cb], key=lambda c: c.order)
     return self
 
@@ -441,10 +446,9 @@ def effective_batch(self:Trainer) -> int:
 @patch
 def _record(self:Trainer, event:str, old:int, new:int, old_acc:int, new_acc:int, msg:str, err:str=''):
     "Keep a micro-batch change for metrics.csv and the checkpoint, and warn."
-    epoch = self.epoch + 1 if self._in_epoch else self.epoch
     step = self.step if event == 'eval_microbatch' else self.step + 1   # the step being redone; for evaluation, the steps done
-    self.microbatch_events.append(dict(epoch=epoch, step=step, event=event, old_micro_batch=old, new_micro_batch=new,
-                                       old_accumulation=old_acc, new_accumulation=new_acc, error=err))
+    self.microbatch_events.append(dict(epoch=self.epoch + self._in_epoch, step=step, event=event, old_micro_batch=old,
+                                       new_micro_batch=new, old_accumulation=old_acc, new_accumulation=new_acc, error=err))
     warnings.warn(msg, MicroBatchWarning, stacklevel=3)
 
 @patch
@@ -526,8 +530,7 @@ def _forward_backward(self:Trainer, batches:list, size:int, n:int) -> tuple[torc
 @patch
 def train_step(self:Trainer, batches:list) -> tuple[torch.Tensor, int, dict]:
     "One optimizer step over `batches` (one accumulation group), micro-batched, redone at half the micro-batch on out-of-memory; returns (loss sum, samples, metric sums)."
-    m = self.raw
-    n, largest = sum(m.batch_len(b) for b in batches), max(m.batch_len(b) for b in batches)
+    n, largest = sum(sizes := [self.raw.batch_len(b) for b in batches]), max(sizes)   # each batch measured once
     restore_rng = self._step_rng() if self.auto_microbatch_on else None   # a redo starts from the failed attempt's random state
     while True:
         size = min(self.config.micro_batch_size or largest, largest)
@@ -654,12 +657,11 @@ def predict(self:Trainer, data) -> torch.Tensor|list:
 @patch
 def checkpoint(self:Trainer) -> dict:
     "Everything needed to continue this run exactly, and its `checksum` (`payload_digest`)."
-    gen = self.train_dl.generator if self.train_dl is not None else None
     ck = dict(epoch=self.epoch, model_state_dict=self.raw.weights().state_dict(),
-              optimizer_state_dict=self.opt.state_dict(),
+              optimizer_state_dict=self.opt.state_dict(), rng=rng_state(getattr(self.train_dl, 'generator', None)),
               scheduler_state_dict=self.sched.state_dict() if self.sched is not None else None,
               best_accuracy=self.best_accuracy, best_metric=self.best, monitor=self.config.monitor, best_epoch=self.best_epoch, bad_epochs=self.bad_epochs,
-              config=asdict(self.config), scaler_state_dict=self.scaler.state_dict(), rng=rng_state(gen),
+              config=asdict(self.config), scaler_state_dict=self.scaler.state_dict(),
               step=self.step, history=self.history, world_size=self.world, torch_version=str(torch.__version__), model_class=type(self.raw.weights()).__name__,
               microbatch=dict(micro_batch_size=self.config.micro_batch_size, eval_micro_batch_size=self.eval_micro_batch_size,
                               events=list(self.microbatch_events), configured=self._configured))
@@ -704,7 +706,7 @@ def load_checkpoint(self:Trainer, path, restore_rng:bool=True, ck:dict|None=None
     try: self.raw.weights().load_state_dict(ck['model_state_dict'])
     except RuntimeError as e: raise CheckpointError(f"{path} holds another model's weights, not this {_mismatch(self.raw.weights(), ck)}") from None
     self.opt.load_state_dict(ck['optimizer_state_dict'])
-    for g in self.opt.param_groups: g['weight_decay'] = self.config.weight_decay   # changed on resume: applies, as `_say_changed` says
+    for g in self.opt.param_groups: g.update(lr=self.config.learning_rate, weight_decay=self.config.weight_decay)   # as said
     if ck.get('scaler_state_dict'): self.scaler.load_state_dict(ck['scaler_state_dict'])
     self.epoch, self.step, self.history = ck['epoch'], ck.get('step', 0), list(ck.get('history', []))
     self.best, self.best_accuracy, self.best_epoch, self.bad_epochs = ck.get('best_metric'), ck.get('best_accuracy'), ck.get('best_epoch', 0), ck.get('bad_epochs', 0)
@@ -827,9 +829,8 @@ def _warn_cut(self:Trainer):
 @patch
 def _before_fit(self:Trainer, train_data, val_data, resume):
     "New callbacks the config asks for, loaders, scheduler, then the resumed state or a fresh seed."
-    asked, had = default_callbacks(self.config), set(map(repr, self._asked))   # a config changed since (in a notebook): its new callbacks join
-    for cb in (cb for cb in asked if repr(cb) not in had): self.add_cb(cb)
-    self._asked = asked
+    had, self._asked = {*map(repr, self._asked), *map(repr, self.cbs)}, default_callbacks(self.config)   # (in a notebook)
+    for cb in (cb for cb in self._asked if repr(cb) not in had): self.add_cb(cb)   # a changed config's new ones
     self.train_dl = self.make_loader(train_data, train=True)
     self.val_dl = None if val_data is None else self.make_loader(val_data, train=False)
     self.sched = self._make_scheduler()          # a resumed run's schedule is then restored from its checkpoint
