@@ -191,7 +191,8 @@ def run_probe(model:nn.Module, make_batch, bs:int, mem, budget:float, step=None,
             e.add_note(_probe_note(e, bs))
             raise
     if peak is None:   # out of memory: free it once the exception (whose traceback holds the step's tensors) is gone
-        t.opt.zero_grad(set_to_none=True); del t
+        t.opt.zero_grad(set_to_none=True)
+        del t
         mem.free()
     return Probe(bs, peak, peak is not None and peak <= budget, peak is None, round(time.perf_counter()-t0, 4))
 

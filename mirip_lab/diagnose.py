@@ -261,7 +261,9 @@ def sample_stages(ds, n:int=8) -> StageTimes:
     def stages(i):
         if paths and cache is not None: return {'cache read': lambda _: cache.get(paths[i]) if hasattr(cache, 'get') else cache[i], 'transform': tfm}
         return {'read': lambda _: Path(paths[i]).read_bytes(), 'decode': lambda b: to_pil(decode_image(io.BytesIO(b))), 'transform': tfm}
-    idx = np.unique(np.linspace(0, len(paths or ds) - 1, n).astype(int))   # n samples spread evenly (every one when fewer)
+    m = len(paths or ds)
+    if not m: raise ValueError('the dataset is empty: nothing to time')
+    idx = np.unique(np.linspace(0, m - 1, n).astype(int))   # n samples spread evenly (every one when fewer)
     try: rows = [_stage_times(stages(i)) for i in idx]
     except Exception: rows = [_stage_times({'getitem': lambda _: ds[i]}) for i in idx]   # no paths, or it loads its own way (albumentations)
     ms = 1000*pd.DataFrame(rows).mean()
@@ -550,9 +552,13 @@ def plot_timeline(profiles:dict, title:str='Per-step timeline'):
         p.steps[[f'{k}_s' for k in COLORS]].set_axis(list(COLORS), axis=1).plot.bar(stacked=True, color=COLORS, width=0.9, rot=0, ax=ax, legend=False)
         for i in np.flatnonzero(p.steps.first_in_epoch): ax.axvline(i-0.5, color='k', ls='--', lw=0.8)
         ax.set_title(f'{name}: {p.samples_per_s:.1f} samples/s, data-wait {_pct(p.fractions["wait"])}', fontsize=9)
-        ax.set_ylabel('seconds'); ax.xaxis.set_major_locator(MaxNLocator(integer=True)); ax.xaxis.set_major_formatter('{x:.0f}')
+        ax.set_ylabel('seconds')
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_formatter('{x:.0f}')
     axs[-1, 0].set_xlabel('step (across epochs; dashed line = epoch start)')
-    axs[0, 0].legend(loc='upper right', fontsize=8); fig.suptitle(title); fig.tight_layout()
+    axs[0, 0].legend(loc='upper right', fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/02_loader_doctor.ipynb #ca29ec88
@@ -771,15 +777,22 @@ def plot_ladder(lad:Ladder, title:str='Speed ladder'):
     t, fig = lad.table(), Figure(figsize=(9, 3.6))
     ax, prev = fig.subplots(), t.samples_per_s.iloc[0]
     for x, r in t.iterrows():
-        if r.status == 'skipped': ax.text(x, 0, ' skipped', rotation=90, va='bottom', ha='center', fontsize=7, color='0.4'); continue
+        if r.status == 'skipped':
+            ax.text(x, 0, ' skipped', rotation=90, va='bottom', ha='center', fontsize=7, color='0.4')
+            continue
         if r.status == 'start': ax.bar(x, prev, color='#1f77b4')
         elif r.status == 'kept': ax.bar(x, r.samples_per_s - prev, bottom=prev, color='#2ca02c')
-        else: ax.plot([x-0.4, x+0.4], [prev, prev], color='0.6'); ax.plot(x, prev*r.lever_gain, 'x', color='0.3')
+        else:
+            ax.plot([x-0.4, x+0.4], [prev, prev], color='0.6')
+            ax.plot(x, prev*r.lever_gain, 'x', color='0.3')
         lab = f'{r.samples_per_s:.0f}' if r.status == 'start' else f'{r.lever_gain:.2f}×' if pd.notna(r.lever_gain) else ''
-        ax.text(x, max(r.samples_per_s, prev), lab, ha='center', va='bottom', fontsize=7); prev = r.samples_per_s
-    ax.set_xticks(range(len(t)), t.lever, rotation=30, ha='right', fontsize=8); ax.set_ylabel('samples/s')
+        ax.text(x, max(r.samples_per_s, prev), lab, ha='center', va='bottom', fontsize=7)
+        prev = r.samples_per_s
+    ax.set_xticks(range(len(t)), t.lever, rotation=30, ha='right', fontsize=8)
+    ax.set_ylabel('samples/s')
     ax.set_title(f'{title}, batch {lad.batch_size}, {lad.device}: chained gains {lad.final_sps/lad.start_sps:.2f}×\n{lad.headline()}', fontsize=9)
-    fig.tight_layout(); return fig
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/02_loader_doctor.ipynb #22e4237c
 @patch

@@ -241,7 +241,8 @@ def _outcome(res:dict, run_dir:Path) -> str:
 
 def run_experiment(exp:Experiment, out='outputs/experiments', force:bool=False, record_samples:bool=False) -> dict:
     "Train `exp` into `<out>/<name>/` and return its status dict (done / oom / failed with every measured figure)."
-    out = Path(out); run_dir = out/exp.name
+    out = Path(out)
+    run_dir = out/exp.name
     old = read_status(run_dir)
     busy = old.get('status') == 'running' and old.get('pid') not in (None, os.getpid()) and process_alive(old['pid'])   # never delete a live run
     if old.get('status') == 'done' and not force or busy:

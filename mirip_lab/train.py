@@ -168,8 +168,10 @@ class TrainModule(nn.Module):
     def forward(self, batch): raise NotImplementedError("forward(batch) -> output")
     def loss(self, batch, output) -> torch.Tensor: raise NotImplementedError("loss(batch, output) -> mean loss over the batch")
     def metrics(self, batch, output) -> dict: return {}   # {name: sum over the batch's samples}
-    def batch_len(self, batch) -> int:   # the first tensor's length (tuple, list, dict); else the first item's
-        return len(batch[0]) if (n := batch_len(batch)) is None else n
+    def batch_len(self, batch) -> int:   # the first tensor's length (tuple, list, dict); else the first column's, or the strings'
+        if (n := batch_len(batch)) is not None: return n
+        first = next(iter(batch.values())) if isinstance(batch, dict) else batch[0]
+        return len(batch) if isinstance(first, str) else len(first)
     def split(self, batch, size:int) -> list: return split_batch(batch, size)
     def weights(self) -> nn.Module: return self           # what checkpoints save as model_state_dict
 
