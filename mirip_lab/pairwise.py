@@ -795,7 +795,8 @@ def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metada
     md = load_metadata(csv, image_dir=image_dir, strict=not drop_bad_rows)
     if md.tier.nunique() < 2: raise ValueError(f"{src}: pairwise accuracy compares images of different tiers, and its {len(md)} image(s) have "
                                                f"{'one tier, ' + md.tier[0] if len(md) else 'none'}: evaluate on images of two or more tiers ({', '.join(TIERS)}).")
-    ds, now = PairwiseDataset(md, transform=make_transforms(size)), dict(model=ck['file'], data=str(csv.resolve()))
+    data = str(csv.resolve()) if image_dir is None else f"{csv.resolve()} with the images in {Path(image_dir).resolve()}"
+    ds, now = PairwiseDataset(md, transform=make_transforms(size)), dict(model=ck['file'], data=data)
     if not overwrite and (was := _evaluated(out_dir)) not in (None, now):
         raise FileExistsError(f"{out_dir} holds the evaluation of {was['model']} on {was['data']}: give this one another --out-dir, "
                               "or --overwrite to replace it.")
