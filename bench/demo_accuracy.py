@@ -22,7 +22,7 @@ Last run (2-core VM, 2026-12-01, load 2.7 falling to 0.6, 16 min): device/loader
 (device 1,023 / 1,274 / 1,149 pairs/s, data-wait 6.2-7.1%; loader 555 / 737 / 660 pairs/s, data-wait 49.6-51.3%); test accuracy
 on the device path 0.942 / 0.951 / 0.938 (per-sample path 0.951 / 0.958 / 0.965).
 """
-import argparse, multiprocessing, tempfile, time
+import argparse, multiprocessing, queue, tempfile, time, traceback
 from pathlib import Path
 import pandas as pd
 from mirip_lab.data import QUALITY_AUGMENT, load_metadata
@@ -99,8 +99,8 @@ class Turns:
 def _job(a, seed:int, on:str, turns:Turns, results):
     turns.start(on)
     try: results.put((on, _run(a, seed, on, turns)))
-    except BaseException as e:
-        results.put((on, e))
+    except BaseException:
+        results.put((on, traceback.format_exc()))   # text: any error reaches the parent
         raise
     finally: turns.done(on)
 
@@ -110,15 +110,29 @@ def _in_turns(a, seed:int, paths:list) -> list[dict]:
     turns, results = Turns(paths, mp), mp.Queue()
     procs = [mp.Process(target=_job, args=(a, seed, on, turns, results)) for on in paths]
     for p in procs: p.start()
-    rows = dict(results.get() for _ in procs)
-    for p in procs: p.join()
-    if bad := [r for r in rows.values() if isinstance(r, BaseException)]: raise bad[0]
+    rows = {}
+    while len(rows) < len(procs):
+        try:
+            on, r = results.get(timeout=5)
+            rows[on] = r
+        except queue.Empty:   # a process gone without its row (killed, out of memory): its last word may still be on the way
+            if any(p.exitcode is not None and on not in rows for p, on in zip(procs, paths)):
+                try:
+                    on, r = results.get(timeout=5)
+                    rows[on] = r
+                except queue.Empty: break
+    for p in procs:
+        if len(rows) < len(procs): p.terminate()   # the other would wait for its turn for ever
+        p.join()
+    if len(rows) < len(procs): raise SystemExit(f"seed {seed}: a training process died (exit codes {[p.exitcode for p in procs]})")
+    if bad := [r for r in rows.values() if isinstance(r, str)]: raise SystemExit(f"seed {seed}: a training failed:\n{bad[0]}")
     return [rows[on] for on in paths]
 
 def _run(a, seed:int, on:str, turns:Turns|None=None) -> dict:
     "Train and evaluate the demo's stage once for `seed` with augmentation on `on` (taking `turns` with another); print and return its figures."
     with tempfile.TemporaryDirectory() as d:
-        out = Path(d); make_sample_data(out/'data', a.n_images, a.size, seed)
+        out = Path(d)
+        make_sample_data(out/'data', a.n_images, a.size, seed)
         ctx = DemoContext(out, seed=seed, size=a.size, max_epochs=a.epochs, pairs_per_image=a.pairs_per_image, batch_size=a.batch_size,
                    augment=AUGMENT[a.augment], metadata=load_metadata(out/'data'/'metadata.csv'), loader_kwargs={},
                    augment_on=on, progress=turns is None, callbacks=() if turns is None else (lambda t, row: turns.hand_over(on),))
