@@ -15,6 +15,7 @@ from .registry import MODELS, UnknownName
 from .models import tiny_cnn, preset_names  # the one tiny CNN, preset 'tiny-cnn'
 from .train import Trainer, TrainModule, split_batch
 from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml, cli_parser, batch_len, did_you_mean
+from .utils import yaml_where
 
 GB = 2**30  # bytes
 
@@ -610,6 +611,9 @@ def read_train_config(path, write:bool=False) -> dict:
                      and (c := did_you_mean(k, map(str, cfg), '{}', cutoff=0.8))), None):
         raise ValueError(f"{path}: key {typo[0]!r} is not {typo[1]!r}, which `mirip-lab batch-size` reads and sets: rename it (training "
                          "would refuse it too), else the search would ignore it and write a second key.")
+    for k in ('batch_size', 'gradient_accumulation_steps'):   # the search plans from them: `batch_size: null` is no number
+        if k in cfg and (not isinstance(cfg[k], int) or isinstance(cfg[k], bool) or cfg[k] < 1):
+            raise ValueError(f"{yaml_where(path, k)}: {k} must be a whole number >= 1, got {cfg[k]!r}: fix it (training would refuse it too).")
     return cfg
 
 def write_default_config(path) -> Path:

@@ -162,6 +162,7 @@ def load_yaml(path, typ:str='safe'):
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
     path = Path(path)
+    if path.is_dir(): raise IsADirectoryError(f"{path} is a folder: give the YAML file itself, e.g. {path/'train.yaml'}")
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such file")
     raw = path.read_bytes()
     try: text, bad = raw.decode('utf-8-sig'), raw.find(b'\x00')
