@@ -719,6 +719,9 @@ def _images_in(folder) -> list[Path]:
     d = folder/'images' if (folder/'images').is_dir() else folder
     # hidden files skipped: a zip made on macOS holds a ._x.jpg of metadata beside each x.jpg
     ps = sorted(p for p in d.iterdir() if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith('.'))
+    sub = sorted({p.parent.name for p in d.glob('*/*') if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith('.')})
+    if sub: print(f"note: the images in {len(sub)} subfolder(s) of {d} ({', '.join(sub[:3])}{', ...' if len(sub) > 3 else ''}) are not "
+                  f"ranked, only those in {d} itself: rank a subfolder on its own, e.g. mirip-lab rank {d/sub[0]}")
     if not ps: raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTS)}) in {d}")
     return ps
 
