@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, RandomSampler, Subset
+from torch.utils.data import DataLoader, Dataset, RandomSampler, SequentialSampler, Subset
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
 from fastcore.basics import patch
@@ -418,9 +418,11 @@ def _ceiling_text(c:dict) -> str:
 
 # %% ../nbs/02_loader_doctor.ipynb #c2ea5103
 def _your_loader(dl:DataLoader, baseline, loader_kwargs) -> tuple:
-    "(dataset, baseline, loader_kwargs) of your own DataLoader: its settings are the baseline, its collate_fn and shuffling are kept."
+    "(dataset, baseline, loader_kwargs) of your own DataLoader: its settings are the baseline; its collate_fn, order and drop_last are kept."
     settings = {k: v for k in LOADER_KEYS if (v := getattr(dl, k)) or k == 'num_workers'}
-    kept = dict(collate_fn=dl.collate_fn, shuffle=isinstance(dl.sampler, RandomSampler))
+    s = dl.sampler   # shuffled, in order, or your own (a WeightedRandomSampler): kept as it is
+    order = dict(shuffle=True) if isinstance(s, RandomSampler) else {} if isinstance(s, SequentialSampler) else dict(sampler=s)
+    kept = dict(collate_fn=dl.collate_fn, drop_last=dl.drop_last, **order)
     return dl.dataset, settings if baseline is None else baseline, loader_kwargs or kept
 
 def diagnose(ds,                       # the training dataset, or your DataLoader (its dataset, settings, collate_fn and shuffling)
