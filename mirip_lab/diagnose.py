@@ -37,10 +37,6 @@ __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN'
 def _sync(device:torch.device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
 
-def _to(batch, device, non_blocking:bool=False):
-    "`to_device`, or the batch's own `.to(device)` when a collate_fn returns an object of its own."
-    return batch.to(device) if hasattr(batch, 'to') and not torch.is_tensor(batch) else to_device(batch, device, non_blocking)
-
 def _n(batch) -> int:
     "Samples in `batch`: `batch_len` (its first tensor's length), or `len()` of a collate_fn's own object; else an error naming the fix."
     n = batch_len(batch) if isinstance(batch, (torch.Tensor, dict, list, tuple)) else len(batch) if hasattr(batch, '__len__') else None
@@ -159,7 +155,7 @@ def profile_training(loader:DataLoader,  # the loader to measure (a fresh iterat
         for ep in range(epochs):
             for s, batch in enumerate(itertools.islice(loader, steps)):   # a fresh iterator per epoch, as training makes
                 t1 = time.perf_counter()
-                xb = _to(batch, device, nb); _sync(device); t2 = time.perf_counter()
+                xb = to_device(batch, device, nb); _sync(device); t2 = time.perf_counter()
                 step_fn(xb); _sync(device); t3 = time.perf_counter()
                 rows.append(dict(epoch=ep, step=s, n=_n(batch), wait_s=t1-t0, copy_s=t2-t1, compute_s=t3-t2, first_in_epoch=s==0))
                 t0 = t3
@@ -199,7 +195,7 @@ def loader_ceiling(loader:DataLoader, steps:int|None=None) -> float:
 def model_ceiling(step_fn, batch, device=None, reps:int=5, warmup:int=2) -> float:
     "Samples/s of `step_fn` repeated on `batch` already on `device` (after `warmup` steps), synchronised."
     device = default_device(device)
-    xb = _to(batch, device); _sync(device)
+    xb = to_device(batch, device); _sync(device)
     for _ in range(warmup): step_fn(xb)
     _sync(device); t0 = time.perf_counter()
     for _ in range(reps): step_fn(xb)

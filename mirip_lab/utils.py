@@ -30,7 +30,7 @@ def to_device(batch, device, non_blocking:bool=False, channels_last:bool=False):
         return t.contiguous(memory_format=torch.channels_last) if channels_last and t.ndim == 4 and t.is_floating_point() else t
     if isinstance(batch, dict): return {k: to_device(v, device, non_blocking, channels_last) for k, v in batch.items()}
     if isinstance(batch, (tuple, list)): return type(batch)(to_device(b, device, non_blocking, channels_last) for b in batch)
-    return batch
+    return batch.to(device) if callable(getattr(batch, 'to', None)) else batch   # a collate_fn's own object (a BatchEncoding) moves itself
 
 def batch_len(batch) -> int|None:
     "Number of samples in `batch` (nested like `to_device`'s): the length of its first tensor; None if it holds none."
