@@ -212,7 +212,8 @@ def take_lock(self:RunFolder, path:Path):
             self._judge(path, locked, *_holder(fd))
             os.ftruncate(fd, 0); os.lseek(fd, 0, os.SEEK_SET); os.write(fd, f"{os.getpid()} {HOST}\n".encode())
         except BaseException: os.close(fd); raise
-        self.lock, self._fd = path, fd; _HELD.add(fd)
+        self.lock, self._fd = path, fd
+        _HELD.add(fd)
         return
     raise RuntimeError(f"could not take the lock {path}: another process keeps creating it")
 
@@ -225,7 +226,10 @@ def release(self:RunFolder):
         with contextlib.suppress(OSError):
             if _same_file(fd, self.lock) and _holder(fd)[0] == os.getpid():
                 try: self.lock.unlink()
-                except PermissionError: os.close(fd); fd = None; self.lock.unlink()   # Windows removes no open file
+                except PermissionError:   # Windows removes no open file
+                    os.close(fd)
+                    fd = None
+                    self.lock.unlink()
         if fd is not None: os.close(fd)
     self.lock = None
 

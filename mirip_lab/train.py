@@ -377,7 +377,9 @@ def __call__(self:Trainer, event:str, *args):
     "Run `event` on each callback that defines it, in `order`; `main_only` callbacks only on rank 0."
     for cb in [cb for cb in self.cbs if hasattr(cb, event) and (self.is_main or not cb.main_only)]:
         try: getattr(cb, event)(*args)
-        except Exception as e: e.add_note(f"(raised by callback {cb!r}, event {event})"); raise   # whose code failed, in the traceback
+        except Exception as e:
+            e.add_note(f"(raised by callback {cb!r}, event {event})")   # whose code failed, in the traceback
+            raise
 
 @patch
 def add_cb(self:Trainer, cb) -> Trainer:
