@@ -96,6 +96,7 @@ REQUIRED_COLUMNS = ('image_id', 'filename', 'tier')
 def on_disk(path) -> Path:
     "`path`, or `path` with its name in the other Unicode form (NFC/NFD) when only that file exists (macOS saves names in NFD)."
     p = Path(path)
+    if p.name.isascii(): return p   # the two forms differ only in non-ASCII names: no file system call
     for n in dict.fromkeys([p.name, unicodedata.normalize('NFC', p.name), unicodedata.normalize('NFD', p.name)]):
         if (p.parent/n).exists(): return p.parent/n
     return p
@@ -209,7 +210,7 @@ def _paths(metadata:pd.DataFrame, image_dir) -> list[Path]:
     "Image paths of the rows: `image_dir/filename` (a non-ASCII name also found in its other Unicode form, as macOS stores it), else the `path` column."
     if image_dir is not None and 'filename' in metadata.columns:
         d = Path(image_dir).absolute()
-        return [d/f if str(f).isascii() else on_disk(d/str(f)) for f in metadata.filename]
+        return [on_disk(d/str(f)) for f in metadata.filename]
     if 'path' in metadata.columns: return [Path(p) for p in metadata.path]
     raise ValueError(f"metadata has no `{'filename' if image_dir is not None else 'path'}` column: read it with load_metadata(csv, image_dir=...) "
                      f"(or pass image_dir= with a filename column).{_separator_hint(metadata)}")
