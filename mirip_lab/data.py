@@ -755,14 +755,17 @@ def make_isbi_like(root,                     # folder to create `ISBI2015/` in
     return isbi
 
 # %% ../nbs/01_data.ipynb #9dc105dd
-def read_isbi_points(path, n:int=ISBI_N_LANDMARKS) -> np.ndarray:
-    "The first `n` landmarks of ISBI annotation file `path` ('x,y' lines, extra lines after them ignored) as float (n, 2) (y, x) pixels, as landmarker gives them."
+_XY = re.compile(r'\s*[-+.\deE]+\s*,\s*[-+.\deE]+\s*')   # an 'x,y' line of numbers
+
+def read_isbi_points(path, n:int|None=ISBI_N_LANDMARKS) -> np.ndarray:
+    "The first `n` landmarks (None: all the 'x,y' lines it starts with) of ISBI annotation file `path` as float (n, 2) (y, x) pixels, as landmarker gives them."
     p = Path(path)
     if not p.is_file(): raise FileNotFoundError(f"missing {p}")
-    lines = p.read_bytes().removeprefix(codecs.BOM_UTF8).decode('latin-1').splitlines()   # a BOM (a Windows editor's) is not a number
-    try: xy = np.loadtxt(lines, delimiter=',', max_rows=n, ndmin=2)   # blank lines skipped, lines after the n-th not read
+    lines = [l for l in p.read_bytes().removeprefix(codecs.BOM_UTF8).decode('latin-1').splitlines() if l.strip()]   # a BOM, blank lines aside
+    k = next((i for i, l in enumerate(lines) if not _XY.fullmatch(l)), len(lines))   # the leading 'x,y' lines; lines after the n-th not read
+    if k < (n := k if n is None else n): raise ValueError(f"{p}: cannot read 'x,y' numbers" if k < len(lines) else f"{p}: expected {n} lines 'x,y'")
+    try: xy = np.array([l.split(',') for l in lines[:n]], dtype=float).reshape(-1, 2)
     except ValueError: raise ValueError(f"{p}: cannot read 'x,y' numbers") from None
-    if xy.shape != (n, 2): raise ValueError(f"{p}: expected {n} lines 'x,y'")
     return xy[:, ::-1].copy()
 
 def _annotation_problem(p:Path) -> str|None:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_landmarks.ipynb #d5e17267
 from __future__ import annotations
-import json, re, statistics
+import json, statistics
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -22,7 +22,7 @@ from .train import TrainModule, TrainingConfig, load_checkpoint_file, Checkpoint
 from .utils import md_table, pick_device, metric_mode, write_json, did_you_mean
 from .callbacks import folder_in_use
 from .registry import TASKS, MODELS
-from .data import isbi_splits, make_isbi_like
+from .data import isbi_splits, make_isbi_like, read_isbi_points
 from .augment import LandmarkBatchAugment, to_float
 
 # %% auto #0
@@ -68,10 +68,10 @@ def to_original(xy:torch.Tensor, orig_hw, size:int) -> torch.Tensor:
 
 # %% ../nbs/07_landmarks.ipynb #b3b5dd3c
 def _n_points(f:Path) -> int:
-    "How many 'x,y' lines of numbers annotation file `f` starts with (blank lines, a BOM and Windows line ends aside); -1: no file."
-    if not f.is_file(): return -1
-    lines = [l for l in f.read_text(encoding='utf-8-sig', errors='replace').splitlines() if l.strip()]
-    return next((i for i, l in enumerate(lines) if not re.fullmatch(r'\s*[-+.\deE]+\s*,\s*[-+.\deE]+\s*', l)), len(lines))
+    "How many 'x,y' lines of numbers annotation file `f` starts with (data's one reader); -1: no file, 0: unreadable numbers."
+    try: return len(read_isbi_points(f, None))
+    except FileNotFoundError: return -1
+    except ValueError: return 0
 
 def _splits(root, annotation:str) -> dict:
     "`isbi_splits` of `root`; a wrong root, a missing or damaged annotation file, another landmark count or image format is named with the fix."
