@@ -333,9 +333,8 @@ class Trainer:
         self.microbatch_events, self.eval_micro_batch_size, self._in_epoch = [], None, False  # out-of-memory recovery
         self._bn_warned = False   # the BatchNorm warning is given once
         self._configured = c.micro_batch_size or c.batch_size   # training micro-batch before out-of-memory recovery
-        mine, self._asked = [_as_cb(cb) for cb in callbacks], default_callbacks(c)   # yours replace the defaults of the same name
-        self.cbs = sorted([d for d in self._asked if repr(d) not in set(map(repr, mine))] + mine, key=lambda cb: cb.order)
-        for cb in self.cbs: cb.trainer = self
+        self.cbs, self._asked = [_as_cb(cb) for cb in callbacks], []   # yours; the config's defaults join them (`_follow_config`)
+        self._follow_config()
 
     @property
     def is_main(self) -> bool: return self.rank == 0
@@ -370,6 +369,16 @@ def autocast(self:Trainer):
     "The autocast context for this config (a no-op when mixed_precision='no')."
     dt = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(self.config.mixed_precision)
     return torch.autocast(self.device.type, dtype=dt, enabled=dt is not None)
+
+@patch
+def _follow_config(self:Trainer):
+    "The config's default callbacks, as it says now (at construction and every fit): one it no longer asks for goes, one it newly asks for joins; yours stay."
+    now, ours = {repr(cb): cb for cb in default_callbacks(self.config)}, {id(d) for d in self._asked}
+    mine = [cb for cb in self.cbs if id(cb) not in ours]        # yours replace the defaults of their name
+    new = [cb for k, cb in now.items() if k not in {*map(repr, self._asked), *map(repr, mine)}]   # (a default you removed stays out)
+    self._asked = [d for d in self._asked if repr(d) in now] + new
+    self.cbs = sorted([cb for cb in self.cbs if id(cb) in ours and repr(cb) in now] + new + mine, key=lambda cb: cb.order)
+    for cb in self.cbs: cb.trainer = self
 
 # %% ../nbs/04_trainer.ipynb #5adaff91
 @patch
@@ -832,9 +841,8 @@ def _warn_cut(self:Trainer):
 
 @patch
 def _before_fit(self:Trainer, train_data, val_data, resume):
-    "New callbacks the config asks for, loaders, scheduler, then the resumed state or a fresh seed."
-    had, self._asked = {*map(repr, self._asked), *map(repr, self.cbs)}, default_callbacks(self.config)   # (in a notebook)
-    for cb in (cb for cb in self._asked if repr(cb) not in had): self.add_cb(cb)   # a changed config's new ones
+    "The callbacks the config asks for now (in a notebook it may have changed), loaders, scheduler, then the resumed state or a fresh seed."
+    self._follow_config()
     self.train_dl = self.make_loader(train_data, train=True)
     self.val_dl = None if val_data is None else self.make_loader(val_data, train=False)
     self.sched = self._make_scheduler()          # a resumed run's schedule is then restored from its checkpoint
