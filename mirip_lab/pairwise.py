@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset, DataLoader
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .utils import default_device, DemoContext
+from .utils import default_device, made_by, refuse_replacing, DemoContext
 
 # %% auto #0
 __all__ = ['DINOV2_SIZES', 'TINY_BACKBONES', 'POOLINGS', 'POOL_WIDTH', 'LOSSES', 'IMAGE_EXTS', 'MODEL_CARD', 'PAIRWISE_TASKS',
@@ -743,16 +743,21 @@ def compare_cli(image1:str,                 # first image file
 
 # %% ../nbs/05_pairwise.ipynb #1a466b45
 def rank_cli(folder:str,                    # folder of images (or a MIRIP folder: its images/ are ranked)
-             out:str='ranking.csv',         # CSV to write: path, score, rank (1 = best)
+             out:str='ranking.csv',         # CSV to write: path, score, rank (1 = best); <out>.json beside it records the model and folder
              model:str=DEFAULT_MODEL,       # pairwise.pt written by `mirip-lab train --task pairwise` or the demo
              batch_size:int=32,             # images per forward pass
-             device:str=None):              # 'cpu', 'cuda'; default: cuda if available
+             device:str=None,               # 'cpu', 'cuda'; default: cuda if available
+             overwrite:bool=False):         # replace a ranking of another model or folder at --out (else refused: no result is lost)
     "Score every image of a folder once and write them sorted, best first, to a CSV."
-    paths, out = _images_in(folder), Path(out)/'ranking.csv' if Path(out).is_dir() else out   # --out FOLDER: ranking.csv in it
-    m, size = load_pairwise(model, device or default_device())
+    paths, out = _images_in(folder), Path(out)/'ranking.csv' if Path(out).is_dir() else Path(out)   # --out FOLDER: ranking.csv in it
+    ck, rec = _checkpoint(model), Path(f'{out}.json')   # rec: what made the ranking at `out`
+    now = dict(model=ck['file'], data=str(paths[0].parent.resolve()))
+    refuse_replacing(out, made_by(rec, 'ranked') if out.exists() else None, now, overwrite, 'the ranking of {data} by {model}', 'another --out')
+    m, size = _from_checkpoint(ck, device or default_device())
     df = rank_images(m, paths, make_transforms(size), batch_size)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(out, index=False, errors='surrogateescape')   # a name that is not UTF-8: its bytes as they are, so the path still opens
+    write_json(rec, dict(ranked=now))   # a later ranking of another folder or by another model into `out` is refused
     print(f"ranked {len(df)} images -> {out} (best: {_shown(Path(df.path[0]).name)}, score {df.score[0]:.4f})")
     if odd := [p for p in df.path if _shown(p) != p]:
         print(f"note: {len(odd)} file name(s) are not UTF-8, e.g. {_shown(odd[0])} (made on another system); {out} holds their bytes "
@@ -772,11 +777,6 @@ def _overlap_note(seen:dict, n:int) -> str|None:
             "estimate; evaluate on images it never saw, e.g. the test split (data/test_metadata.csv, or DataSplitter(...).write).")
 
 # %% ../nbs/05_pairwise.ipynb #27924ebb
-def _evaluated(out_dir) -> dict|None:
-    "Which model and data the evaluation in `out_dir` scored (None: none there, or written before this was recorded)."
-    try: return json.loads((Path(out_dir)/'metrics.json').read_text(encoding='utf-8')).get('evaluated')
-    except (OSError, ValueError): return None
-
 def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metadata CSV", str, opt=False, nargs='?')=None,
                  model:str=DEFAULT_MODEL,    # pairwise.pt written by `mirip-lab train --task pairwise` or the demo, or a Trainer checkpoint
                  out_dir:str='runs/eval',    # scores.csv, per_tier_pair.csv, tiers.png, metrics.json
@@ -800,9 +800,7 @@ def evaluate_cli(data:Param("MIRIP folder (images/ + metadata.csv) or its metada
                                                f"{'one tier, ' + md.tier[0] if len(md) else 'none'}: evaluate on images of two or more tiers ({', '.join(TIERS)}).")
     data = str(csv.resolve()) if image_dir is None else f"{csv.resolve()} with the images in {Path(image_dir).resolve()}"
     ds, now = PairwiseDataset(md, transform=make_transforms(size)), dict(model=ck['file'], data=data)
-    if not overwrite and (was := _evaluated(out_dir)) not in (None, now):
-        raise FileExistsError(f"{out_dir} holds the evaluation of {was['model']} on {was['data']}: give this one another --out-dir, "
-                              "or --overwrite to replace it.")
+    refuse_replacing(out_dir, made_by(Path(out_dir)/'metrics.json', 'evaluated'), now, overwrite, 'the evaluation of {model} on {data}', 'another --out-dir')
     r = Evaluator(m, device or default_device(), batch_size=batch_size).evaluate_detailed(ds, out_dir=out_dir)
     r['seen_in_training'] = training_overlap(ck, ds.paths)
     summ = {k: r[k] for k in ('total_pairs', 'correct_predictions', 'accuracy', 'kendall_tau', 'spearman', 'seen_in_training')}

@@ -12,8 +12,8 @@ from typing import Callable
 # %% auto #0
 __all__ = ['default_device', 'OOM_MESSAGES', 'LOWER_IS_BETTER', 'usable_cores', 'to_device', 'batch_len', 'pick_device', 'is_oom',
            'process_alive', 'remove_stale_temps', 'size_text', 'free_space', 'write_error', 'write_errors',
-           'atomic_write', 'write_json', 'process_rss_gb', 'load_yaml', 'yaml_where', 'did_you_mean', 'round_trip_yaml',
-           'update_yaml', 'cli_parser', 'metric_mode', 'md_table', 'DemoContext']
+           'atomic_write', 'write_json', 'made_by', 'refuse_replacing', 'process_rss_gb', 'load_yaml', 'yaml_where',
+           'did_you_mean', 'round_trip_yaml', 'update_yaml', 'cli_parser', 'metric_mode', 'md_table', 'DemoContext']
 
 # %% ../nbs/00c_utils.ipynb #7d27f0a4
 def usable_cores() -> int:
@@ -145,6 +145,20 @@ def write_json(path, obj):
     try: text.encode('utf-8')
     except UnicodeEncodeError: text = json.dumps(obj, indent=2, default=str)   # a name in another system's encoding: \udcxx escapes, read back as the same str
     with atomic_write(path) as f: f.write(text)
+
+# %% ../nbs/00c_utils.ipynb #a11ce5e1
+def made_by(path, key:str) -> dict|None:
+    "The record `key` (which inputs made a result) in JSON file `path`, or in PNG `path`'s text chunk; None: no file, or no record."
+    try:
+        if Path(path).suffix.lower() != '.png': return json.loads(Path(path).read_text(encoding='utf-8')).get(key)
+        from PIL import Image
+        with Image.open(path) as im: return json.loads(im.text[key]) if key in im.text else None
+    except (OSError, ValueError, AttributeError, KeyError): return None
+
+def refuse_replacing(where, was:dict|None, now:dict, overwrite:bool, made:str, fix:str):
+    "FileExistsError if `where` holds results made from `was` and not `now` (`made`: their description, formatted with `was`), unless `overwrite`."
+    if not overwrite and was not in (None, now):   # None: nothing there, or results from before records were kept
+        raise FileExistsError(f"{where} holds {made.format(**was)}: give this one {fix}, or --overwrite to replace it.")
 
 # %% ../nbs/00c_utils.ipynb #3b7e51a4
 @functools.cache
