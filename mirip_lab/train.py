@@ -153,14 +153,15 @@ def from_yaml(cls:TrainingConfig, path, **overrides) -> TrainingConfig:
 
 # %% ../nbs/04_trainer.ipynb #52332e65
 def split_batch(batch, size:int) -> list:
-    "Split a tuple/list/dict of tensors (or sequences) along the first dimension into chunks of at most `size` samples."
+    "Split a batch into chunks of at most `size` samples: a tensor along its first dimension, a list/tuple of non-tensors (default_collate's list of str) "
+    "by its items, and tuples/lists/dicts holding tensors field by field (fields that disagree on the chunks are an error, not a loss of samples)."
     if isinstance(batch, torch.Tensor): return list(batch.split(size))
     if isinstance(batch, dict):
         parts = {k: split_batch(v, size) for k, v in batch.items()}
-        return [dict(zip(parts, vs)) for vs in zip(*parts.values())]
-    if isinstance(batch, (tuple, list)):
-        return [type(batch)(p) for p in zip(*(split_batch(b, size) for b in batch))]
-    return [batch[i:i+size] for i in range(0, len(batch), size)]
+        return [dict(zip(parts, vs)) for vs in zip(*parts.values(), strict=True)]
+    if isinstance(batch, (tuple, list)) and any(isinstance(b, (torch.Tensor, tuple, list, dict)) for b in batch):
+        return [type(batch)(p) for p in zip(*(split_batch(b, size) for b in batch), strict=True)]
+    return [batch[i:i+size] for i in range(0, len(batch), size)]   # one value per sample: file names, ids
 
 # %% ../nbs/04_trainer.ipynb #a5526843
 class TrainModule(nn.Module):
