@@ -23,6 +23,7 @@ from .registry import MODELS, UnknownName
 from .models import preset_names
 from .train import Trainer, TrainingConfig, TrainModule
 from .utils import usable_cores, md_table, default_device, to_device, batch_len, update_yaml, write_json, cli_parser, DemoContext
+from .utils import made_by, refuse_replacing
 
 # %% auto #0
 __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN', 'SWEEP_MIN_GAIN', 'COLORS', 'LEVERS',
@@ -561,14 +562,14 @@ def plot_timeline(profiles:dict, title:str='Per-step timeline'):
 
 # %% ../nbs/02_loader_doctor.ipynb #ca29ec88
 @patch
-def save(self:Diagnosis, out_dir) -> dict:
-    "Write sweep.png, timeline.png and diagnosis.json into `out_dir`; return their paths."
+def save(self:Diagnosis, out_dir, record:dict|None=None) -> dict:
+    "Write sweep.png, timeline.png and diagnosis.json (with `record`: which inputs made them) into `out_dir`; return their paths."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     paths = dict(sweep=out/'sweep.png', timeline=out/'timeline.png', json=out/'diagnosis.json')
     figs = [self.sweep.figure(title=f'Mean step time per loader setting (batch {self.batch_size}, {self.device})'),
             plot_timeline({'before: ' + setting_name(self.baseline): self.before, 'after: ' + setting_name(self.recommended): self.after})]
     for f, k in zip(figs, ('sweep', 'timeline')): f.savefig(paths[k], dpi=110)
-    write_json(paths['json'], self.to_dict())
+    write_json(paths['json'], dict(self.to_dict(), diagnosed=record))
     return paths
 
 # %% ../nbs/02_loader_doctor.ipynb #6e9abfc0
@@ -619,13 +620,18 @@ def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + ima
                  ladder:bool=False,           # climb the speed ladder (loader, cache, uint8, on-device augmentation, channels_last, AMP, compile, fused AdamW)
                  config:str=None,             # with --ladder: YAML training config to write the winning settings into (comments kept)
                  drop_bad_rows:bool=False,    # MIRIP: drop metadata rows with problems (missing or unreadable image, ...) with a warning, not stop
+                 overwrite:bool=False,        # replace results in out_dir made from other data, model or settings (else refused: no result is lost)
                 ):
     "Find out why training is slow: time each step, sweep DataLoader settings, recommend and prove the fastest."
     _preset(model)   # an unknown name fails before any loading
-    if ladder: return _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config, not drop_bad_rows)
+    now = dict(data=str(Path(folder).resolve()), model=model, size=size, batch_size=batch_size, pairwise=pairwise, device=str(default_device(device)))
+    made, file = ('the speed ladder', 'ladder.png') if ladder else ('the diagnosis', 'diagnosis.json')   # each writes its own files
+    refuse_replacing(out_dir, made_by(Path(out_dir)/file, 'diagnosed'), now, overwrite,
+                     made + ' of {data} (model {model}, {size} px, batch size {batch_size}, pairwise {pairwise}, on {device})', 'another --out-dir')
+    if ladder: return _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config, not drop_bad_rows, now)
     ds, n_out = folder_dataset(folder, size, pairwise, strict=not drop_bad_rows)
     d = diagnose(ds, make_step(make_model(model, n_out), device), batch_size, device, budget_s, epochs, progress=progress)
-    paths = d.save(out_dir)
+    paths = d.save(out_dir, now)
     print(d.report(), '\n')
     print(f"DataLoader kwargs: {json.dumps(d.recommended)}")
     print(f"wrote {paths['sweep']}, {paths['timeline']}, {paths['json']}")
@@ -794,10 +800,10 @@ def plot_ladder(lad:Ladder, title:str='Speed ladder'):
 
 # %% ../nbs/02_loader_doctor.ipynb #22e4237c
 @patch
-def save(self:Ladder, out_dir, title:str='Speed ladder') -> Path:
-    "Write the waterfall `ladder.png` and the table `ladder.csv` into `out_dir`; return the figure's path."
+def save(self:Ladder, out_dir, title:str='Speed ladder', record:dict|None=None) -> Path:
+    "Write the waterfall `ladder.png` (`record` of which inputs made it in its text chunk) and the table `ladder.csv` into `out_dir`; return the figure's path."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    plot_ladder(self, title).savefig(out/'ladder.png', dpi=110)
+    plot_ladder(self, title).savefig(out/'ladder.png', dpi=110, metadata=dict(diagnosed=json.dumps(record)))   # ASCII JSON: PNG text is latin-1
     self.table().to_csv(out/'ladder.csv', index=False)
     return out/'ladder.png'
 
@@ -823,11 +829,11 @@ def write_ladder_config(path, lad:Ladder) -> dict:
     return update_yaml(path, kw, comment=also)
 
 # %% ../nbs/02_loader_doctor.ipynb #c0d1e2f3
-def _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config, strict=True) -> Ladder:
-    "The `--ladder` branch of `diagnose_cli`."
+def _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config, strict=True, record=None) -> Ladder:
+    "The `--ladder` branch of `diagnose_cli` (`record`: its inputs, kept in ladder.png)."
     if not (Path(folder)/'metadata.csv').exists(): raise FileNotFoundError(f"--ladder needs a MIRIP folder (metadata.csv + images/); {folder} is not one.")
     lad = speed_ladder(folder, model, size, batch_size, device, epochs=epochs, budget_s=min(budget_s, 60), strict=strict)
-    png = lad.save(out_dir)
+    png = lad.save(out_dir, record=record)
     print(lad.report(), '\n')
     print(f"wrote {png}, {png.with_suffix('.csv')}")
     if config: print(f"{config}: {write_ladder_config(config, lad) or 'already up to date'}")
