@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import DataLoader
 from fastcore.basics import listify, groupby
 from fastcore.script import Param
-from .utils import md_table, is_oom, metric_mode, load_yaml, yaml_where, round_trip_yaml, write_json, process_alive, atomic_write, process_rss_gb, DemoContext
+from .utils import md_table, is_oom, metric_mode, load_yaml, yaml_where, did_you_mean, round_trip_yaml, write_json, process_alive, atomic_write, process_rss_gb, DemoContext
 from .registry import TASKS
 from .train import TrainingConfig, Trainer, rng_guard, payload_digest, config_mapping
 from .callbacks import Callback
@@ -158,12 +158,14 @@ def ensure_sample_data(root, n_images:int=96, size:int=64, seed:int=0) -> Path:
     return out
 
 def _factory(exp:Experiment):
-    "The factory of `exp`'s task, checked: a registered task whose signature takes `exp`'s task_options (errors name the config's line)."
+    "The factory of `exp`'s task, checked: a registered task that takes `exp`'s task_options, the names in its signature or its `options` (errors name the config's line)."
     try: factory = TASKS[exp.task]
     except KeyError as e: raise ValueError(f"{exp.where('task')}: {e}") from None
-    params = inspect.signature(factory).parameters
-    bad = [] if any(p.kind == p.VAR_KEYWORD for p in params.values()) else [k for k in exp.task_options if k not in params]
-    if bad: raise ValueError(f"{exp.where('task_options', bad[0])}: task {exp.task!r} does not take task_options {bad}; it takes {[k for k in params if k not in ('config', 'data')]}")
+    ps = inspect.signature(factory).parameters.values()
+    takes = [p.name for p in ps if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ('config', 'data')]
+    takes += getattr(factory, 'options', ['*'] if any(p.kind == p.VAR_KEYWORD for p in ps) else [])   # '*': **kwargs it checks itself
+    if bad := [k for k in exp.task_options if k not in takes and '*' not in takes]:
+        raise ValueError(f"{exp.where('task_options', bad[0])}: task {exp.task!r} does not take task_options {bad}.{did_you_mean(bad[0], takes)} It takes {takes}")
     return factory
 
 def _sample_data_for(exp:Experiment) -> bool:

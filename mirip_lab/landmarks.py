@@ -421,6 +421,8 @@ def landmarks_task(config:TrainingConfig, data=None, **overrides):
     if folder_in_use(config) is None: write_json(out/'landmarks_task.json', settings)   # a run the Trainer will refuse (or one resuming) keeps the folder's card
     return module, tr, va
 
+landmarks_task.options = list(LANDMARK_TASK_DEFAULTS)   # the task_options it takes: an experiment checks them before any run starts
+
 # %% ../nbs/07_landmarks.ipynb #3f275309
 def evaluate_landmarks(module:HeatmapModule, root, settings:dict, out_dir, annotation:str|None=None, batch_size:int=8, device='cpu',
                        spacing:float=ISBI_SPACING_MM, allow_other_spacing:bool=False, figure:bool=True) -> dict:
