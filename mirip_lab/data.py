@@ -48,21 +48,26 @@ _open_out = open  # every file this module writes is opened through this name, s
 def _text(csv_path) -> str:
     "The text of `csv_path` (UTF-8 with or without BOM, or UTF-16 with BOM as Excel's 'Unicode Text'); an error naming the file otherwise."
     data = Path(csv_path).read_bytes()
-    if data[:2] in (b'\xff\xfe', b'\xfe\xff'): return data.decode('utf-16')
-    if b'\0' in data[:4096]: raise ValueError(f"{csv_path} is not a CSV file: it holds binary data (a spreadsheet .xlsx?). In Excel: Save As 'CSV UTF-8'.")
-    try: raw = data.decode('utf-8-sig')
+    utf16 = data[:2] in (b'\xff\xfe', b'\xfe\xff')
+    if b'\0' in data[:4096] and not utf16: raise ValueError(f"{csv_path} is not a CSV file: it holds binary data (a spreadsheet .xlsx?). In Excel: Save As 'CSV UTF-8'.")
+    try: raw = data.decode('utf-16' if utf16 else 'utf-8-sig')
     except UnicodeDecodeError as e:
-        raise ValueError(f"{csv_path} is not UTF-8 text (byte {e.start} is {data[e.start:e.start+1]!r}, a legacy encoding such as Windows-1252?). "
+        why = 'a file cut short?' if utf16 else 'a legacy encoding such as Windows-1252?'
+        raise ValueError(f"{csv_path} is not {'UTF-16' if utf16 else 'UTF-8'} text (byte {e.start} is {data[e.start:e.start+1]!r}, {why}). "
                          "In Excel: Save As 'CSV UTF-8'.") from None
     if not raw.strip(): raise ValueError(f"{csv_path} is empty: it needs a header line and a row per image.")
     return raw
 
 def read_table(csv_path) -> pd.DataFrame:
-    "Read a CSV as text columns, whatever the separator (`,` `;` tab), BOM or line ends Excel saved it with."
-    raw = _text(csv_path)
-    sep = max([',', ';', '\t'], key=lambda s: len(next(csv.reader([raw.splitlines()[0]], delimiter=s), [])))
-    df = pd.read_csv(io.StringIO(raw), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
-    return df.rename(columns=str.strip).apply(lambda c: c.str.strip())
+    "A CSV as text columns, whatever the separator (`,` `;` tab, Excel's `sep=` line), BOM or line ends; index + 2 is the spreadsheet row, empty rows left out."
+    lines = _text(csv_path).splitlines()
+    top = next(i for i, l in enumerate(lines) if l.strip())   # blank lines above the header
+    m = re.fullmatch(r'\s*sep=(.)\s*', lines[top])             # Excel's separator line, which Excel does not show as a row
+    sep = m[1] if m else max([',', ';', '\t'], key=lambda s: len(next(csv.reader([lines[top]], delimiter=s), [])))
+    df = pd.read_csv(io.StringIO('\n'.join(lines[top + bool(m):])), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True,
+                     skip_blank_lines=False)
+    df = df.rename(columns=str.strip).apply(lambda c: c.str.strip()).set_axis(df.index + top)
+    return df[(df != '').any(axis=1)]   # blank lines, and Excel's ';;' rows of cells it once formatted
 
 # %% ../nbs/01_data.ipynb #c0ffee10
 def image_problem(path) -> str|None:
@@ -150,10 +155,11 @@ def load_metadata(csv_path,                # `metadata.csv` with columns image_i
 def to_rgb(im:Image.Image) -> Image.Image:
     "Any PIL image as RGB: EXIF orientation applied, transparency on white, 16-bit/float scaled to 0-255."
     im = ImageOps.exif_transpose(im)
-    if im.mode.startswith(('I', 'F')):                     # I, I;16, I;16B ..., F: scaled by their own range
+    if im.mode.startswith(('I', 'F')):                     # I, I;16, I;16B ..., F: scaled by their own finite range
         a = np.asarray(im, dtype=np.float64)
-        lo, hi = float(a.min()), float(a.max())
-        im = Image.fromarray(((a-lo)/(hi-lo)*255 if hi > lo else np.zeros_like(a)).round().astype(np.uint8))
+        ok = np.isfinite(a)                                # a float image's NaN or inf: black, the rest still scaled
+        lo, hi = (a[ok].min(), a[ok].max()) if ok.any() else (0., 0.)
+        im = Image.fromarray(np.where(ok, (a-lo)/((hi-lo) or 1)*255, 0).round().astype(np.uint8))
     if im.has_transparency_data: im = Image.alpha_composite(Image.new('RGBA', im.size, 'white'), im.convert('RGBA'))
     return im.convert('RGB')
 
@@ -783,7 +789,9 @@ def check_isbi(root) -> dict:
         imgs = sorted((isbi/'RawImage'/folder).glob('*.bmp'))
         counts[split] = len(imgs)
         if len(imgs) != exp['counts'][split]: probs.append(f"RawImage/{folder}: {len(imgs)} images, expected {exp['counts'][split]}")
-        for p in imgs:
+        bad = image_problems(imgs, isbi/'RawImage'/VALIDATED_FILE)   # decoded fully, in threads; not again while unchanged
+        probs += [f"{p}: {why}" for p, why in bad.items()][:5]
+        for p in (p for p in imgs if p not in bad):
             with Image.open(p) as im:
                 if list(im.size) != exp['size']: probs.append(f"{p}: size {im.size[0]}×{im.size[1]}, expected {exp['size'][0]}×{exp['size'][1]}"); break
     for who in ['senior', 'junior']:
