@@ -153,8 +153,7 @@ def from_yaml(cls:TrainingConfig, path, **overrides) -> TrainingConfig:
 
 # %% ../nbs/04_trainer.ipynb #52332e65
 def split_batch(batch, size:int) -> list:
-    "Split a batch into chunks of at most `size` samples: a tensor along its first dimension, a list/tuple of non-tensors (default_collate's list of str) "
-    "by its items, and tuples/lists/dicts holding tensors field by field (fields that disagree on the chunks are an error, not a loss of samples)."
+    "Chunks of at most `size` samples: a tensor, or a list of non-tensors (file names), along its first dimension; tuples/lists/dicts of them field by field."
     if isinstance(batch, torch.Tensor): return list(batch.split(size))
     if isinstance(batch, dict):
         parts = {k: split_batch(v, size) for k, v in batch.items()}
@@ -169,10 +168,8 @@ class TrainModule(nn.Module):
     def forward(self, batch): raise NotImplementedError("forward(batch) -> output")
     def loss(self, batch, output) -> torch.Tensor: raise NotImplementedError("loss(batch, output) -> mean loss over the batch")
     def metrics(self, batch, output) -> dict: return {}   # {name: sum over the batch's samples}
-    def batch_len(self, batch) -> int:   # the first tensor's length (tuple, list, dict); else the first column's, or the strings'
-        if (n := batch_len(batch)) is not None: return n
-        first = next(iter(batch.values())) if isinstance(batch, dict) else batch[0]
-        return len(batch) if isinstance(first, str) else len(first)
+    def batch_len(self, batch) -> int:   # the first tensor's length (tuple, list, dict); else its samples as `split` counts them (strings)
+        return n if (n := batch_len(batch)) is not None else len(self.split(batch, 1))
     def split(self, batch, size:int) -> list: return split_batch(batch, size)
     def weights(self) -> nn.Module: return self           # what checkpoints save as model_state_dict
 
@@ -542,20 +539,23 @@ def _forward_backward(self:Trainer, batches:list, size:int, n:int) -> tuple[torc
 
 # %% ../nbs/04_trainer.ipynb #f70a28df
 @patch
+def _halving(self:Trainer, phase:str, n:int, k:int, run, redo=None):
+    "`run(micro-batch size)`; on out-of-memory with `auto_microbatch` on, halve the micro-batch (`_after_oom`), `redo()` and run again (`k`: the largest loaded batch)."
+    while True:
+        size = min((self.config.micro_batch_size if phase == 'train' else self.eval_micro_batch_size) or k, k)
+        try: return run(size)
+        except Exception as e:
+            if not (self.auto_microbatch_on and is_oom(e)): raise
+            err = _first_line(e, 300)
+        self._after_oom(phase, size, n, err)   # outside `except`: the traceback, and with it the failed attempt's tensors, is gone
+        if redo is not None: redo()
+
+@patch
 def train_step(self:Trainer, batches:list) -> tuple[torch.Tensor, int, dict]:
     "One optimizer step over `batches` (one accumulation group), micro-batched, redone at half the micro-batch on out-of-memory; returns (loss sum, samples, metric sums)."
     n, largest = sum(sizes := [self.raw.batch_len(b) for b in batches]), max(sizes)   # each batch measured once
     restore_rng = self._step_rng() if self.auto_microbatch_on else None   # a redo starts from the failed attempt's random state
-    while True:
-        size = min(self.config.micro_batch_size or largest, largest)
-        try:
-            loss_sum, msums = self._forward_backward(batches, size, n)
-            break
-        except Exception as e:
-            if restore_rng is None or not is_oom(e): raise
-            err = _first_line(e, 300)
-        self._after_oom('train', size, n, err)   # outside `except`: the traceback, and with it the failed attempt's tensors, is gone
-        restore_rng()
+    loss_sum, msums = self._halving('train', n, largest, lambda size: self._forward_backward(batches, size, n), restore_rng)
     self.loss, self.grad_norm = loss_sum / n, self._clip()
     self('before_step')
     self.last_lr = self.opt.param_groups[0]['lr']
@@ -620,14 +620,8 @@ def train_epoch(self:Trainer) -> dict:
 @patch
 def _eval_chunks(self:Trainer, b, fn) -> list:
     "`fn(micro_batch)` for each eval micro-batch of loaded batch `b` (whole when it fits); on out-of-memory halve and redo `b`."
-    k = self.raw.batch_len(b)
-    while True:
-        size = min(self.eval_micro_batch_size or k, k)
-        try: return [fn(to_device(mb, self.device, non_blocking=True, channels_last=self.config.channels_last)) for mb in (self.raw.split(b, size) if size < k else [b])]
-        except Exception as e:
-            if not (self.auto_microbatch_on and is_oom(e)): raise
-            err = _first_line(e, 300)
-        self._after_oom('eval', size, k, err)
+    k, dev = self.raw.batch_len(b), lambda mb: to_device(mb, self.device, non_blocking=True, channels_last=self.config.channels_last)
+    return self._halving('eval', k, k, lambda size: [fn(dev(mb)) for mb in (self.raw.split(b, size) if size < k else [b])])
 
 @patch
 def _eval_map(self:Trainer, dl, fn) -> list:
