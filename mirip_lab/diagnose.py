@@ -16,6 +16,7 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler, SequentialSampl
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
 from fastcore.basics import patch
+from matplotlib.figure import Figure   # not pyplot: a figure nobody closes (the dashboard's SweepView draws sweeps) leaks nothing
 from .augment import BatchAugment, ResizeUint8
 from .data import ImageFiles, DecodedImageCache, ImageDataset, PairwiseDataset, IMAGENET_MEAN, IMAGENET_STD
 from .data import decode_image, load_metadata, make_transforms, read_isbi_points, takes_pil
@@ -530,22 +531,20 @@ COLORS = dict(wait='#d62728', copy='#ff7f0e', compute='#1f77b4')
 @patch
 def figure(self:Sweep, table:pd.DataFrame|None=None, title:str='Mean step time per loader setting', picked:str|None=None):
     "Mean wait/copy/compute ms per step of each setting of `table` (default: the sweep's) with its samples/s; first row on top, `picked` bold."
-    from matplotlib.figure import Figure   # not pyplot: a figure nobody closes (the dashboard's `SweepView` draws through this) leaks nothing
     t = (self.table if table is None else table).iloc[::-1].set_index('setting')
     ms = t[[f'{k}_ms' for k in COLORS]].set_axis(list(COLORS), axis=1)
-    ax = ms.plot.barh(stacked=True, color=COLORS, ax=Figure(figsize=(8, 1.2 + 0.45*len(t))).subplots())
+    ax = ms.plot.barh(stacked=True, color=COLORS, ax=Figure(figsize=(8, 1.2 + 0.45*len(t)), layout='tight').subplots())
     for y, (x, sps) in enumerate(zip(ms.sum(axis=1), t.samples_per_s)): ax.text(x, y, f'  {sps:.1f} samples/s', va='center', fontsize=8)
     for lab in ax.get_yticklabels(): lab.set_fontweight('bold' if lab.get_text() == picked else 'normal')
     ax.set(xlim=(0, ms.sum(axis=1).max()*1.4), xlabel='mean time per step (ms)', ylabel='DataLoader setting', title=title)
-    ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=8, title='per step'); ax.figure.tight_layout()
+    ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=8, title='per step')
     return ax.figure
 
 # %% ../nbs/02_loader_doctor.ipynb #04119aca
 def plot_timeline(profiles:dict, title:str='Per-step timeline'):
     "One panel per run: stacked wait/copy/compute bars for every step across epochs; dashed lines at epoch starts."
-    from matplotlib.figure import Figure   # not pyplot (here and in every figure of the doctor): nothing to close, no backend to pick
     from matplotlib.ticker import MaxNLocator
-    fig = Figure(figsize=(9, 2.4*len(profiles)))
+    fig = Figure(figsize=(9, 2.4*len(profiles)), layout='tight')
     axs = fig.subplots(len(profiles), 1, sharey=True, squeeze=False)
     for ax, (name, p) in zip(axs[:, 0], profiles.items()):
         p.steps[[f'{k}_s' for k in COLORS]].set_axis(list(COLORS), axis=1).plot.bar(stacked=True, color=COLORS, width=0.9, rot=0, ax=ax, legend=False)
@@ -557,7 +556,6 @@ def plot_timeline(profiles:dict, title:str='Per-step timeline'):
     axs[-1, 0].set_xlabel('step (across epochs; dashed line = epoch start)')
     axs[0, 0].legend(loc='upper right', fontsize=8)
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 # %% ../nbs/02_loader_doctor.ipynb #ca29ec88
@@ -777,8 +775,7 @@ def _rung(lever:str, cur:Setup, run, sweep, device) -> tuple[Rung, Setup]:
 # %% ../nbs/02_loader_doctor.ipynb #c4d5e6f7
 def plot_ladder(lad:Ladder, title:str='Speed ladder'):
     "Waterfall of samples/s: the loop as configured, then each lever kept (green step), rejected (grey mark at its candidate's rate) or skipped."
-    from matplotlib.figure import Figure
-    t, fig = lad.table(), Figure(figsize=(9, 3.6))
+    t, fig = lad.table(), Figure(figsize=(9, 3.6), layout='tight')
     ax, prev = fig.subplots(), t.samples_per_s.iloc[0]
     for x, r in t.iterrows():
         if r.status == 'skipped':
@@ -795,7 +792,6 @@ def plot_ladder(lad:Ladder, title:str='Speed ladder'):
     ax.set_xticks(range(len(t)), t.lever, rotation=30, ha='right', fontsize=8)
     ax.set_ylabel('samples/s')
     ax.set_title(f'{title}, batch {lad.batch_size}, {lad.device}: chained gains {lad.final_sps/lad.start_sps:.2f}×\n{lad.headline()}', fontsize=9)
-    fig.tight_layout()
     return fig
 
 # %% ../nbs/02_loader_doctor.ipynb #22e4237c

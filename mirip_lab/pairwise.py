@@ -4,7 +4,8 @@
 
 # %% ../nbs/05_pairwise.ipynb #468a9408
 from __future__ import annotations
-import hashlib, json, os, re, time
+import hashlib, json, os, re, socket, time
+from urllib.parse import urlparse
 from dataclasses import replace
 from contextlib import contextmanager, nullcontext
 from functools import partial
@@ -17,7 +18,15 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset, DataLoader
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .utils import default_device, made_by, refuse_replacing, DemoContext
+from fastcore.script import Param
+from .utils import default_device, pick_device, made_by, refuse_replacing, remove_stale_temps, write_json, DemoContext
+from .data import TIERS, tier_rank, make_transforms, PairwiseDataset, load_metadata, DataSplitter
+from .data import image_problems, ImageFiles, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
+from .data import on_disk   # a name typed in NFC finds the file macOS saved in NFD
+from .augment import BatchAugment, ResizeUint8
+from .train import TrainModule, TrainingConfig, train_model, atomic_save, load_checkpoint_file
+from .registry import TASKS, MODELS
+from .callbacks import folder_in_use
 
 # %% auto #0
 __all__ = ['DINOV2_SIZES', 'TINY_BACKBONES', 'POOLINGS', 'POOL_WIDTH', 'LOSSES', 'IMAGE_EXTS', 'MODEL_CARD', 'PAIRWISE_TASKS',
@@ -60,8 +69,6 @@ def hf_cache_dir() -> Path|None:
 
 def _hub_reachable(timeout:float=3.) -> bool:
     "Can a TCP connection to the Hub (`HF_ENDPOINT`) open within `timeout` seconds? (Saves the Hub client's five retries.)"
-    import socket
-    from urllib.parse import urlparse
     u = urlparse(os.environ.get('HF_ENDPOINT') or 'https://huggingface.co')
     try: socket.create_connection((u.hostname, u.port or (443 if u.scheme == 'https' else 80)), timeout=timeout).close(); return True
     except OSError: return False
@@ -212,12 +219,6 @@ def compute_loss(self:PairwiseRankingModel, score1, score2, labels) -> torch.Ten
     return pairwise_loss(score1, score2, labels, self.loss_kind, self.margin)
 
 # %% ../nbs/05_pairwise.ipynb #ceb7e2a3
-from .data import TIERS, tier_rank, make_transforms, PairwiseDataset, load_metadata, DataSplitter
-from .data import image_problems, ImageFiles, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
-from .augment import BatchAugment, ResizeUint8
-from .data import on_disk   # a name typed in NFC finds the file macOS saved in NFD
-from .utils import remove_stale_temps
-
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif')
 
 def check_images(paths) -> list[Path]:
@@ -497,9 +498,6 @@ class FeaturePairDataset(Dataset):
         return self.features[i], self.features[j], torch.tensor(1. if r[i] < r[j] else -1.)
 
 # %% ../nbs/05_pairwise.ipynb #04652c1b
-from .train import atomic_save, load_checkpoint_file
-from .utils import write_json
-
 def _whole(model) -> bool: return not model.freeze_backbone or model.hparams['random_init'] or model.hparams['backbone_name'] in TINY_BACKBONES
 
 def _image_keys(paths) -> list[list]:
@@ -556,10 +554,6 @@ def model_card(path, image_size:int=224) -> dict:
     return {k: v for k, v in _checkpoint(path, image_size).items() if k != 'state_dict'}
 
 # %% ../nbs/05_pairwise.ipynb #b389039e
-from .train import TrainModule, TrainingConfig, train_model
-from .utils import pick_device
-from .registry import TASKS, MODELS
-
 class PairwiseModule(TrainModule):
     "A PairwiseRankingModel for the Trainer: batches (img1, img2, label), loss of the model, accuracy; `augment` (a `BatchAugment`) turns uint8 images into augmented, normalised ones on the device."
     def __init__(self, model:PairwiseRankingModel, augment:nn.Module|None=None): super().__init__(); self.model, self.augment = model, augment
@@ -650,8 +644,6 @@ def train_pairwise(data,                             # MIRIP folder (images/ + m
                 splits=(tr_md, va_md), checkpoint=_keep_best(model, module, out, config, size, tr_md, va_md), size=size)
 
 # %% ../nbs/05_pairwise.ipynb #50e704a7
-from .callbacks import folder_in_use
-
 PAIRWISE_TASKS = {  # task name: train_pairwise arguments
     'pairwise':      dict(backbone='facebook/dinov2-large', size=224, pooling='cls', projector_output_dim=256),
     'pairwise-tiny': dict(backbone='dinov2-tiny', size=64, pooling='meanstd', projector_output_dim=64),
@@ -709,8 +701,6 @@ for _n, _b, _f, _h in (('pairwise-dinov2-large', 'facebook/dinov2-large', True, 
     MODELS.register(_n, _ranker_preset(_b, _f), help=_h)
 
 # %% ../nbs/05_pairwise.ipynb #0ec0d1b9
-from fastcore.script import Param
-
 DEFAULT_MODEL = 'runs/demo/train/pairwise.pt'
 
 def _images_in(folder) -> list[Path]:
