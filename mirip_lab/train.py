@@ -720,7 +720,7 @@ def load_checkpoint(self:Trainer, path, restore_rng:bool=True, ck:dict|None=None
     self.best, self.best_accuracy, self.best_epoch, self.bad_epochs = ck.get('best_metric'), ck.get('best_accuracy'), ck.get('best_epoch', 0), ck.get('bad_epochs', 0)
     self._load_microbatch(ck.get('microbatch'))
     self._say_changed(path, ck)
-    self._pending = dict(sched=ck.get('scheduler_state_dict'), rng=ck.get('rng') if restore_rng else None)
+    self._pending = ck.get('rng') if restore_rng else None
     self._apply_pending()
     return ck
 
@@ -740,15 +740,11 @@ def _load_microbatch(self:Trainer, s:dict|None):
 
 @patch
 def _apply_pending(self:Trainer):
-    "Restore scheduler and RNG state once the scheduler and loaders exist (load_checkpoint may come before fit)."
-    p = self._pending or {}   # what is restored leaves `p`
-    if p.get('sched') is not None and self.sched is not None:   # a scheduler made after the optimizer was loaded has reset its lr: set it back
-        self.sched.load_state_dict(p.pop('sched'))
-        self.sched.base_lrs = [self.config.learning_rate for _ in self.sched.base_lrs]   # a learning_rate changed on resume applies, as said
-        for g, f in zip(self.opt.param_groups, self.sched.lr_lambdas): g['lr'] = self.config.learning_rate * f(self.sched.last_epoch)
-    if p.get('rng') is not None and self.train_dl is not None:
-        set_rng_state(p.pop('rng'), self.train_dl.generator)   # the checkpoint was read on the CPU, its CUDA states too
-    if all(v is None for v in p.values()): self._pending = None
+    "Once the training loader exists (load_checkpoint may come before fit): the schedule at the step reached, and the checkpoint's RNG state (`_pending`)."
+    if self.train_dl is None: return
+    self.sched = self._make_scheduler()   # warmup + cosine are a function of the step: a resumed run needs no scheduler state, and a changed lr applies
+    if self._pending is not None: set_rng_state(self._pending, self.train_dl.generator)   # the checkpoint was read on the CPU, its CUDA states too
+    self._pending = None
 
 # %% ../nbs/04_trainer.ipynb #6975b05e
 @patch
@@ -836,18 +832,17 @@ def _warn_cut(self:Trainer):
 
 @patch
 def _before_fit(self:Trainer, train_data, val_data, resume):
-    "The callbacks the config asks for now (in a notebook it may have changed), loaders, scheduler, then the resumed state or a fresh seed."
+    "The callbacks the config asks for now (in a notebook it may have changed), loaders, the resumed state or a fresh seed, then the scheduler."
     self._follow_config()
     self.train_dl = self.make_loader(train_data, train=True)
     self.val_dl = None if val_data is None else self.make_loader(val_data, train=False)
-    self.sched = self._make_scheduler()          # a resumed run's schedule is then restored from its checkpoint
     self.resume_auto = resume == 'auto'          # a fresh start may then replace what is there
     resume, ck = (self._auto_resume() or (None, None)) if resume == 'auto' else (resume, None)
     if resume is None and getattr(self, '_cut_epoch', None): self._warn_cut()
     self._cut_epoch = None
     if resume is not None: self.load_checkpoint(resume, ck=ck)
     elif self.epoch == 0 and self._pending is None: seed_everything(self.config.seed)
-    self._apply_pending()
+    self._apply_pending()                        # the scheduler, at the step reached
     self.stop = False
     self._check_monitor()
     if not self.is_main: return
