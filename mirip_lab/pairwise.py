@@ -281,11 +281,10 @@ def tier_pair_table(s1, s2, r1, r2) -> pd.DataFrame:
 
 def tier_win_matrix(scores, ranks) -> pd.DataFrame:
     "Fraction of image pairs (row tier, column tier), different images, where the row's image scores higher."
-    s, r = np.asarray(scores, dtype=float), np.asarray(ranks, dtype=int)
+    s, t = np.asarray(scores, dtype=float), np.asarray(TIERS)[np.asarray(ranks, dtype=int)]   # t: each image's tier
     i, j = np.nonzero(~np.eye(len(s), dtype=bool))   # every ordered pair of different images
-    m = pd.crosstab(r[i], r[j], values=s[i] > s[j], aggfunc='mean').reindex(index=range(len(TIERS)), columns=range(len(TIERS)))
-    m.index, m.columns = list(TIERS), list(TIERS)
-    return m
+    m = pd.crosstab(t[i], t[j], values=s[i] > s[j], aggfunc='mean', rownames=[None], colnames=[None])
+    return m.reindex(index=list(TIERS), columns=list(TIERS))   # every tier, in order
 
 # %% ../nbs/05_pairwise.ipynb #c92efe0c
 class Evaluator:
