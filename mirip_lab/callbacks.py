@@ -143,9 +143,10 @@ LOCK = '.mirip_lab.lock'
 CHECKPOINT_DIR_HINT = ' The run folder is the setting checkpoint_dir (--checkpoint_dir on the command line).'  # ends a full-disk or read-only message
 
 def run_files(folder) -> list[Path]:
-    "The files in `folder` that belong to a training run: checkpoints and metrics.csv."
+    "The files in `folder` of a training run that left a checkpoint there (checkpoints, metrics.csv, the curves); [] when there is no checkpoint."
     f = Path(folder)
-    return sorted(p for pat in ('last_model.pt', 'best_model.pt', 'checkpoint_epoch_*.pt', 'metrics.csv', 'training_curves.png') for p in f.glob(pat))
+    old = sorted(p for pat in ('last_model.pt', 'best_model.pt', 'checkpoint_epoch_*.pt', 'metrics.csv', 'training_curves.png') for p in f.glob(pat))
+    return old if any(p.suffix == '.pt' for p in old) else []
 
 def _old_run(out:Path, old:list[Path]) -> FileExistsError:
     "The refusal to start afresh in `out` over another run's files `old`."
@@ -160,8 +161,7 @@ class RunFolder(Callback):
         t = self.trainer
         with write_errors(t.out, 'taking the lock of the run folder', CHECKPOINT_DIR_HINT): self.take_lock(t.out/LOCK)
         for p in remove_stale_temps(t.out, '.*.tmp'): print(f"removed {p}: a temporary file left by a killed run", flush=True)
-        old = run_files(t.out)
-        if t.epoch or getattr(t, 'resume_auto', False) or not any(p.suffix == '.pt' for p in old): return   # no checkpoint: nothing to lose
+        if t.epoch or getattr(t, 'resume_auto', False) or not (old := run_files(t.out)): return   # no checkpoint: nothing to lose
         if not t.config.overwrite: raise _old_run(t.out, old)
         for p in old: p.unlink()
         print(f"overwrite: deleted {len(old)} file(s) of the earlier run in {t.out}", flush=True)
@@ -203,10 +203,7 @@ def _same_file(fd:int, path:Path) -> bool:
 def take_lock(self:RunFolder, path:Path):
     "Hold lock file `path` (this process id and host, and a `flock`); refuse while a live run holds it, take it over from a dead one."
     for _ in range(3):
-        try: fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o666)   # the umask decides (a group-shared folder)
-        except FileExistsError:
-            try: fd = os.open(path, os.O_RDWR)
-            except FileNotFoundError: continue                     # released meanwhile
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o666)   # made if missing; the umask decides (a group-shared folder)
         try:
             if (locked := _flock(fd)) and not _same_file(fd, path): os.close(fd); continue   # removed and made anew meanwhile
             self._judge(path, locked, *_holder(fd))
@@ -257,8 +254,7 @@ def folder_in_use(config) -> str|None:
         try: RunFolder()._judge(out/LOCK, _flock(fd, shared=True), *_holder(fd), quiet=True)   # shared: works on a read-only fd (NFS), goes when fd is closed
         except RuntimeError as e: return str(e)
         finally: os.close(fd)
-    old = run_files(out)
-    return None if config.overwrite or not any(p.suffix == '.pt' for p in old) else str(_old_run(out, old))
+    return None if config.overwrite or not (old := run_files(out)) else str(_old_run(out, old))
 
 # %% ../nbs/04b_callbacks.ipynb #de7f0666
 class EarlyStopping(Callback):
@@ -286,14 +282,13 @@ def history_figure(df:pd.DataFrame, max_epochs:int|None=None, figsize=(9, 3)):
     from matplotlib.ticker import MaxNLocator
     cols = [c for c in df.columns if c.startswith(('train/', 'val/')) and df[c].notna().any()]
     losses, metrics = [c for c in cols if 'loss' in c], [c for c in cols if 'loss' not in c]
-    fig = Figure(figsize=figsize)
+    fig = Figure(figsize=figsize, layout='tight')
     axs = fig.subplots(1, 2 if metrics else 1, squeeze=False)[0]
     for ax, keys, title in zip(axs, (losses, metrics), ('loss', 'metrics')):
         for k in keys: ax.plot(df.epoch, df[k], marker='o', label=k)
         ax.set(xlabel='epoch', title=title, xlim=(0.5, max(max_epochs or 0, int(df.epoch.max())) + 0.5))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         if keys: ax.legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 class PlotCurves(Callback):

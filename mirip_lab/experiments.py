@@ -125,9 +125,7 @@ def step_samples(epochs:list[list[list[int]]], accumulation:int) -> list[list[in
 # %% ../nbs/06_experiments.ipynb #ae754361
 class RunMonitor(Callback):
     "Record memory after each training micro-batch's forward (GPU allocated, process RSS) and the sample indices of every optimizer step."
-    def __init__(self, trainer:Trainer|None=None):
-        self.gpu, self.rss, self.sampler = [], [], None
-        if trainer is not None: trainer.add_cb(self)
+    def __init__(self): self.gpu, self.rss, self.sampler = [], [], None
     def before_fit(self):
         self.trainer.train_dl = dl = recording_loader(self.trainer.train_dl); self.sampler = dl.batch_sampler
     def after_loss(self):
@@ -385,10 +383,10 @@ def collect_results(paths) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     return df, curves
 
 # %% ../nbs/06_experiments.ipynb #b80c64fa
-def _mem_col(df) -> tuple[str, str]:
-    "(column, axis label) of the memory figure: GPU peak when measured, else process RSS (CPU)."
-    if df['peak_gpu_mem_gb'].notna().any(): return 'peak_gpu_mem_gb', 'peak GPU memory allocated (GB)'
-    return 'peak_rss_gb', 'peak process RSS (GB; CPU run, no GPU memory)'
+def _mem_col(df) -> tuple[str, str, str]:
+    "(peak column, mean column, axis label) of the memory figure: GPU memory when measured, else process RSS (CPU)."
+    if df['peak_gpu_mem_gb'].notna().any(): return 'peak_gpu_mem_gb', 'mean_gpu_mem_gb', 'peak GPU memory allocated (GB)'
+    return 'peak_rss_gb', 'mean_rss_gb', 'peak process RSS (GB; CPU run, no GPU memory)'
 
 def _shape(r) -> str: return f"{int(r['batch_size'])}×{int(r['gradient_accumulation_steps'])}"
 def _label(r) -> str: return f"{r['name']} ({_shape(r)})"
@@ -400,7 +398,7 @@ def recommend(df:pd.DataFrame, tolerance:float=0.02) -> dict|None:
     mode = ok.monitor_mode.iloc[0]
     best = ok.best_metric.max() if mode == 'max' else ok.best_metric.min()
     near = ok[ok.best_metric >= best * (1 - tolerance)] if mode == 'max' else ok[ok.best_metric <= best * (1 + tolerance)]
-    mem, _ = _mem_col(ok)
+    mem = _mem_col(ok)[0]
     pick = near.sort_values(['samples_per_s', mem], ascending=[False, True]).iloc[0]
     others = [f"{r.name} ({r.best_metric:.4g})" for r in ok.itertuples() if r.name not in set(near.name)]
     why = (f"its best {pick.monitor} is {pick.best_metric:.4g}, within {tolerance:.0%} of the best run's {best:.4g}, and of the "
@@ -416,16 +414,14 @@ def _figure(path, ncols:int, figsize, **save):
     import matplotlib as mpl, seaborn as sns
     from matplotlib.figure import Figure                          # no pyplot: no backend to pick, no figure to close
     with mpl.rc_context({**sns.axes_style('whitegrid'), **sns.plotting_context('notebook')}):
-        fig = Figure(figsize=figsize)
+        fig = Figure(figsize=figsize, layout='tight')
         yield fig.subplots(1, ncols)
-        fig.tight_layout()
         fig.savefig(path, dpi=110, **save)
 
 def plot_memory_vs_speed(df:pd.DataFrame, path) -> Path:
     "Left: mean and peak memory per config (OOM marked); right: optimizer steps/s against peak memory."
     import seaborn as sns
-    mem, mlabel = _mem_col(df)
-    mean = 'mean_gpu_mem_gb' if mem == 'peak_gpu_mem_gb' else 'mean_rss_gb'
+    mem, mean, mlabel = _mem_col(df)
     with _figure(path, 2, (13, 4.8)) as (a, b):
         bars = df[[mean, mem]].set_axis(['mean (sampled after each forward)', 'peak'], axis=1).set_axis([_label(r) for _, r in df.iterrows()])
         bars.plot.bar(ax=a, color=['#9ecae1', '#3182bd'], width=0.8, rot=15)

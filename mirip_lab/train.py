@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_trainer.ipynb #3b8a06e5
 from __future__ import annotations
-import os, re, gc, math, time, random, errno, shutil, typing, warnings, itertools, hashlib, pickle
+import os, re, gc, math, time, random, errno, typing, warnings, itertools, hashlib, pickle
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, fields, asdict, replace
 from pathlib import Path
@@ -641,12 +641,11 @@ def evaluate(self:Trainer, data=None) -> dict:
     def sums(mb):
         with self.autocast():
             out, k = self.model(mb), self.raw.batch_len(mb)
-            return k, {'loss': self.raw.loss(mb, out).double() * k, **self.raw.metrics(mb, out)}
-    n, total = 0, {}
-    for k, s in self._eval_map(dl, sums):
-        n += k
+            return {'_samples': k, 'loss': self.raw.loss(mb, out).double() * k, **self.raw.metrics(mb, out)}
+    total = {}
+    for s in self._eval_map(dl, sums):
         for name, v in s.items(): total[name] = total.get(name, 0) + torch.as_tensor(v, device=self.device).double()
-    return _reduced_means(total.pop('loss', 0.), n, total, self.device)[1]
+    return _reduced_means(total.pop('loss', 0.), total.pop('_samples', 0), total, self.device)[1]
 
 # %% ../nbs/04_trainer.ipynb #eff3fe45
 @patch
@@ -735,8 +734,7 @@ def _load_microbatch(self:Trainer, s:dict|None):
     if saved and saved < cur:
         self.config = replace(self.config, micro_batch_size=saved)
         if self.is_main: print(f"auto_microbatch: resuming at micro-batch {saved} × {self.micro_steps()} (reduced after out-of-memory in the earlier run; effective batch {self.effective_batch()} unchanged)", flush=True)
-    ev = s.get('eval_micro_batch_size')
-    if ev and (self.eval_micro_batch_size is None or ev < self.eval_micro_batch_size): self.eval_micro_batch_size = ev
+    self.eval_micro_batch_size = min(filter(None, (s.get('eval_micro_batch_size'), self.eval_micro_batch_size)), default=None)
 
 @patch
 def _apply_pending(self:Trainer):
@@ -824,13 +822,6 @@ def _metric_names(self:Trainer) -> list|None:
 
 # %% ../nbs/04_trainer.ipynb #850d09cd
 @patch
-def _warn_cut(self:Trainer):
-    "Warn that fit() goes on from a Trainer whose last epoch was interrupted (a notebook's stop button, an error): not an exact continuation."
-    n = self._cut_epoch
-    warnings.warn(f"fit() again after epoch {n} was interrupted: this Trainer's weights and optimizer hold part of epoch {n}, so training goes on from them, "
-                  f"not exactly from the end of epoch {n - 1}. fit(..., resume='auto') restarts epoch {n} exactly from the last checkpoint in {self.out}.", stacklevel=4)
-
-@patch
 def _before_fit(self:Trainer, train_data, val_data, resume):
     "The callbacks the config asks for now (in a notebook it may have changed), loaders, the resumed state or a fresh seed, then the scheduler."
     self._follow_config()
@@ -838,7 +829,9 @@ def _before_fit(self:Trainer, train_data, val_data, resume):
     self.val_dl = None if val_data is None else self.make_loader(val_data, train=False)
     self.resume_auto = resume == 'auto'          # a fresh start may then replace what is there
     resume, ck = (self._auto_resume() or (None, None)) if resume == 'auto' else (resume, None)
-    if resume is None and getattr(self, '_cut_epoch', None): self._warn_cut()
+    if resume is None and (n := getattr(self, '_cut_epoch', None)):   # an interrupted epoch: no exact continuation
+        warnings.warn(f"fit() again after epoch {n} was interrupted: this Trainer's weights and optimizer hold part of epoch {n}, so training goes on from them, "
+                      f"not exactly from the end of epoch {n - 1}. fit(..., resume='auto') restarts epoch {n} exactly from the last checkpoint in {self.out}.", stacklevel=3)
     self._cut_epoch = None
     if resume is not None: self.load_checkpoint(resume, ck=ck)
     elif self.epoch == 0 and self._pending is None: seed_everything(self.config.seed)
