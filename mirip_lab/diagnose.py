@@ -678,13 +678,11 @@ def _lever_on(s:Setup, lever:str, device, loader:dict) -> Setup:
 def _ladder_loop(md, s:Setup, model, size:int, cache_dir, device, flip:bool=True):
     "(dataset, step) of the loop `s` on metadata `md`: per-sample or on-device augmentation, float or uint8 images."
     cache = DecodedImageCache(md.path, size, cache_dir, progress=False) if s.cache else None
-    if s.device_augment: tf = ResizeUint8(size)
-    elif s.uint8: tf = v2.Compose([ResizeUint8(size)] + ([v2.RandomHorizontalFlip()] if flip else []))
+    if s.uint8: tf = v2.Compose([ResizeUint8(size)] + ([v2.RandomHorizontalFlip()] if flip and not s.device_augment else []))   # else flips on the device
     else: tf = make_transforms(size, train=True, flip=flip)
     aug = BatchAugment(flip=flip and s.device_augment, mean=IMAGENET_MEAN, std=IMAGENET_STD) if s.uint8 else None
     cfg = TrainingConfig(channels_last=s.channels_last, mixed_precision=s.mixed_precision, compile=s.compile, fused_optimizer=s.fused)
-    step = make_step(model, device, config=cfg, batch_transform=aug)
-    return ImageDataset(md, transform=tf, cache=cache), step
+    return ImageDataset(md, transform=tf, cache=cache), make_step(model, device, config=cfg, batch_transform=aug)
 
 # %% ../nbs/02_loader_doctor.ipynb #f5a6b7c8
 @dataclass
