@@ -586,8 +586,7 @@ def stage_experiments(ctx:DemoContext, epochs:int=2, configs=None, overrides:dic
     ov = {**dict(max_epochs=epochs, progress=False, print_every=0, data=str(ctx.data), seed=ctx.seed), **(overrides or {})}
     out = ctx.out/'batch_optimization'
     run_experiments(configs, out/'runs', overrides=ov)
-    res = analyze(out/'runs', out)
-    ctx.experiments = res
+    ctx.experiments = res = analyze(out/'runs', out)
     rec = res['recommendation']
     head = f"Recommended: **{rec['name']}** ({rec['shape']}): {rec['why']}" if rec else 'No run finished.'
     return f"{head}\n\n{md_table(summary_frame(res['results']))}\n\nReport and figures: `batch_optimization/`."

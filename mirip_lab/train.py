@@ -576,8 +576,7 @@ def _clip(self:Trainer) -> torch.Tensor|None:
 @patch(cls_method=True)
 def for_steps(cls:Trainer, model, config:TrainingConfig|None=None, **changes) -> Trainer:
     "A Trainer for `train_step` calls outside `fit`: `config` with `changes`, no out-of-memory recovery, no output, no callbacks."
-    c = replace(config or TrainingConfig(), **{**dict(auto_microbatch=False, progress=False, print_every=0), **changes})
-    t = cls(model, c)
+    t = cls(model, replace(config or TrainingConfig(), **{**dict(auto_microbatch=False, progress=False, print_every=0), **changes}))
     t.cbs = []   # outside `fit` the loop's callbacks (logging, checkpoints, recovery) have nothing to do
     return t
 
@@ -774,8 +773,7 @@ def monitored(self:Trainer, row:dict|None=None) -> str:
 @patch
 def _improved(self:Trainer, row:dict) -> bool:
     "Update best / patience counters (and the best val/accuracy) from this epoch's row; True if the monitored metric improved."
-    c = self.config
-    key = self.monitored(row)
+    c, key = self.config, self.monitored(row)
     if key not in row:
         raise ValueError(f"monitor={c.monitor!r} is not a logged metric; choose one of {sorted(k for k in row if '/' in k)}")
     v, mode = row[key], metric_mode(key, c.monitor_mode)
