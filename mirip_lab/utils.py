@@ -65,12 +65,9 @@ def is_oom(e:BaseException) -> bool:
 
 # %% ../nbs/00c_utils.ipynb #c0ffee01
 def process_alive(pid:int) -> bool:
-    "Does process `pid` run on this machine? (Windows: assumed so, since `os.kill` there would end the process.)"
-    if os.name == 'nt': return True
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: pass
-    return True
+    "Does process `pid` run on this machine? (psutil's `pid_exists`: another user's process counts; right on Windows too.)"
+    import psutil
+    return psutil.pid_exists(pid)
 
 def remove_stale_temps(folder, pattern:str) -> list[Path]:
     "Delete what killed runs left in `folder`: files or folders matching glob `pattern` whose name's last number is the id of a process that no longer runs."
@@ -171,18 +168,19 @@ def process_rss_gb() -> float:
     return _process(os.getpid()).memory_info().rss / 2**30
 
 # %% ../nbs/00c_utils.ipynb #86f45a51
-def load_yaml(path, typ:str='safe'):
-    "The YAML document in file `path` (None if empty); errors name the file and the line."
+def load_yaml(path, typ='safe'):
+    "The YAML document in file `path` (None if empty), read by ruamel.yaml's `typ` loader or by `typ` itself (a `YAML`); errors name the file and the line."
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
     path = Path(path)
     if path.is_dir(): raise IsADirectoryError(f"{path} is a folder: give the YAML file itself, e.g. {path/'train.yaml'}")
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such file")
-    raw = path.read_bytes()
+    try: raw = path.read_bytes()
+    except PermissionError: raise PermissionError(f"{path}: this user may not read it: make it readable (chmod a+r {path}) or give a copy") from None
     try: text, bad = raw.decode('utf-8-sig'), raw.find(b'\x00')
     except UnicodeDecodeError as e: bad = e.start
     if bad >= 0: raise ValueError(f"{path}: not a UTF-8 text file (a binary file? byte {bad}); a YAML config is plain text")
-    try: return YAML(typ=typ).load(text)
+    try: return (YAML(typ=typ) if isinstance(typ, str) else typ).load(text)
     except YAMLError as e:   # name the file and the line of ruamel.yaml's error
         mark = getattr(e, 'problem_mark', None) or getattr(e, 'context_mark', None)
         what = ' '.join(str(x) for x in (getattr(e, 'context', None), getattr(e, 'problem', None)) if x) or str(e).splitlines()[0]
@@ -213,8 +211,7 @@ def round_trip_yaml():
 
 def update_yaml(path, values:dict, comment:str|None=None, test_only:bool=False, backup:bool=True) -> dict:
     "Set `values` in the YAML mapping at `path`, keeping its comments, quotes and key order (`comment` above the first key set; the old file to `path.bak`); returns {key: (old, new)} of the values that change."
-    path = Path(path); load_yaml(path)   # a broken file is named with its line before anything is written
-    y = round_trip_yaml(); cfg = y.load(path.read_text(encoding='utf-8')) or {}
+    cfg = load_yaml(path := Path(path), y := round_trip_yaml()) or {}   # a broken file is named with its line before anything is written
     changes = {k: (cfg.get(k), v) for k, v in values.items() if cfg.get(k) != v}
     if test_only or not (changes or comment): return changes   # nothing to write: the file (and its backup) stay as they are
     for k, v in values.items(): cfg[k] = v
