@@ -31,7 +31,9 @@ COMMANDS = {  # subcommand: 'module:function'
     'demo':        'mirip_lab.demo:demo_cli',
 }
 GO_ON = {'train': ' The same command with --resume auto continues from the last saved epoch.',   # said after Ctrl-C
-         'experiment': ' The same command again skips the finished runs and starts the interrupted one afresh.'}
+         'experiment': ' The same command again skips the finished runs and starts the interrupted one afresh.',
+         'sample-data': ' The folder has no metadata.csv yet, so no tool takes it for a sample set: the same command writes it again.',
+         'demo': ' report.md shows the stages that finished; the same command runs the demo again.'}
 
 
 # %% ../nbs/99_cli.ipynb #03774f4a
@@ -222,7 +224,7 @@ def main(argv:list[str]|None=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ('-h', '--help', 'help'): print(_usage()); return 0
     if argv[0] in ('-V', '--version'): from mirip_lab import __version__; print(__version__); return 0
-    name, rest, task = argv[0], argv[1:], None
+    name, rest, task = argv[0].replace('_', '-'), argv[1:], None   # sample_data as sample-data, as its options take both spellings
     tasks = COMMANDS.get(name) if isinstance(COMMANDS.get(name), dict) else None
     if tasks:  # several tasks: --task picks the function
         pre = argparse.ArgumentParser(prog=f'mirip-lab {name}', add_help=False, allow_abbrev=False)
@@ -231,7 +233,7 @@ def main(argv:list[str]|None=None):
         task = task.task
     try: func = load_command(name, task) if name in COMMANDS else None
     except ValueError as e: print(e, file=sys.stderr); return 2
-    if func is None: print(f"mirip-lab: unknown command {name!r}.\n\n{_usage()}", file=sys.stderr); return 2
+    if func is None: print(f"mirip-lab: unknown command {argv[0]!r}.{did_you_mean(name, COMMANDS)}\n\n{_usage()}", file=sys.stderr); return 2
     p = command_parser(name, func)
     if tasks: p.add_argument('--task', choices=list(tasks), default=argparse.SUPPRESS, help=f"what to {name}: {', '.join(tasks)} (default {next(iter(tasks))})")
     args = vars(parse_or_suggest(p, rest))
