@@ -15,7 +15,7 @@ from .registry import MODELS, UnknownName
 from .models import tiny_cnn, preset_names  # the one tiny CNN, preset 'tiny-cnn'
 from .train import Trainer, TrainModule, split_batch
 from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml, cli_parser, batch_len, did_you_mean
-from .utils import yaml_where
+from .utils import yaml_where, is_oom  # is_oom: the one out-of-memory predicate, tested below
 
 GB = 2**30  # bytes
 
@@ -87,9 +87,6 @@ def gpu_policy(name:str, total_gb:float|None=None, capability:str|None=None, tie
     m, mult = TIER_POLICY[tier]
     return GpuPolicy(name, tier, total_gb, capability, m if margin is None else margin, mult if multiple is None else multiple,
                      mixed_precision or mixed_precision_for(capability, name), source)
-
-# %% ../nbs/03_batch_size.ipynb #df793a79
-from .utils import is_oom, OOM_MESSAGES  # defined once, in mirip_lab.utils; tested here too
 
 # %% ../nbs/03_batch_size.ipynb #a67a690e
 class CudaMemory:

@@ -26,7 +26,7 @@ from .utils import usable_cores, remove_stale_temps, write_json, write_error, si
 __all__ = ['TIERS', 'VALIDATED_FILE', 'REQUIRED_COLUMNS', 'FIX_ROWS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'QUALITY_AUGMENT',
            'CACHE_VERSION', 'DATASETS', 'RAR_TOOLS', 'RAR_INSTALL', 'PROBE_RAR', 'RATIO_FROM', 'MARKER_FILE',
            'ISBI_SPLITS', 'ISBI_SIZE', 'ISBI_N_LANDMARKS', 'ISBI_LIKE_MARKER', 'ISBI_TEMPLATE', 'tier_rank',
-           'read_table', 'image_problem', 'image_problems', 'on_disk', 'load_metadata', 'to_rgb', 'load_pil',
+           'read_table', 'image_problem', 'image_problems', 'on_disk', 'load_metadata', 'to_8bit', 'to_rgb', 'load_pil',
            'decode_image', 'RandomRot90', 'make_transforms', 'takes_pil', 'SlowPathNote', 'note_once', 'CachedImages',
            'ImageFiles', 'ImageDataset', 'PairwiseDataset', 'DecodedImageCache', 'ResumableHTTP', 'download',
            'rar_backend', 'require_rar_backend', 'UnsafeArchiveError', 'archive_kind', 'extract', 'download_cli',
@@ -152,14 +152,17 @@ def load_metadata(csv_path,                # `metadata.csv` with columns image_i
     return df.assign(path=[paths[i] for i in df.index]).reset_index(drop=True)
 
 # %% ../nbs/01_data.ipynb #cd5d23c3
+def to_8bit(im:Image.Image) -> Image.Image:
+    "A 16-bit or float image (modes I, I;16, I;16B ..., F) as 8-bit L, scaled by its own finite range (PIL's convert clips it); others as they are."
+    if not im.mode.startswith(('I', 'F')): return im
+    a = np.asarray(im, dtype=np.float64)
+    ok = np.isfinite(a)                                    # a float image's NaN or inf: black, the rest still scaled
+    lo, hi = (a[ok].min(), a[ok].max()) if ok.any() else (0., 0.)
+    return Image.fromarray(np.where(ok, (a-lo)/((hi-lo) or 1)*255, 0).round().astype(np.uint8))
+
 def to_rgb(im:Image.Image) -> Image.Image:
-    "Any PIL image as RGB: EXIF orientation applied, transparency on white, 16-bit/float scaled to 0-255."
-    im = ImageOps.exif_transpose(im)
-    if im.mode.startswith(('I', 'F')):                     # I, I;16, I;16B ..., F: scaled by their own finite range
-        a = np.asarray(im, dtype=np.float64)
-        ok = np.isfinite(a)                                # a float image's NaN or inf: black, the rest still scaled
-        lo, hi = (a[ok].min(), a[ok].max()) if ok.any() else (0., 0.)
-        im = Image.fromarray(np.where(ok, (a-lo)/((hi-lo) or 1)*255, 0).round().astype(np.uint8))
+    "Any PIL image as RGB: EXIF orientation applied, transparency on white, 16-bit/float scaled to 0-255 (`to_8bit`)."
+    im = to_8bit(ImageOps.exif_transpose(im))
     if im.has_transparency_data: im = Image.alpha_composite(Image.new('RGBA', im.size, 'white'), im.convert('RGBA'))
     return im.convert('RGB')
 

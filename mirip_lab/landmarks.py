@@ -22,7 +22,7 @@ from .train import TrainModule, TrainingConfig, load_checkpoint_file, Checkpoint
 from .utils import md_table, pick_device, metric_mode, write_json, did_you_mean
 from .callbacks import folder_in_use
 from .registry import TASKS, MODELS
-from .data import isbi_splits, make_isbi_like, read_isbi_points
+from .data import isbi_splits, make_isbi_like, read_isbi_points, to_8bit
 from .augment import LandmarkBatchAugment, to_float
 
 # %% auto #0
@@ -174,7 +174,7 @@ def _image(path):
 
 def _decode_gray(path, size:int) -> torch.Tensor:
     with _image(path) as im:
-        return torch.from_numpy(np.array(im.convert('L').resize((size, size), Image.BILINEAR, reducing_gap=None)))[None]
+        return torch.from_numpy(np.array(to_8bit(im).convert('L').resize((size, size), Image.BILINEAR, reducing_gap=None)))[None]
 
 def _hw(path) -> tuple[int, int]:
     with _image(path) as im: return im.size[::-1]      # (height, width) from the header only
@@ -352,7 +352,7 @@ def plot_landmarks(ds:LandmarkDataset, pred:torch.Tensor, path, n:int=3, title:s
     fig = Figure(figsize=(4 * n, 5))
     axs = fig.subplots(1, n, squeeze=False)
     for i, ax in enumerate(axs[0]):
-        with Image.open(ds.paths[i]) as im: ax.imshow(np.array(im.convert('L')), cmap='gray')
+        with Image.open(ds.paths[i]) as im: ax.imshow(np.array(to_8bit(im).convert('L')), cmap='gray')
         t, p = ds.landmarks[i].numpy(), pred[i].numpy()
         for a, b in zip(t, p): ax.plot([a[1], b[1]], [a[0], b[0]], 'y-', lw=0.8)
         ax.scatter(t[:, 1], t[:, 0], s=22, facecolors='none', edgecolors='lime', label='true')
