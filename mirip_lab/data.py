@@ -41,9 +41,6 @@ def tier_rank(t:str) -> int:
     try: return TIERS.index(t)
     except ValueError: raise ValueError(f"unknown tier {t!r}: tiers are {', '.join(TIERS)} (best to worst)") from None
 
-# %% ../nbs/01_data.ipynb #c0ffee03
-_open_out = open  # every file this module writes is opened through this name, so a test can hand in a full or read-only disk
-
 # %% ../nbs/01_data.ipynb #5d5cfa96
 def _text(csv_path) -> str:
     "The text of `csv_path` (UTF-8 with or without BOM, or UTF-16 with BOM as Excel's 'Unicode Text'); an error naming the file otherwise."
@@ -375,7 +372,7 @@ def _build(self:DecodedImageCache, num_threads, progress):
     self.cache_dir.mkdir(parents=True, exist_ok=True)
     tmp, need = self.file.with_name(f'{self.file.name}.tmp{os.getpid()}'), int(np.prod(self.shape))
     try:
-        with _open_out(tmp, 'wb') as f:
+        with open(tmp, 'wb') as f:
             if need: _reserve(f, need)
         mm = np.memmap(tmp, dtype=np.uint8, mode='r+', shape=self.shape)
         def put(i): mm[i] = v2.functional.resize(decode_image(self.paths[i]), [self.size]*2, antialias=True).numpy()
@@ -439,7 +436,7 @@ def __call__(self:ResumableHTTP, url, output_file, pooch_obj=None, check_only=Fa
         r.raise_for_status()                              # an error page is never written as data
         resumed = have > 0 and r.status_code == 206
         total = int(r.headers.get('content-length', 0)) + (have if resumed else 0)
-        with _open_out(self.part, 'ab' if resumed else 'wb') as f: self._stream(r, f, total, have if resumed else 0)
+        with open(self.part, 'ab' if resumed else 'wb') as f: self._stream(r, f, total, have if resumed else 0)
     got = self.part.stat().st_size
     if total and got < total: raise requests.ConnectionError(f"transfer ended early, {got} of {total} bytes received (kept in {self.part.name}; the next call resumes)")
     os.replace(self.part, output_file)
@@ -626,8 +623,6 @@ def _check_size(archive:Path, need:int, dest:Path, max_size_gb:float, max_ratio:
         raise OSError(errno.ENOSPC, f"Not enough disk space to extract {archive}: it needs {size_text(need)}, {size_text(free)} are free at {dest.parent}. "
                                     "Free space or extract elsewhere (nothing was extracted).")
 
-_copy = shutil.copyfileobj  # module-level so a test can simulate a full disk
-
 # %% ../nbs/01_data.ipynb #6dd79bd9
 def _inside(p, root) -> bool:
     "Is `p`, symlinks resolved as they are on disk now, `root` or under it?"
@@ -648,8 +643,8 @@ def _extract_into(archive:Path, kind:str, members, tmp:Path, progress:bool):
                 continue
             if kind == 'tar' and not info.isfile(): continue        # devices, fifos: skipped
             src = a.extractfile(info) if kind == 'tar' else a.open(info)
-            with src, _open_out(out, 'wb') as f:
-                try: _copy(src, f, 2**20)
+            with src, open(out, 'wb') as f:
+                try: shutil.copyfileobj(src, f, 2**20)
                 except OSError as e: e.filename = e.filename or str(out); raise
             bar.update(size)
 
