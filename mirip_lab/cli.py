@@ -7,7 +7,7 @@ from __future__ import annotations
 import os, re, sys, ast, typing, argparse, functools, importlib, inspect, dataclasses
 from fastcore.basics import str2bool
 from fastcore.docments import docments
-from .registry import TASKS, MODELS
+from .registry import TASKS, MODELS, columns
 from .utils import cli_parser, did_you_mean
 
 # %% auto #0
@@ -40,34 +40,27 @@ GO_ON = {'train': ' The same command with --resume auto continues from the last 
 def _spec(name:str, task:str|None=None) -> str:
     spec = COMMANDS[name]
     if isinstance(spec, str): return spec
-    if task is None: return next(iter(spec.values()))
-    key = task if task in spec else next((k for k in spec if task.startswith(k + '-')), None)  # pairwise-tiny -> pairwise
+    key = next((k for k in spec if task in (None, k) or task.startswith(k + '-')), None)  # None: the first; pairwise-tiny -> pairwise
     if key is None: raise ValueError(f"mirip-lab {name}: unknown --task {task!r}; choose one of: {', '.join(spec)}")
     return spec[key]
 
 def load_command(name:str, task:str|None=None):
-    "The function behind subcommand `name` (for `task`, where it has several), or None if its module is not available."
+    "The function behind subcommand `name` (for `task`, where it has several)."
     mod, fn = _spec(name, task).split(':')
-    return getattr(importlib.import_module(mod), fn, None) if importlib.util.find_spec(mod) else None
+    return getattr(importlib.import_module(mod), fn)
 
 # %% ../nbs/99_cli.ipynb #f4e52430
 @functools.cache
-def _docline(spec:str) -> str|None:
-    "First docstring line of `module:function`, read from source without importing it (None if absent); read once per process."
+def _docline(spec:str) -> str:
+    "First docstring line of `module:function`, read from source without importing it; read once per process."
     mod, fn = spec.split(':')
-    s = importlib.util.find_spec(mod)
-    if s is None or s.origin is None: return None
-    tree = ast.parse(open(s.origin, encoding='utf-8').read())
-    f = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == fn), None)
-    return None if f is None else (ast.get_docstring(f) or '').split('\n')[0]
+    tree = ast.parse(importlib.util.find_spec(mod).loader.get_source(mod))
+    return next(ast.get_docstring(n) or '' for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == fn).split('\n')[0]
 
 def available_commands() -> dict[str,str]:
-    "Subcommand -> first line of its help (per task where it has several), for those whose module defines the function; imports nothing heavy."
-    res = {}
-    for name, spec in COMMANDS.items():
-        docs = {t: d for t, sp in (spec.items() if isinstance(spec, dict) else [(None, spec)]) if (d := _docline(sp)) is not None}
-        if docs: res[name] = docs[None] if None in docs else ' | '.join(f"--task {t}: {d}" for t, d in docs.items())
-    return res
+    "Subcommand -> first line of its help (per task where it has several); imports nothing heavy."
+    return {name: _docline(spec) if isinstance(spec, str) else ' | '.join(f"--task {t}: {_docline(s)}" for t, s in spec.items())
+            for name, spec in COMMANDS.items()}
 
 # %% ../nbs/99_cli.ipynb #8b39c986
 def value_reader(hint):
@@ -207,12 +200,9 @@ train_cli.make_parser = train_parser
 
 # %% ../nbs/99_cli.ipynb #538a8371
 def _usage():
-    cmds = available_commands()
-    w = max(map(len, cmds))
-    lines = [f"  {k:<{w}}  {v}" for k,v in cmds.items()]
     return ("usage: mirip-lab COMMAND [ARGS...]\n\n"
             "mirip_lab: find out why training is slow, fix it, pick the batch size that fits, train and evaluate.\n\n"
-            "commands:\n" + '\n'.join(lines) + "\n\nRun `mirip-lab COMMAND --help` for a command's options.")
+            "commands:\n" + columns(available_commands()) + "\n\nRun `mirip-lab COMMAND --help` for a command's options.")
 
 def command_parser(name:str, func):
     "The parser of subcommand `name`: `func.make_parser()`, or `anno_parser` with `--dashed-names` beside `--underscored_names`."

@@ -24,6 +24,10 @@ def in_jupyter() -> bool:
     from IPython import get_ipython
     return getattr(get_ipython(), 'kernel', None) is not None
 
+def _display(box, text:str):   # a view's `_ipython_display_`: its widgets in Jupyter, its text elsewhere
+    from IPython.display import display
+    display(box) if in_jupyter() else print(text)
+
 def fig_png(fig, dpi:int=80) -> bytes:
     "A matplotlib `Figure` as PNG bytes (the value of an `ipywidgets.Image`)."
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight')
@@ -115,7 +119,8 @@ def update(self:TrainingDashboard, max_epochs:int|None=None):
         self.image.layout.display = None
     else:
         line = self.text_line(self.rows[-1], max_epochs)
-        self.lines.append(line); print(line, file=self.file or sys.stdout, flush=True)
+        self.lines.append(line); print(line, file=self.file, flush=True)
+    self.drawn = self.rows[-1]['epoch']
 
 # %% ../nbs/04c_dashboard.ipynb #ce382285
 @patch
@@ -128,9 +133,7 @@ def before_fit(self:TrainingDashboard):
 @patch
 def after_epoch(self:TrainingDashboard):
     r, n = self.record(self.trainer.row), self.trainer.config.max_epochs
-    if r['epoch'] % self.every == 0 or r['epoch'] == n:
-        self.update(n)
-        self.drawn = r['epoch']
+    if r['epoch'] % self.every == 0 or r['epoch'] == n: self.update(n)
 
 @patch
 def after_fit(self:TrainingDashboard):
@@ -201,10 +204,7 @@ def text(self:ErrorBrowser, pair:str|None=None) -> str:
     name = lambda p: Path(p).name   # file names, not paths
     return d.to_string(index=False, formatters={'better': name, 'worse': name}, float_format=lambda v: f'{v:.3f}')
 
-@patch
-def _ipython_display_(self:ErrorBrowser):
-    from IPython.display import display
-    display(self.box) if in_jupyter() else print(f"{self.pair}\n{self.text()}")
+ErrorBrowser._ipython_display_ = lambda self: _display(self.box, f"{self.pair}\n{self.text()}")
 
 # %% ../nbs/04c_dashboard.ipynb #9ce74a5f
 SWEEP_COLUMNS = ('setting', 'samples_per_s', 'speedup', 'wait_frac', 'copy_frac', 'compute_frac', 'epoch_start_s')
@@ -249,7 +249,4 @@ def update(self:SweepView):
     untried = f" · {len(self.sweep.untried)} setting(s) not measured (time budget)" if getattr(self.sweep, 'untried', None) else ''
     self.detail.value = f"<code>DataLoader(ds, batch_size=..., {html.escape(', '.join(f'{k}={v!r}' for k, v in kw.items()))})</code>{untried}"
 
-@patch
-def _ipython_display_(self:SweepView):
-    from IPython.display import display
-    display(self.box) if in_jupyter() else print(self.frame().to_string(index=False))
+SweepView._ipython_display_ = lambda self: _display(self.box, self.frame().to_string(index=False))

@@ -4,16 +4,16 @@
 
 # %% ../nbs/98_demo.ipynb #104f3ab1
 from __future__ import annotations
-import json, time
+import time
 from pathlib import Path
 import pandas as pd
 from .env import env_report
-from .sample import make_sample_data, SAMPLE_N_IMAGES
+from .sample import make_sample_data, SAMPLE_N_IMAGES, TIERS
 from .data import load_metadata, make_transforms, PairwiseDataset, DataSplitter, QUALITY_AUGMENT
 from .train import TrainingConfig
 from .pairwise import train_pairwise, Evaluator, pairwise_batch_size_inputs
 from .diagnose import stage_diagnose   # the loader doctor's stage, as it is
-from .utils import DemoContext, md_table, default_device
+from .utils import DemoContext, md_table, default_device, atomic_write, write_json
 
 # %% auto #0
 __all__ = ['STAGES', 'stage_env', 'stage_data', 'stage_batch_size', 'stage_train_eval', 'run_demo', 'demo_cli']
@@ -30,7 +30,7 @@ def stage_data(ctx:DemoContext) -> str:
     ctx.data = ctx.out/'data'
     make_sample_data(ctx.data, n_images=ctx.n_images or SAMPLE_N_IMAGES, size=ctx.size, seed=ctx.seed)
     ctx.metadata = df = load_metadata(ctx.data/'metadata.csv')  # validated, with each image's path
-    counts = ', '.join(f'{t}: {n}' for t,n in df.tier.value_counts().sort_index().items())
+    counts = ', '.join(f'{t}: {n}' for t,n in df.tier.value_counts().reindex(TIERS, fill_value=0).items())
     return f"{len(df)} images of {ctx.size}×{ctx.size} px in `data/` ({counts})."
 
 # %% ../nbs/98_demo.ipynb #3df8d541
@@ -98,18 +98,21 @@ STAGES = [('Environment', stage_env), ('Sample data', stage_data), ('Loader doct
           ('Batch size', stage_batch_size), ('Training and evaluation', stage_train_eval)]
 
 def run_demo(out_dir='runs/demo', n_images:int=SAMPLE_N_IMAGES, size:int=64, seed:int=0, stages=None, **settings) -> DemoContext:
-    "Run every stage into `out_dir`, write `report.md` and `summary.json`, return the context (`settings`: DemoContext fields, e.g. `max_epochs`)."
+    "Run every stage into `out_dir`, writing `report.md` and `summary.json` before and after each, return the context (`settings`: DemoContext fields, e.g. `max_epochs`)."
     ctx = DemoContext(Path(out_dir), n_images=n_images, size=size, seed=seed, **settings)
     ctx.out.mkdir(parents=True, exist_ok=True)
     sections = ['# mirip_lab demo report', f'Run folder `{ctx.out}`, seed {seed}.']
+    def write(*running):   # an interrupted run's report says how far it got: never an earlier run's report beside this run's files
+        write_json(ctx.out/'summary.json', dict(timings=ctx.timings, n_images=n_images, size=size, seed=seed, finished=not running))
+        with atomic_write(ctx.out/'report.md') as f: f.write('\n\n'.join(sections + list(running)) + '\n')
     for title, stage in (stages or STAGES):
+        write(f"## {title}\n\n_Running, or stopped here: the sections above are this run's finished stages._")
         t0 = time.perf_counter()
         print(f'[demo] {title} ...', flush=True)
         md = stage(ctx)
         ctx.timings[title] = round(time.perf_counter() - t0, 2)
         sections.append(f"## {title}\n\n{md}\n\n_{ctx.timings[title]} s_")
-    (ctx.out/'report.md').write_text('\n\n'.join(sections) + '\n', encoding='utf-8')
-    (ctx.out/'summary.json').write_text(json.dumps(dict(timings=ctx.timings, n_images=n_images, size=size, seed=seed), indent=2))
+    write()
     print(f"[demo] report: {ctx.out/'report.md'}")
     return ctx
 

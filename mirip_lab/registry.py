@@ -9,7 +9,7 @@ from fastcore.basics import patch
 from .utils import did_you_mean
 
 # %% auto #0
-__all__ = ['TASKS', 'MODELS', 'UnknownName', 'Registry']
+__all__ = ['TASKS', 'MODELS', 'UnknownName', 'Registry', 'columns']
 
 # %% ../nbs/00d_registry.ipynb #8f5c5e22
 class UnknownName(KeyError, ValueError):
@@ -64,12 +64,15 @@ def help(self:Registry, name:str) -> str:
     "The help line registered with `name` ('' for an unknown name)."
     return self._help.get(name, '') if name in self else ''
 
+def columns(d:dict) -> str:
+    "`  name  text` lines of mapping `d`, the names padded to one width: the listings `--help` prints (tasks, model presets, commands)."
+    w = max(map(len, d), default=0)
+    return '\n'.join(f"  {k:<{w}}  {v}".rstrip() for k, v in d.items())
+
 @patch
 def describe(self:Registry) -> str:
     "One line per registered name with its help: what `--help` prints."
-    names = self.names()
-    w = max(map(len, names), default=0)
-    return '\n'.join(f"  {n:<{w}}  {self._help.get(n, '')}".rstrip() for n in names)
+    return columns({n: self._help.get(n, '') for n in self.names()})
 
 # %% ../nbs/00d_registry.ipynb #0287d51b
 TASKS = Registry('task', ('mirip_lab.pairwise', 'mirip_lab.landmarks', 'mirip_lab.test_utils'))     # and the modules that register tasks

@@ -5,7 +5,7 @@
 # %% ../nbs/00b_sample_data.ipynb #4d63b15a
 from __future__ import annotations
 import io, json, shutil
-from .utils import atomic_write
+from .utils import atomic_write, write_errors
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -60,21 +60,23 @@ def make_sample_data(out_dir,           # folder to write `images/` and `metadat
                      seed:int=0,        # random seed: same seed, same files
                     ) -> pd.DataFrame:
     "Write a MIRIP-format sample set (tiers by graded degradation of real photographs) and return its metadata."
+    if n_images < len(TIERS) or size < 1:
+        raise ValueError(f"n_images must be >= {len(TIERS)} (an image per tier) and size >= 1, got {n_images} and {size}: nothing was written.")
     out = Path(out_dir)
-    if out.exists() and any(out.iterdir()):
-        if not (out/MARKER).exists():
-            raise FileExistsError(f"{out} is not empty and is not a mirip_lab sample set: "
-                                  "choose an empty or new folder (nothing was written).")
-        shutil.rmtree(out/'images', ignore_errors=True); (out/'metadata.csv').unlink(missing_ok=True)
-    (out/'images').mkdir(parents=True, exist_ok=True)
-    (out/MARKER).write_text(json.dumps(dict(n_images=n_images, size=size, seed=seed)))   # ours from now on: a killed run's folder is rewritten
+    if out.exists() and any(out.iterdir()) and not (out/MARKER).exists():
+        raise FileExistsError(f"{out} is not empty and is not a mirip_lab sample set: "
+                              "choose an empty or new folder (nothing was written).")
     rng = np.random.default_rng(seed)
     srcs = [Image.open(p).convert('RGB') for p in source_photos()]
     ids = [f'art_{i:04d}' for i in range(n_images)]
     df = pd.DataFrame(dict(image_id=ids, filename=[f'{i}.jpg' for i in ids], tier=[TIERS[i % len(TIERS)] for i in range(n_images)]))
-    for fn, tier in zip(df.filename, df.tier):
-        degrade(_random_crop(srcs[rng.integers(len(srcs))], size, rng), tier, rng).save(out/'images'/fn, quality=95)
-    with atomic_write(out/'metadata.csv') as f: df.to_csv(f, index=False)   # last: a set with metadata.csv is complete
+    with write_errors(out, 'writing the sample set'):   # a read-only folder or a full disk: named, with the fix
+        shutil.rmtree(out/'images', ignore_errors=True); (out/'metadata.csv').unlink(missing_ok=True)   # an earlier sample set's
+        (out/'images').mkdir(parents=True, exist_ok=True)
+        (out/MARKER).write_text(json.dumps(dict(n_images=n_images, size=size, seed=seed)))   # ours from now on: a killed run's folder is rewritten
+        for fn, tier in zip(df.filename, df.tier):
+            degrade(_random_crop(srcs[rng.integers(len(srcs))], size, rng), tier, rng).save(out/'images'/fn, quality=95)
+        with atomic_write(out/'metadata.csv') as f: df.to_csv(f, index=False)   # last: a set with metadata.csv is complete
     return df
 
 # %% ../nbs/00b_sample_data.ipynb #ed156a5d
@@ -83,5 +85,5 @@ def sample_data_cli(out_dir:str,         # folder to write `images/` and `metada
                     **kwargs):
     "Write the embedded MIRIP-format sample set (real photographs, tiers by graded degradation)."
     df = make_sample_data(out_dir, **kwargs)
-    print(f"wrote {len(df)} images ({', '.join(f'{t}: {n}' for t,n in df.tier.value_counts().sort_index().items())}) to {out_dir}")
+    print(f"wrote {len(df)} images ({', '.join(f'{t}: {n}' for t,n in df.tier.value_counts().reindex(TIERS, fill_value=0).items())}) to {out_dir}")
     return df
