@@ -321,14 +321,9 @@ def _grid_lines(probes, pts, budget:float, min_levels:int=3):
 
 def _on_grid(probes, pts, budget, lo, hi, step, top, plateau:bool=True) -> tuple[int,str]|None:
     "Next probe where the readings are a grid's levels: the middle of the limits the feasible lines allow, at most `top` (None: no grid, or refuted)."
-    # a uniform grid only on a `plateau`; power-of-two quarters where it is refuted or absent, and off a plateau from four
-    # levels on: a line read at batches m, 2m, 8m is on their levels whenever its reading at m is; the fourth batch,
-    # not a power of two, tells them apart
-    uniform = _grid_lines(probes, pts, budget) if plateau else None
+    uniform = _grid_lines(probes, pts, budget) if plateau else None   # which grid when: see above
     grids = [uniform] if uniform else _pow2_lines(probes, pts, budget, min_levels=3 if plateau else 4)
-    ends = []
-    for poly, level, s, t in grids:   # where each vertex line reaches its grid's top level
-        ends += [(level/s - c)/a*t if a > 0 else math.inf for a, c in poly]
+    ends = [(level/s - c)/a*t if a > 0 else math.inf for poly, level, s, t in grids for a, c in poly]   # limits
     if not ends: return None
     low, high = max(lo + step, min(ends)), min(top, max(ends))
     if not low <= high: return None                                     # no batch above lo can fit (or none is bounded): refuted
@@ -367,12 +362,8 @@ def _pow2_lines(probes, pts, budget:float, min_levels:int=3) -> list:
     "`_lines` of every power-of-two-quarters grid the readings are levels of (one per fixed part)."
     ys = sorted({y for _, y in pts})
     if len(ys) < min_levels: return []
-    grids = []
-    for c in _pow2_offsets(ys):
-        if c >= budget: continue                      # the fixed part alone fills the budget: no level within it
-        level = c + _pow2_floor(budget - c)           # this grid's top level within budget
-        if f := _lines(probes, pts, level, lambda y, c=c: c + _pow2_below(y - c)): grids.append(f)
-    return grids
+    tops = [(c, c + _pow2_floor(budget - c)) for c in _pow2_offsets(ys) if c < budget]   # top levels in budget
+    return [f for c, top in tops if (f := _lines(probes, pts, top, lambda y, c=c: c + _pow2_below(y - c)))]
 
 
 # %% ../nbs/03_batch_size.ipynb #5e7a1c20

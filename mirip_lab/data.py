@@ -296,10 +296,8 @@ class ImageDataset(ImageFiles):
 # %% ../nbs/01_data.ipynb #6846d302
 def _sample_pairs(ranks:np.ndarray, k:int, rng:np.random.Generator) -> np.ndarray:
     "For each image, `k` partners of another rank; orders set so that exactly half put the better image first."
-    out = []
-    for i, r in enumerate(ranks):
-        others = np.flatnonzero(ranks != r)
-        if len(others): out += [(i, j) for j in rng.choice(others, size=k, replace=k > len(others))]
+    out = [(i, j) for i, r in enumerate(ranks) if len(others := np.flatnonzero(ranks != r))
+           for j in rng.choice(others, size=k, replace=k > len(others))]
     pairs = np.array(out, dtype=int).reshape(-1, 2)
     better_first = ranks[pairs[:, 0]] < ranks[pairs[:, 1]]
     pairs[~better_first] = pairs[~better_first][:, ::-1]            # now all better-first ...

@@ -285,10 +285,9 @@ for _k in NET_PRESETS:
 def predict_landmarks(module:HeatmapModule, ds:LandmarkDataset, batch_size:int=8, device='cpu', num_workers:int=0) -> torch.Tensor:
     "Predicted landmarks (N,L,2) (y,x) in each image's original pixels (augmentation off)."
     aug, ds.augment, was = ds.augment, None, module.training
-    module.to(device).eval(); out = []
-    try:
-        for xb, yb in DataLoader(ds, batch_size=batch_size, num_workers=num_workers):
-            out.append(module.decode(module((xb.to(device), yb.to(device)))).cpu())
+    module.to(device).eval()
+    try: out = [module.decode(module((xb.to(device), yb.to(device)))).cpu()
+                for xb, yb in DataLoader(ds, batch_size=batch_size, num_workers=num_workers)]
     finally: ds.augment = aug; module.train(was)
     return to_original(torch.cat(out), ds.orig_hw, ds.size)
 
