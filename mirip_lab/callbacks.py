@@ -153,21 +153,6 @@ def _old_run(out:Path, old:list[Path]) -> FileExistsError:
     return FileExistsError(f"{out} holds another run's files ({', '.join(p.name for p in old[:4])}{', ...' if len(old) > 4 else ''}): continue that run with --resume auto "
                            f"(fit(resume='auto')), replace it with --overwrite (overwrite: true; its files are deleted), or choose another checkpoint_dir")
 
-# %% ../nbs/04b_callbacks.ipynb #73dcb3c6
-class RunFolder(Callback):
-    "One run per checkpoint folder: take its lock, remove killed runs' `.tmp` files, refuse to start afresh over another run's files unless `overwrite`."
-    order, main_only, lock = -30, True, None
-    def before_fit(self):
-        t = self.trainer
-        with write_errors(t.out, 'taking the lock of the run folder', CHECKPOINT_DIR_HINT): self.take_lock(t.out/LOCK)
-        for p in remove_stale_temps(t.out, '.*.tmp'): print(f"removed {p}: a temporary file left by a killed run", flush=True)
-        if t.epoch or getattr(t, 'resume_auto', False) or not (old := run_files(t.out)): return   # no checkpoint: nothing to lose
-        if not t.config.overwrite: raise _old_run(t.out, old)
-        for p in old: p.unlink()
-        print(f"overwrite: deleted {len(old)} file(s) of the earlier run in {t.out}", flush=True)
-    def after_fit(self): self.release()
-    def on_exception(self, exc): self.release()
-
 # %% ../nbs/04b_callbacks.ipynb #066df4ee
 HOST = socket.gethostname()
 
@@ -197,6 +182,35 @@ def _same_file(fd:int, path:Path) -> bool:
     "Is open file `fd` still the file at `path` (not removed, nor replaced by a new one)?"
     try: return os.fstat(fd).st_ino == path.stat().st_ino
     except FileNotFoundError: return False
+
+# %% ../nbs/04b_callbacks.ipynb #73dcb3c6
+class RunFolder(Callback):
+    "One run per checkpoint folder: take its lock, remove killed runs' `.tmp` files, refuse to start afresh over another run's files unless `overwrite`."
+    order, main_only, lock = -30, True, None
+    def before_fit(self):
+        t = self.trainer
+        with write_errors(t.out, 'taking the lock of the run folder', CHECKPOINT_DIR_HINT): self.take_lock(t.out/LOCK)
+        for p in remove_stale_temps(t.out, '.*.tmp'): print(f"removed {p}: a temporary file left by a killed run", flush=True)
+        if t.epoch or getattr(t, 'resume_auto', False) or not (old := run_files(t.out)): return   # no checkpoint: nothing to lose
+        if not t.config.overwrite: raise _old_run(t.out, old)
+        for p in old: p.unlink()
+        print(f"overwrite: deleted {len(old)} file(s) of the earlier run in {t.out}", flush=True)
+    def after_fit(self): self.release()
+    def on_exception(self, exc): self.release()
+
+# %% ../nbs/04b_callbacks.ipynb #a0c4e002
+@patch
+def _judge(self:RunFolder, path:Path, locked:bool|None, pid:int|None, host:str|None, quiet:bool=False):
+    "Raise when the run named in lock file `path` may still run (`locked`: did our `flock` succeed); say so when a dead run's lock is taken over."
+    mine, on = pid == os.getpid() and host in (None, HOST), f" on {host}" if host not in (None, HOST) else ''
+    busy = f"{path.parent} is in use by another training run, process {pid or '?'}{on} (lock file {path}): wait for it to end, stop it (kill {pid or '<pid>'}{on}), or train into another checkpoint_dir"
+    if locked is False: raise RuntimeError(busy + (' (this process: another Trainer here is still fitting into it)' if mine else ''))
+    if pid is None or mine: return                                # never written (its run died first), or this process's own
+    if on and not locked:
+        raise RuntimeError(f"{path.parent} may be in use by a training run{on}, process {pid} (lock file {path}); this file system has no locks that "
+                           f"would tell whether it still runs. If it has ended, delete {path}; or train into another checkpoint_dir")
+    if not on and process_alive(pid): raise RuntimeError(busy)   # also a run of a mirip_lab that wrote no flock
+    if not quiet: print(f"taking over {path}: process {pid}{on}, which held it, is no longer running", flush=True)
 
 # %% ../nbs/04b_callbacks.ipynb #a0c4e001
 @patch
@@ -229,20 +243,6 @@ def release(self:RunFolder):
                     self.lock.unlink()
         if fd is not None: os.close(fd)
     self.lock = None
-
-# %% ../nbs/04b_callbacks.ipynb #a0c4e002
-@patch
-def _judge(self:RunFolder, path:Path, locked:bool|None, pid:int|None, host:str|None, quiet:bool=False):
-    "Raise when the run named in lock file `path` may still run (`locked`: did our `flock` succeed); say so when a dead run's lock is taken over."
-    mine, on = pid == os.getpid() and host in (None, HOST), f" on {host}" if host not in (None, HOST) else ''
-    busy = f"{path.parent} is in use by another training run, process {pid or '?'}{on} (lock file {path}): wait for it to end, stop it (kill {pid or '<pid>'}{on}), or train into another checkpoint_dir"
-    if locked is False: raise RuntimeError(busy + (' (this process: another Trainer here is still fitting into it)' if mine else ''))
-    if pid is None or mine: return                                # never written (its run died first), or this process's own
-    if on and not locked:
-        raise RuntimeError(f"{path.parent} may be in use by a training run{on}, process {pid} (lock file {path}); this file system has no locks that "
-                           f"would tell whether it still runs. If it has ended, delete {path}; or train into another checkpoint_dir")
-    if not on and process_alive(pid): raise RuntimeError(busy)   # also a run of a mirip_lab that wrote no flock
-    if not quiet: print(f"taking over {path}: process {pid}{on}, which held it, is no longer running", flush=True)
 
 # %% ../nbs/04b_callbacks.ipynb #a0c4e006
 def folder_in_use(config) -> str|None:
