@@ -13,7 +13,7 @@ from .data import load_metadata, make_transforms, PairwiseDataset, DataSplitter,
 from .train import TrainingConfig
 from .pairwise import train_pairwise, Evaluator, pairwise_batch_size_inputs
 from .diagnose import stage_diagnose   # the loader doctor's stage, as it is
-from .utils import DemoContext, md_table, default_device, atomic_write, write_json
+from .utils import DemoContext, md_table, default_device, atomic_write, write_json, write_errors
 
 # %% auto #0
 __all__ = ['STAGES', 'stage_env', 'stage_data', 'stage_batch_size', 'stage_train_eval', 'run_demo', 'demo_cli']
@@ -100,7 +100,7 @@ STAGES = [('Environment', stage_env), ('Sample data', stage_data), ('Loader doct
 def run_demo(out_dir='runs/demo', n_images:int=SAMPLE_N_IMAGES, size:int=64, seed:int=0, stages=None, **settings) -> DemoContext:
     "Run every stage into `out_dir`, writing `report.md` and `summary.json` before and after each, return the context (`settings`: DemoContext fields, e.g. `max_epochs`)."
     ctx = DemoContext(Path(out_dir), n_images=n_images, size=size, seed=seed, **settings)
-    ctx.out.mkdir(parents=True, exist_ok=True)
+    with write_errors(ctx.out, 'starting the demo'): ctx.out.mkdir(parents=True, exist_ok=True)   # a read-only place: named, with the fix
     sections = ['# mirip_lab demo report', f'Run folder `{ctx.out}`, seed {seed}.']
     def write(*running):   # an interrupted run's report says how far it got: never an earlier run's report beside this run's files
         write_json(ctx.out/'summary.json', dict(timings=ctx.timings, n_images=n_images, size=size, seed=seed, finished=not running))

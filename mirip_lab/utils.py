@@ -43,9 +43,8 @@ def batch_len(batch) -> int|None:
 def pick_device(device='auto', local_rank:int=0):
     "`device` (a name or `torch.device`) as a `torch.device`: 'auto' or None is this process's GPU when CUDA is available, else the CPU."
     import torch
-    if device in ('auto', None): device = f'cuda:{local_rank}' if torch.cuda.is_available() else 'cpu'
-    if device == 'cuda': device = f'cuda:{local_rank}'
-    d = torch.device(device)
+    if device in ('auto', None): device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    d = torch.device(f'cuda:{local_rank}' if device == 'cuda' else device)
     if d.type == 'cuda' and not torch.cuda.is_available():
         raise RuntimeError(f"device={device!r} but torch {torch.__version__} sees no GPU: use device='cpu', or run `mirip-lab env` to see why")
     return d
