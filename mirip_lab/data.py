@@ -262,12 +262,10 @@ class CachedImages:
         img = self.image_cache.get(path) if self.image_cache is not None else None
         if self._pil: return load_pil(path) if img is None else v2.functional.to_pil_image(img)
         return decode_image(path) if img is None else img
-    def _tfm(self, img):
-        if self.transform is not None: return self.transform(img)
-        return (v2.functional.pil_to_tensor(img) if isinstance(img, Image.Image) else img).float().div_(255)
+    def _tfm(self, img): return self.transform(img) if self.transform is not None else img.float().div_(255)   # no transform: a tensor
     def _image(self, i:int):
         "Image of row `i`; with `bad_images='skip'` an image that no longer decodes is skipped, with a warning naming it, for the next good one of the same tier."
-        if self.bad_images == 'error': return self._load_image(self.paths[i])
+        if self.bad_images == 'error' or not hasattr(self, 'metadata'): return self._load_image(self.paths[i])
         bad, tiers, n = self.__dict__.setdefault('_bad_paths', set()), self.metadata.tier.to_numpy(), len(self.paths)   # a view: no copy per item
         for j in ((i + k) % n for k in range(n)):
             if tiers[j] != tiers[i] or self.paths[j] in bad: continue
@@ -828,8 +826,7 @@ def get_isbi2015(root,                  # folder to hold ISBI2015/ (and download
         for p in (work, tmp): shutil.rmtree(p, ignore_errors=True)
         try:
             src = extract(z, work/'zip', progress)
-            raw = extract(src/'RawImage.rar', work/'RawImage', progress)
-            ann = extract(src/'AnnotationsByMD.rar', work/'AnnotationsByMD', progress)
+            raw, ann = (extract(src/f'{n}.rar', work/n, progress) for n in ('RawImage', 'AnnotationsByMD'))
             tmp.mkdir(parents=True)
             os.replace(_find_dir(raw, 'TrainingData').parent, tmp/'RawImage')
             for who in ['400_senior', '400_junior']: os.replace(_find_dir(ann, who), tmp/who)
