@@ -203,9 +203,10 @@ def did_you_mean(word:str, choices, fmt:str=" Did you mean {!r}?", cutoff:float=
 
 # %% ../nbs/00c_utils.ipynb #b8f4d2e6
 def round_trip_yaml():
-    "A ruamel.yaml round-trip YAML that keeps comments, quotes and key order, lists indented under their key."
+    "A ruamel.yaml round-trip YAML that keeps comments, quotes and key order, lists indented under their key, `null` as `null` (not blank)."
     from ruamel.yaml import YAML
     y = YAML(); y.preserve_quotes = True; y.indent(mapping=2, sequence=4, offset=2)
+    y.representer.add_representer(type(None), lambda r, _: r.represent_scalar('tag:yaml.org,2002:null', 'null'))
     return y
 
 def update_yaml(path, values:dict, comment:str|None=None, test_only:bool=False, backup:bool=True) -> dict:
