@@ -31,7 +31,7 @@ __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN'
            'NUMERICS', 'BatchLossModule', 'make_step', 'NVMLSampler', 'Profile', 'profile_training', 'bound',
            'profile_verdict', 'loader_ceiling', 'model_ceiling', 'loop_ceilings', 'StageTimes', 'sample_stages',
            'dataset_nbytes', 'loader_warnings', 'candidate_grid', 'setting_name', 'Sweep', 'measure', 'sweep_loader',
-           'Diagnosis', 'diagnose', 'keep_faster', 'plot_timeline', 'folder_dataset', 'make_model', 'diagnose_cli',
+           'Diagnosis', 'keep_faster', 'diagnose', 'plot_timeline', 'folder_dataset', 'make_model', 'diagnose_cli',
            'Setup', 'Rung', 'Ladder', 'speed_ladder', 'plot_ladder', 'write_ladder_config', 'ladder_report',
            'stage_diagnose']
 
@@ -414,6 +414,26 @@ def _ceiling_text(c:dict) -> str:
             f"The loop runs at {c['loop_sps']:.1f} samples/s and computes {100/c['max_gain']:.0f} % of the time, "
             f"so loader tuning can gain at most {c['max_gain']:.2f}×.")
 
+# %% ../nbs/02_loader_doctor.ipynb #9e811656
+def keep_faster(run, cur, cand, min_gain:float=MIN_GAIN, repeats:int=1) -> tuple[bool, Profile, Profile]:
+    "Measure `cur` then `cand` back to back, `repeats` times interleaved, with `run(setting) -> Profile`: (is `cand`'s fastest run at least `min_gain` faster than `cur`'s, cur's fastest profile, cand's)."
+    runs = [(run(cur), run(cand)) for _ in range(repeats)]
+    b, c = (max(ps, key=lambda p: p.samples_per_s) for ps in zip(*runs))   # other jobs only slow a run down: its fastest is the truest (as timeit's min)
+    return c.samples_per_s >= min_gain * b.samples_per_s, b, c
+
+def _recommend(sw:Sweep, baseline:dict, run, notes:list) -> tuple[dict, Profile, Profile]:
+    "(recommended kwargs, before, after): the sweep's best if it beat `baseline` by `MIN_GAIN` in the sweep and again back to back, else the baseline."
+    best, base = sw.table.iloc[0], sw.profiles[setting_name(baseline)]
+    if best.setting == setting_name(baseline): why = "no setting measured faster than the baseline: keep it."
+    elif best.speedup < MIN_GAIN: why = f"the best setting ({best.setting}) was only {best.speedup:.2f}× faster than the baseline, within noise: keep the baseline."
+    else:
+        faster, base, after = keep_faster(run, baseline, sw.kwargs[best.setting])
+        if faster: return sw.kwargs[best.setting], base, after
+        why = (f"{best.setting} won the sweep but, re-run back to back, measured {after.samples_per_s:.1f} against the baseline's "
+               f"{base.samples_per_s:.1f} samples/s, less than {MIN_GAIN:.2f}× faster: keep the baseline.")
+    if len(sw.table) > 1: notes.append(why)   # a sweep of the baseline alone has nothing to say
+    return baseline, base, base
+
 # %% ../nbs/02_loader_doctor.ipynb #c2ea5103
 def _your_loader(dl:DataLoader, baseline, loader_kwargs) -> tuple:
     "(dataset, baseline, loader_kwargs) of your own DataLoader: its settings are the baseline; its collate_fn, order and drop_last are kept."
@@ -458,26 +478,6 @@ def diagnose(ds,                       # the training dataset, or your DataLoade
         rec, before, after = _recommend(sw, baseline, run, notes)
     warns = list(dict.fromkeys(warns + loader_warnings(rec, ds, device)))
     return Diagnosis(bound(base.fractions), baseline, rec, ceil, stages, sw, before, after, warns, notes, batch_size, str(device), time.perf_counter() - start)
-
-# %% ../nbs/02_loader_doctor.ipynb #9e811656
-def keep_faster(run, cur, cand, min_gain:float=MIN_GAIN, repeats:int=1) -> tuple[bool, Profile, Profile]:
-    "Measure `cur` then `cand` back to back, `repeats` times interleaved, with `run(setting) -> Profile`: (is `cand`'s fastest run at least `min_gain` faster than `cur`'s, cur's fastest profile, cand's)."
-    runs = [(run(cur), run(cand)) for _ in range(repeats)]
-    b, c = (max(ps, key=lambda p: p.samples_per_s) for ps in zip(*runs))   # other jobs only slow a run down: its fastest is the truest (as timeit's min)
-    return c.samples_per_s >= min_gain * b.samples_per_s, b, c
-
-def _recommend(sw:Sweep, baseline:dict, run, notes:list) -> tuple[dict, Profile, Profile]:
-    "(recommended kwargs, before, after): the sweep's best if it beat `baseline` by `MIN_GAIN` in the sweep and again back to back, else the baseline."
-    best, base = sw.table.iloc[0], sw.profiles[setting_name(baseline)]
-    if best.setting == setting_name(baseline): why = "no setting measured faster than the baseline: keep it."
-    elif best.speedup < MIN_GAIN: why = f"the best setting ({best.setting}) was only {best.speedup:.2f}× faster than the baseline, within noise: keep the baseline."
-    else:
-        faster, base, after = keep_faster(run, baseline, sw.kwargs[best.setting])
-        if faster: return sw.kwargs[best.setting], base, after
-        why = (f"{best.setting} won the sweep but, re-run back to back, measured {after.samples_per_s:.1f} against the baseline's "
-               f"{base.samples_per_s:.1f} samples/s, less than {MIN_GAIN:.2f}× faster: keep the baseline.")
-    if len(sw.table) > 1: notes.append(why)   # a sweep of the baseline alone has nothing to say
-    return baseline, base, base
 
 # %% ../nbs/02_loader_doctor.ipynb #bf07241c
 def _stage_line(st:StageTimes, bound:str) -> str:
