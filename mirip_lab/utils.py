@@ -173,7 +173,7 @@ def load_yaml(path, typ='safe'):
     from ruamel.yaml.error import YAMLError
     path = Path(path)
     if path.is_dir(): raise IsADirectoryError(f"{path} is a folder: give the YAML file itself, e.g. {path/'train.yaml'}")
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such file")
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no such file; check the name and the folder (ls {path.parent})")
     try: raw = path.read_bytes()
     except PermissionError: raise PermissionError(f"{path}: this user may not read it: make it readable (chmod a+r {path}) or give a copy") from None
     try: text, bad = raw.decode('utf-8-sig'), raw.find(b'\x00')
