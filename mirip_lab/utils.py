@@ -46,7 +46,7 @@ def pick_device(device='auto', local_rank:int=0):
     if device in ('auto', None): device = 'cuda' if torch.cuda.is_available() else 'cpu'
     d = torch.device(f'cuda:{local_rank}' if device == 'cuda' else device)
     if d.type == 'cuda' and not torch.cuda.is_available():
-        raise RuntimeError(f"device={device!r} but torch {torch.__version__} sees no GPU: use device='cpu', or run `mirip-lab env` to see why")
+        raise RuntimeError(f"device={str(d)!r} but torch {torch.__version__} sees no GPU: use device='cpu', or run `mirip-lab env` to see why")
     return d
 
 default_device = pick_device  # the one device picker, under the name the tools call it by
