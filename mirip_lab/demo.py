@@ -13,10 +13,11 @@ from .data import load_metadata, make_transforms, PairwiseDataset, DataSplitter,
 from .train import TrainingConfig
 from .pairwise import train_pairwise, Evaluator, pairwise_batch_size_inputs
 from .diagnose import stage_diagnose   # the loader doctor's stage, as it is
+from .batch_size import stage_batch_size   # the finder's, sizing ctx.model_factory (run_demo: the ranker)
 from .utils import DemoContext, md_table, default_device, atomic_write, write_json, write_errors
 
 # %% auto #0
-__all__ = ['STAGES', 'stage_env', 'stage_data', 'stage_batch_size', 'stage_train_eval', 'run_demo', 'demo_cli']
+__all__ = ['STAGES', 'stage_env', 'stage_data', 'stage_train_eval', 'run_demo', 'demo_cli']
 
 # %% ../nbs/98_demo.ipynb #10be1969
 def stage_env(ctx:DemoContext) -> str:
@@ -32,13 +33,6 @@ def stage_data(ctx:DemoContext) -> str:
     ctx.metadata = df = load_metadata(ctx.data/'metadata.csv')  # validated, with each image's path
     counts = ', '.join(f'{t}: {n}' for t,n in df.tier.value_counts().reindex(TIERS, fill_value=0).items())
     return f"{len(df)} images of {ctx.size}×{ctx.size} px in `data/` ({counts})."
-
-# %% ../nbs/98_demo.ipynb #3df8d541
-def stage_batch_size(ctx:DemoContext) -> str:
-    "Batch-size finder on the pairwise model -> ctx.batch_size, ctx.gradient_accumulation_steps, ctx.mixed_precision."
-    from mirip_lab.batch_size import stage_batch_size as _stage
-    for k, v in pairwise_batch_size_inputs(ctx).items(): setattr(ctx, k, v)  # model_factory, make_batch, step
-    return _stage(ctx)
 
 # %% ../nbs/98_demo.ipynb #b7d2e902
 def _train_demo(ctx:DemoContext, e2e:bool, aug) -> dict:
@@ -100,6 +94,7 @@ STAGES = [('Environment', stage_env), ('Sample data', stage_data), ('Loader doct
 def run_demo(out_dir='runs/demo', n_images:int=SAMPLE_N_IMAGES, size:int=64, seed:int=0, stages=None, **settings) -> DemoContext:
     "Run every stage into `out_dir`, writing `report.md` and `summary.json` before and after each, return the context (`settings`: DemoContext fields, e.g. `max_epochs`)."
     ctx = DemoContext(Path(out_dir), n_images=n_images, size=size, seed=seed, **settings)
+    for k, v in pairwise_batch_size_inputs(ctx).items(): setattr(ctx, k, v)   # the batch-size stage sizes the ranker as training trains it
     with write_errors(ctx.out, 'starting the demo'): ctx.out.mkdir(parents=True, exist_ok=True)   # a read-only place: named, with the fix
     sections = ['# mirip_lab demo report', f'Run folder `{ctx.out}`, seed {seed}.']
     def write(*running):   # an interrupted run's report says how far it got: never an earlier run's report beside this run's files
