@@ -523,9 +523,8 @@ CURVES = {  # name: (memory in bytes as a function of the batch size, measuremen
     'quadratic':     (lambda b: 1*GB + 0.01*GB*b + 0.0002*GB*b*b, 0.),
     'steep':         (lambda b: 0.2*GB + 0.0005*GB*b*b, 0.),
     'jumps':         (lambda b: 1*GB + 0.03*GB*b + 0.25*GB*(b//64), 0.),
-    'linear, noisy': (lambda b: 0.5*GB + 0.02*GB*b, 0.01),
-    'quadratic, noisy': (lambda b: 1*GB + 0.01*GB*b + 0.0002*GB*b*b, 0.01),
 }
+CURVES |= {f'{k}, noisy': (CURVES[k][0], 0.01) for k in ('linear', 'quadratic')}   # the same curves, read with 1% jitter
 CARDS = (4, 8, 11, 16, 24, 40, 80, 141)  # GB
 TIERS_TRIED = ((0.2, 8), (0.1, 4))      # (margin, multiple)
 
@@ -536,9 +535,8 @@ STAIRCASES = {  # allocator jumps: memory that grows in steps, and readings with
     'stairs 1 GB':      (lambda b: 1*GB + _blocks(0.015*GB*b, 1*GB), 0.),
     'flat stairs':      (lambda b: 0.5*GB + 0.4*GB*math.ceil(b/32), 0.),
     'pow2 blocks':      (lambda b: 0.5*GB + _pow2_blocks(0.02*GB*b), 0.),
-    'stairs, noisy':    (lambda b: 0.5*GB + _blocks(0.02*GB*b, 0.25*GB), 0.01),
-    'big model, noisy': (lambda b: 6.3*GB + 0.05*GB*b, 0.01),
 }
+STAIRCASES |= {'stairs, noisy': (STAIRCASES['stairs 0.25 GB'][0], 0.01), 'big model, noisy': (CURVES['big model'][0], 0.01)}
 ALL_CURVES = {**CURVES, **STAIRCASES}
 
 

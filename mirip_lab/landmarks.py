@@ -299,10 +299,8 @@ def landmark_errors(module, ds:LandmarkDataset, spacing, **kw) -> tuple[torch.Te
 # %% ../nbs/07_landmarks.ipynb #9b758a92
 _EXAMPLE = ("landmarker example (adaptive SCN, 512 px), predict-idlab/landmarker "
             "examples/2D-example-ISBI2015-adaptive-heatmap-regression.ipynb @226499c, mean of its per-landmark rows")
-REFERENCE_ROWS = [dict(source=_EXAMPLE, set='test1', mre_mm=1.20, sd_mm=None,
-                       **{'sdr_2': 84.5, 'sdr_2.5': 90.2, 'sdr_3': 93.5, 'sdr_4': 97.2}),
-                  dict(source=_EXAMPLE, set='test2', mre_mm=1.51, sd_mm=None,
-                       **{'sdr_2': 73.1, 'sdr_2.5': 81.3, 'sdr_3': 86.7, 'sdr_4': 94.2})]
+REFERENCE_ROWS = [dict(source=_EXAMPLE, set=s, mre_mm=m, sd_mm=None, **{f'sdr_{r:g}': v for r, v in zip(SDR_RADII, sdrs)})
+                  for s, m, sdrs in [('test1', 1.20, (84.5, 90.2, 93.5, 97.2)), ('test2', 1.51, (73.1, 81.3, 86.7, 94.2))]]
 
 def _row(e:torch.Tensor, radii=SDR_RADII) -> dict:
     m, s = mre_sd(e)
