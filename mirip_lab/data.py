@@ -57,11 +57,11 @@ def _text(csv_path) -> str:
 
 def read_table(csv_path) -> pd.DataFrame:
     "A CSV as text columns, whatever the separator (`,` `;` tab, Excel's `sep=` line), BOM or line ends; index + 2 is the spreadsheet row, empty rows left out."
-    lines = _text(csv_path).splitlines()
+    lines = _text(csv_path).splitlines(keepends=True)   # joined back below as they were (quoted line breaks too)
     top = next(i for i, l in enumerate(lines) if l.strip())   # blank lines above the header
     m = re.fullmatch(r'\s*sep=(.)\s*', lines[top])             # Excel's separator line, which Excel does not show as a row
     sep = m[1] if m else max([',', ';', '\t'], key=lambda s: len(next(csv.reader([lines[top]], delimiter=s), [])))
-    df = pd.read_csv(io.StringIO('\n'.join(lines[top + bool(m):])), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True,
+    df = pd.read_csv(io.StringIO(''.join(lines[top + bool(m):])), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True,
                      skip_blank_lines=False)
     df = df.rename(columns=str.strip).apply(lambda c: c.str.strip()).set_axis(df.index + top)
     return df[(df != '').any(axis=1)]   # blank lines, and Excel's ';;' rows of cells it once formatted
