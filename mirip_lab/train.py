@@ -152,15 +152,21 @@ def from_yaml(cls:TrainingConfig, path, **overrides) -> TrainingConfig:
     return cls.from_dict(config_mapping(path), source=str(path), **overrides)
 
 # %% ../nbs/04_trainer.ipynb #52332e65
-def split_batch(batch, size:int) -> list:
-    "Chunks of at most `size` samples: a tensor, or a list of non-tensors (file names), along its first dimension; tuples/lists/dicts of them field by field."
-    if isinstance(batch, torch.Tensor): return list(batch.split(size))
+def split_batch(batch, size:int, n:int|None=None, at:str='batch') -> list:
+    "Chunks of at most `size` of the batch's `n` samples (`batch_len`): tensors along dim 0; tuples/lists/dicts of them field by field; a list of `n` values by sample."
+    top, n = n is None, batch_len(batch) if n is None else n
+    if n is not None and size >= n: return [batch]   # one chunk: the batch as it is
+    if isinstance(batch, torch.Tensor) and len(batch) == n: return list(batch.split(size))
     if isinstance(batch, dict):
-        parts = {k: split_batch(v, size) for k, v in batch.items()}
+        parts = {k: split_batch(v, size, n, f'{at}[{k!r}]') for k, v in batch.items()}
         return [dict(zip(parts, vs)) for vs in zip(*parts.values(), strict=True)]
-    if isinstance(batch, (tuple, list)) and any(isinstance(b, (torch.Tensor, tuple, list, dict)) for b in batch):
-        return [type(batch)(p) for p in zip(*(split_batch(b, size) for b in batch), strict=True)]
-    return [batch[i:i+size] for i in range(0, len(batch), size)]   # one value per sample: file names, ids
+    inner = isinstance(batch, (tuple, list)) and [b for b in batch if isinstance(b, (torch.Tensor, tuple, list, dict))]
+    if inner and (top or all(batch_len(b) == n for b in inner)):   # the batch's fields, or default_collate's (each of n samples)
+        return [type(batch)(p) for p in zip(*(split_batch(b, size, n, f'{at}[{i}]') for i, b in enumerate(batch)), strict=True)]
+    if n is None or len(batch) == n: return [batch[i:i+size] for i in range(0, len(batch), size)]   # per sample: file names, ids, tensors of varying size
+    raise ValueError(f"{at} holds {len(batch)} values, {'shorter' if len(batch) < n else 'longer'} than the batch's {n} samples, so it cannot be split into micro-batches: "
+                     "override `TrainModule.split` in your module, or set auto_microbatch: false and micro_batch_size: null (no splitting)")
+
 
 # %% ../nbs/04_trainer.ipynb #a5526843
 class TrainModule(nn.Module):
