@@ -167,7 +167,6 @@ def split_batch(batch, size:int, n:int|None=None, at:str='batch') -> list:
     raise ValueError(f"{at} holds {len(batch)} values, {'shorter' if len(batch) < n else 'longer'} than the batch's {n} samples, so it cannot be split into micro-batches: "
                      "override `TrainModule.split` in your module, or set auto_microbatch: false and micro_batch_size: null (no splitting)")
 
-
 # %% ../nbs/04_trainer.ipynb #a5526843
 class TrainModule(nn.Module):
     "A model plus how a batch becomes output, loss and metric sums: what `Trainer` needs."
@@ -724,10 +723,8 @@ def load_checkpoint(self:Trainer, path, restore_rng:bool=True, ck:dict|None=None
     self.best, self.best_accuracy, self.best_epoch, self.bad_epochs = ck.get('best_metric'), ck.get('best_accuracy'), ck.get('best_epoch', 0), ck.get('bad_epochs', 0)
     self._load_microbatch(ck.get('microbatch'))
     self._say_changed(path, ck)
-    self._pending = ck.get('rng') if restore_rng else None
-    self._apply_pending()
+    self._pending = ck.get('rng') if restore_rng else None   # set by the next fit, on the loader it makes (this Trainer's may be an earlier fit's)
     return ck
-
 
 # %% ../nbs/04_trainer.ipynb #acb5a60e
 @patch
@@ -741,13 +738,6 @@ def _load_microbatch(self:Trainer, s:dict|None):
         if self.is_main: print(f"auto_microbatch: resuming at micro-batch {saved} × {self.micro_steps()} (reduced after out-of-memory in the earlier run; effective batch {self.effective_batch()} unchanged)", flush=True)
     self.eval_micro_batch_size = min(filter(None, (s.get('eval_micro_batch_size'), self.eval_micro_batch_size)), default=None)
 
-@patch
-def _apply_pending(self:Trainer):
-    "Once the training loader exists (load_checkpoint may come before fit): the schedule at the step reached, and the checkpoint's RNG state (`_pending`)."
-    if self.train_dl is None: return
-    self.sched = self._make_scheduler()   # warmup + cosine are a function of the step: a resumed run needs no scheduler state, and a changed lr applies
-    if self._pending is not None: set_rng_state(self._pending, self.train_dl.generator)   # the checkpoint was read on the CPU, its CUDA states too
-    self._pending = None
 
 # %% ../nbs/04_trainer.ipynb #6975b05e
 @patch
@@ -827,7 +817,7 @@ def _metric_names(self:Trainer) -> list|None:
 # %% ../nbs/04_trainer.ipynb #850d09cd
 @patch
 def _before_fit(self:Trainer, train_data, val_data, resume):
-    "The callbacks the config asks for now (in a notebook it may have changed), loaders, the resumed state or a fresh seed, then the scheduler."
+    "The callbacks the config asks for now (in a notebook it may have changed), loaders, the resumed state or a fresh seed, the scheduler at the step reached."
     self._follow_config()
     self.train_dl = self.make_loader(train_data, train=True)
     self.val_dl = None if val_data is None else self.make_loader(val_data, train=False)
@@ -839,7 +829,9 @@ def _before_fit(self:Trainer, train_data, val_data, resume):
     self._cut_epoch = None
     if resume is not None: self.load_checkpoint(resume, ck=ck)
     elif self.epoch == 0 and self._pending is None: seed_everything(self.config.seed)
-    self._apply_pending()                        # the scheduler, at the step reached
+    self.sched = self._make_scheduler()          # warmup + cosine are a function of the step: a resumed run needs no scheduler state, and a changed lr applies
+    if self._pending is not None: set_rng_state(self._pending, self.train_dl.generator)   # load_checkpoint's (read on the CPU, its CUDA states too)
+    self._pending = None
     self.stop = False
     self._check_monitor()
     if not self.is_main: return
