@@ -57,12 +57,13 @@ def _text(csv_path) -> str:
 
 def read_table(csv_path) -> pd.DataFrame:
     "A CSV as text columns, whatever the separator (`,` `;` tab, Excel's `sep=` line), BOM or line ends; index + 2 is the spreadsheet row, empty rows left out."
-    lines = _text(csv_path).splitlines(keepends=True)   # joined back below as they were (quoted line breaks too)
+    lines = io.StringIO(_text(csv_path), newline='').readlines()   # split at \r\n \r \n only (not at U+2028 or \x85 in a cell), kept
     top = next(i for i, l in enumerate(lines) if l.strip())   # blank lines above the header
     m = re.fullmatch(r'\s*sep=(.)\s*', lines[top])             # Excel's separator line, which Excel does not show as a row
     sep = m[1] if m else max([',', ';', '\t'], key=lambda s: len(next(csv.reader([lines[top]], delimiter=s), [])))
-    df = pd.read_csv(io.StringIO(''.join(lines[top + bool(m):])), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True,
-                     skip_blank_lines=False)
+    body = ''.join(lines[top + bool(m):])   # the file's own text from the header on
+    df = pd.DataFrame() if not body.strip() else pd.read_csv(io.StringIO(body), sep=sep, dtype=str, keep_default_na=False,
+                                                             skipinitialspace=True, skip_blank_lines=False)   # () : only a sep= line
     df = df.rename(columns=str.strip).apply(lambda c: c.str.strip()).set_axis(df.index + top)
     return df[(df != '').any(axis=1)]   # blank lines, and Excel's ';;' rows of cells it once formatted
 
@@ -215,8 +216,7 @@ def _separator_hint(df:pd.DataFrame) -> str:
 def _paths(metadata:pd.DataFrame, image_dir) -> list[Path]:
     "Image paths of the rows: `image_dir/filename` (a non-ASCII name also found in its other Unicode form, as macOS stores it), else the `path` column."
     if image_dir is not None and 'filename' in metadata.columns:
-        d = Path(image_dir).absolute()
-        return [on_disk(d/str(f)) for f in metadata.filename]
+        return [on_disk(Path(image_dir, str(f)).absolute()) for f in metadata.filename]
     if 'path' in metadata.columns: return [Path(p) for p in metadata.path]
     raise ValueError(f"metadata has no `{'filename' if image_dir is not None else 'path'}` column: read it with load_metadata(csv, image_dir=...) "
                      f"(or pass image_dir= with a filename column).{_separator_hint(metadata)}")
