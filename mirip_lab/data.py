@@ -329,7 +329,7 @@ class PairwiseDataset(CachedImages, Dataset):
         return self._tfm(self._image(i)), self._tfm(self._image(j)), label
 
 # %% ../nbs/01_data.ipynb #c3d4151f
-CACHE_VERSION = 1  # bump when decode_image or the resize changes: old caches are then rebuilt
+CACHE_VERSION = 2  # bump when decode_image or the resize changes: old caches are then rebuilt (2: NaN/inf float images scaled)
 
 def _hash(obj) -> str: return hashlib.sha1(json.dumps(obj).encode()).hexdigest()[:12]
 
