@@ -613,7 +613,7 @@ def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + ima
                  epochs:int=2,                # epochs per setting (>= 2 counts the epoch-boundary cost)
                  out_dir:str='runs/diagnose', # where sweep.png, timeline.png and diagnosis.json go
                  device:str=None,             # cuda or cpu (default: cuda if available)
-                 pairwise:bool=False,         # MIRIP only: time pairs of images (PairwiseDataset) instead of single images
+                 pairwise:bool=False,         # MIRIP only: time pairs of images (PairwiseDataset) instead of single images; not with --ladder
                  progress:bool=True,          # a progress bar over the settings; --no-progress hides it
                  ladder:bool=False,           # climb the speed ladder (loader, cache, uint8, on-device augmentation, channels_last, AMP, compile, fused AdamW)
                  config:str=None,             # with --ladder: YAML training config to write the winning settings into (comments kept)
@@ -622,6 +622,7 @@ def diagnose_cli(folder:str,                  # MIRIP folder (metadata.csv + ima
                 ):
     "Find out why training is slow: time each step, sweep DataLoader settings, recommend and prove the fastest."
     _preset(model)   # an unknown name fails before any loading
+    if ladder and pairwise: raise ValueError("--pairwise is for the diagnosis: the speed ladder (--ladder) times single images. Give one of the two")
     now = dict(data=str(Path(folder).resolve()), model=model, size=size, batch_size=batch_size, pairwise=pairwise, device=str(default_device(device)))
     made, file = ('the speed ladder', 'ladder.png') if ladder else ('the diagnosis', 'diagnosis.json')   # each writes its own files
     refuse_replacing(out_dir, made_by(Path(out_dir)/file, 'diagnosed'), now, overwrite,
