@@ -212,7 +212,10 @@ def command_parser(name:str, func):
 def main(argv:list[str]|None=None):
     "Entry point of the `mirip-lab` console script."
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] in ('-h', '--help', 'help'): print(_usage()); return 0
+    if not argv or argv[0] in ('-h', '--help', 'help'):
+        try: print(_usage(), flush=True)
+        except BrokenPipeError: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # `mirip-lab help | head`: the reader left early
+        return 0
     if argv[0] in ('-V', '--version'): from mirip_lab import __version__; print(__version__); return 0
     name, rest, task = argv[0].replace('_', '-'), argv[1:], None   # sample_data as sample-data, as its options take both spellings
     tasks = COMMANDS.get(name) if isinstance(COMMANDS.get(name), dict) else None
