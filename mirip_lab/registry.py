@@ -19,7 +19,6 @@ class UnknownName(KeyError, ValueError):
 class Registry(dict):
     "A dict of names -> factories for one `kind` of thing; `modules` are imported (by name) to fill it when a name is missing."
     def __init__(self, kind:str, modules=()):
-        super().__init__()
         self.kind, self.modules, self._help, self._loaded = kind, list(modules), {}, False
     def __repr__(self): return f"Registry({self.kind!r}: {', '.join(self.names())})"
     def __iter__(self): return iter(self.names())
