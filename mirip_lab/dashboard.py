@@ -239,9 +239,8 @@ def figure(self:SweepView):
 @patch
 def update(self:SweepView):
     "Redraw the table, the figure and the picked setting's arguments."
-    t = self.frame()
     fmt = {c: (lambda v: f'{v:.0%}') for c in ('wait_frac', 'copy_frac', 'compute_frac')} | {'samples_per_s': '{:.0f}'.format, 'speedup': '{:.2f}×'.format, 'epoch_start_s': '{:.2f}'.format}
-    rows = t.to_html(index=False, formatters=fmt, classes='mirip-sweep-table', border=0)
+    rows = self.frame().to_html(index=False, formatters=fmt, classes='mirip-sweep-table', border=0)
     p = html.escape(self.pick.value)
     self.table.value = rows.replace(f'<td>{p}</td>', f'<td><b>{p}</b></td>')
     self.image.value = fig_png(self.figure())
