@@ -163,7 +163,7 @@ def _factory(exp:Experiment):
     takes = [p.name for p in ps if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ('config', 'data')]
     takes += getattr(factory, 'options', ['*'] if any(p.kind == p.VAR_KEYWORD for p in ps) else [])   # '*': **kwargs it checks itself
     if bad := [k for k in exp.task_options if k not in takes and '*' not in takes]:
-        raise ValueError(f"{exp.where('task_options', bad[0])}: task {exp.task!r} does not take task_options {bad}.{did_you_mean(bad[0], takes)} It takes {takes}")
+        raise ValueError(f"{exp.where('task_options', bad[0])}: task {exp.task!r} does not take task_options {bad}.{did_you_mean(bad[0], takes)} It takes {takes or 'no task_options'}")
     return factory
 
 def _sample_data_for(exp:Experiment) -> bool:

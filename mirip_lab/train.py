@@ -544,8 +544,13 @@ def _forward_backward(self:Trainer, batches:list, size:int, n:int) -> tuple[torc
 
 # %% ../nbs/04_trainer.ipynb #f70a28df
 @patch
-def _halving(self:Trainer, phase:str, n:int, k:int, run, redo=None):
-    "`run(micro-batch size)`; on out-of-memory with `auto_microbatch` on, halve the micro-batch (`_after_oom`), `redo()` and run again (`k`: the largest loaded batch)."
+def _halving(self:Trainer,
+             phase:str,    # 'train' (config.micro_batch_size halves) or 'eval' (eval_micro_batch_size)
+             n:int,        # the samples `run` covers (a step's, or a loaded batch's): the micro-steps logged, the final error's batch
+             k:int,        # the largest loaded batch: no micro-batch is larger
+             run,          # run(micro-batch size) -> what _halving returns
+             redo=None):   # called before each retry (train: the step's random state back)
+    "`run(micro-batch size)`; on out-of-memory with `auto_microbatch` on, halve the micro-batch (`_after_oom`), `redo()` and run again."
     while True:
         size = min((self.config.micro_batch_size if phase == 'train' else self.eval_micro_batch_size) or k, k)
         try: return run(size)
@@ -555,6 +560,7 @@ def _halving(self:Trainer, phase:str, n:int, k:int, run, redo=None):
         self._after_oom(phase, size, n, err)   # outside `except`: the traceback, and with it the failed attempt's tensors, is gone
         if redo is not None: redo()
 
+# %% ../nbs/04_trainer.ipynb #1d34f30f
 @patch
 def train_step(self:Trainer, batches:list) -> tuple[torch.Tensor, int, dict]:
     "One optimizer step over `batches` (one accumulation group), micro-batched, redone at half the micro-batch on out-of-memory; returns (loss sum, samples, metric sums)."
@@ -645,11 +651,12 @@ def evaluate(self:Trainer, data=None) -> dict:
     def sums(mb):
         with self.autocast():
             out, k = self.model(mb), self.raw.batch_len(mb)
-            return {'_samples': k, 'loss': self.raw.loss(mb, out).double() * k, **self.raw.metrics(mb, out)}
-    total = {}
-    for s in self._eval_map(dl, sums):
-        for name, v in s.items(): total[name] = total.get(name, 0) + torch.as_tensor(v, device=self.device).double()
-    return _reduced_means(total.pop('loss', 0.), total.pop('_samples', 0), total, self.device)[1]
+            return k, self.raw.loss(mb, out).double() * k, self.raw.metrics(mb, out)   # apart: any metric name is the user's
+    n, loss, total = 0, 0., {}
+    for k, l, ms in self._eval_map(dl, sums):
+        n, loss = n + k, loss + l
+        for name, v in ms.items(): total[name] = total.get(name, 0) + torch.as_tensor(v, device=self.device).double()
+    return _reduced_means(loss, n, total, self.device)[1]
 
 # %% ../nbs/04_trainer.ipynb #eff3fe45
 @patch
@@ -710,7 +717,7 @@ def _say_changed(self:Trainer, path, ck:dict):
 
 @patch
 def load_checkpoint(self:Trainer, path, restore_rng:bool=True, ck:dict|None=None) -> dict:
-    "Load weights, optimizer, scheduler, scaler, counters and (if `restore_rng`) RNG states from `path` (`ck`: its contents, when already read); returns the checkpoint (its tensors on the CPU)."
+    "Load weights, optimizer, scaler, counters and (if `restore_rng`) RNG states from `path` (`ck`: its contents, if read); the next fit rebuilds the schedule at the step reached (`scheduler_state_dict` is written for the guide's key set). Returns the checkpoint (tensors on the CPU)."
     if ck is None: ck = load_checkpoint_file(path)   # on the CPU: the checksum reads every tensor there, and AdamW's `step` counters must stay there (on the GPU each step would .item() them)
     missing = [k for k in ('epoch', 'model_state_dict', 'optimizer_state_dict') if not isinstance(ck, dict) or k not in ck]
     if missing: raise CheckpointError(f"{path} is not a Trainer checkpoint: it has no {', '.join(missing)} (its keys: {', '.join(map(str, ck)) if isinstance(ck, dict) else type(ck).__name__})")
