@@ -121,7 +121,8 @@ def atomic_write(path, mode:str='w', doing:str|None=None, note:str=''):
     try:
         with open(tmp, mode, encoding=None if 'b' in mode else 'utf-8') as f:
             yield f
-            f.flush(); os.fsync(f.fileno())
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as e:   # a full disk or read-only folder (not some other file the block wrote): name `path` and the fix
         err = e.filename in (None, str(tmp)) and write_error(OSError(e.errno, e.strerror, str(path)), path.parent, doing=doing or f'writing {path.name}', note=note)
@@ -205,7 +206,9 @@ def did_you_mean(word:str, choices, fmt:str=" Did you mean {!r}?", cutoff:float=
 def round_trip_yaml():
     "A ruamel.yaml round-trip YAML that keeps comments, quotes and key order, lists indented under their key, `null` as `null` (not blank)."
     from ruamel.yaml import YAML
-    y = YAML(); y.preserve_quotes = True; y.indent(mapping=2, sequence=4, offset=2)
+    y = YAML()
+    y.preserve_quotes = True
+    y.indent(mapping=2, sequence=4, offset=2)
     y.representer.add_representer(type(None), lambda r, _: r.represent_scalar('tag:yaml.org,2002:null', 'null'))
     return y
 
@@ -231,7 +234,9 @@ def cli_parser(func, prog:str, epilog:str|None=None, aliases:dict|None=None):
         p.epilog = epilog
     for a in p._actions:
         extra = [o.replace('_', '-') for o in a.option_strings if o.startswith('--') and '_' in o] + list((aliases or {}).get(a.dest, ()))
-        for o in extra: a.option_strings.insert(0, o); p._option_string_actions[o] = a
+        for o in extra:
+            a.option_strings.insert(0, o)
+            p._option_string_actions[o] = a
     return p
 
 # %% ../nbs/00c_utils.ipynb #8e9692e3
