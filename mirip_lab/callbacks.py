@@ -98,33 +98,34 @@ def _need(pkg:str, setting:str):
 
 def _scalars(row:dict) -> dict: return {k: v for k, v in row.items() if k != 'epoch' and isinstance(v, (int, float)) and not math.isnan(v)}
 
-class TensorBoardLogger(Callback):
+class _Logger(Callback):
+    "A logger on the main process: `h`, what `before_fit` opened (a writer, a run), is ended by its method `end` when the run ends or fails."
+    main_only, h, end = True, None, 'close'
+    def after_fit(self):
+        h, self.h = self.h, None
+        if h is not None: getattr(h, self.end)()
+    def on_exception(self, exc): self.after_fit()
+
+class TensorBoardLogger(_Logger):
     "Log each epoch's row to TensorBoard in `<checkpoint_dir>/tb`."
-    main_only, w = True, None
     def __init__(self): _need('tensorboard', 'tensorboard=True')
     def before_fit(self):
         from torch.utils.tensorboard import SummaryWriter
-        self.w = SummaryWriter(str(self.trainer.out/'tb'))
+        self.h = SummaryWriter(str(self.trainer.out/'tb'))
     def after_epoch(self):
-        for k, v in _scalars(self.trainer.row).items(): self.w.add_scalar(k, v, self.trainer.row['epoch'])
-        self.w.flush()
-    def after_fit(self):
-        if self.w is not None: self.w.close(); self.w = None
-    def on_exception(self, exc): self.after_fit()
+        for k, v in _scalars(self.trainer.row).items(): self.h.add_scalar(k, v, self.trainer.row['epoch'])
+        self.h.flush()
 
 # %% ../nbs/04b_callbacks.ipynb #dfbd2bc4
-class WandbLogger(Callback):
+class WandbLogger(_Logger):
     "Log each epoch's row to Weights & Biases (`wandb_project`, `wandb_mode`), in `<checkpoint_dir>/wandb`."
-    main_only, run = True, None
+    end = 'finish'
     def __init__(self): _need('wandb', 'wandb_enabled=True')
     def before_fit(self):
         import wandb
         c = self.trainer.config  # an absolute dir: a wandb service inherited from a parent process resolves paths from its own cwd
-        self.run = wandb.init(project=c.wandb_project, name=c.wandb_run_name, config=asdict(c), mode=os.environ.get('WANDB_MODE', c.wandb_mode), dir=str(Path(self.trainer.out).resolve()), resume='allow')
-    def after_epoch(self): self.run.log(_scalars(self.trainer.row), step=self.trainer.row['epoch'])
-    def after_fit(self):
-        if self.run is not None: self.run.finish(); self.run = None
-    def on_exception(self, exc): self.after_fit()
+        self.h = wandb.init(project=c.wandb_project, name=c.wandb_run_name, config=asdict(c), mode=os.environ.get('WANDB_MODE', c.wandb_mode), dir=str(Path(self.trainer.out).resolve()), resume='allow')
+    def after_epoch(self): self.h.log(_scalars(self.trainer.row), step=self.trainer.row['epoch'])
 
 # %% ../nbs/04b_callbacks.ipynb #cbeda7c6
 class SaveCheckpoints(Callback):

@@ -36,8 +36,10 @@ __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN'
            'stage_diagnose']
 
 # %% ../nbs/02_loader_doctor.ipynb #36cd8c53
-def _sync(device:torch.device):
+def _sync(device:torch.device) -> float:
+    "Wait for `device`'s queued work (CUDA runs asynchronously); the `perf_counter` time then."
     if device.type == 'cuda': torch.cuda.synchronize(device)
+    return time.perf_counter()
 
 def _n(batch) -> int:
     "Samples in `batch`: `batch_len` (its first tensor's length), or `len()` of a collate_fn's own object; else an error naming the fix."
@@ -157,8 +159,10 @@ def profile_training(loader:DataLoader,  # the loader to measure (a fresh iterat
         for ep in range(epochs):
             for s, batch in enumerate(itertools.islice(loader, steps)):   # a fresh iterator per epoch, as training makes
                 t1 = time.perf_counter()
-                xb = to_device(batch, device, nb); _sync(device); t2 = time.perf_counter()
-                step_fn(xb); _sync(device); t3 = time.perf_counter()
+                xb = to_device(batch, device, nb)
+                t2 = _sync(device)
+                step_fn(xb)
+                t3 = _sync(device)
                 rows.append(dict(epoch=ep, step=s, n=_n(batch), wait_s=t1-t0, copy_s=t2-t1, compute_s=t3-t2, first_in_epoch=s==0))
                 t0 = t3
         wall = time.perf_counter() - start
@@ -197,12 +201,11 @@ def loader_ceiling(loader:DataLoader, steps:int|None=None) -> float:
 def model_ceiling(step_fn, batch, device=None, reps:int=5, warmup:int=2) -> float:
     "Samples/s of `step_fn` repeated on `batch` already on `device` (after `warmup` steps), synchronised."
     device = default_device(device)
-    xb = to_device(batch, device); _sync(device)
+    xb = to_device(batch, device)
     for _ in range(warmup): step_fn(xb)
-    _sync(device); t0 = time.perf_counter()
+    t0 = _sync(device)
     for _ in range(reps): step_fn(xb)
-    _sync(device)
-    return reps * _n(batch) / (time.perf_counter() - t0)
+    return reps * _n(batch) / (_sync(device) - t0)
 
 # %% ../nbs/02_loader_doctor.ipynb #b4a6c8d0
 def loop_ceilings(base:Profile, loader_sps:float, model_sps:float) -> dict:
@@ -277,10 +280,8 @@ def dataset_nbytes(obj, depth:int=3, _seen=None) -> int:
     if isinstance(obj, (torch.Tensor, np.ndarray)): return obj.nbytes
     if isinstance(obj, (bytes, bytearray)): return len(obj)
     if isinstance(obj, (pd.DataFrame, pd.Series)): return int(np.sum(obj.memory_usage(deep=True)))
-    if isinstance(obj, dict): items = list(obj.values())
-    elif isinstance(obj, (list, tuple)): items = list(obj)
-    elif hasattr(obj, '__dict__'): items = list(vars(obj).values())
-    else: return 0
+    items = list(obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (list, tuple))
+                 else vars(obj).values() if hasattr(obj, '__dict__') else ())   # what it holds; nothing for other objects
     sample = items if len(items) <= 1000 else items[:200]   # long lists: extrapolate from a sample
     return sum(dataset_nbytes(o, depth-1, _seen) for o in sample) * len(items) // max(len(sample), 1)
 
@@ -340,7 +341,7 @@ def measure(ds, step_fn, batch_size:int, kwargs:dict, epochs:int=2, steps:int|No
     if steps is not None and steps*batch_size < len(ds): ds = Subset(ds, range(steps*batch_size))
     dl = DataLoader(ds, batch_size=batch_size, **(loader_kwargs or {}), **kwargs)
     try: return profile_training(dl, step_fn, epochs=epochs, device=device)
-    finally: _shutdown(dl); del dl
+    finally: _shutdown(dl)
 
 # %% ../nbs/02_loader_doctor.ipynb #72b5c091
 def sweep_loader(ds, step_fn, batch_size:int,
@@ -562,7 +563,7 @@ def plot_timeline(profiles:dict, title:str='Per-step timeline'):
 @patch
 def save(self:Diagnosis, out_dir, record:dict|None=None) -> dict:
     "Write sweep.png, timeline.png and diagnosis.json (with `record`: which inputs made them) into `out_dir`; return their paths."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    (out := Path(out_dir)).mkdir(parents=True, exist_ok=True)
     paths = dict(sweep=out/'sweep.png', timeline=out/'timeline.png', json=out/'diagnosis.json')
     figs = [self.sweep.figure(title=f'Mean step time per loader setting (batch {self.batch_size}, {self.device})'),
             plot_timeline({'before: ' + setting_name(self.baseline): self.before, 'after: ' + setting_name(self.recommended): self.after})]
@@ -797,7 +798,7 @@ def plot_ladder(lad:Ladder, title:str='Speed ladder'):
 @patch
 def save(self:Ladder, out_dir, title:str='Speed ladder', record:dict|None=None) -> Path:
     "Write the waterfall `ladder.png` (`record` of which inputs made it in its text chunk) and the table `ladder.csv` into `out_dir`; return the figure's path."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    (out := Path(out_dir)).mkdir(parents=True, exist_ok=True)
     plot_ladder(self, title).savefig(out/'ladder.png', dpi=110, metadata=dict(diagnosed=json.dumps(record)))   # ASCII JSON: PNG text is latin-1
     self.table().to_csv(out/'ladder.csv', index=False)
     return out/'ladder.png'

@@ -331,7 +331,7 @@ def run_experiments(paths, out='outputs/experiments', parallel:bool=False, force
     for e in exps: _factory(e)                                      # its task and task options too
     dup = sorted(n for n, k in Counter(e.name for e in exps).items() if k > 1)
     if dup: raise ValueError(f"two configs share the name {dup[0]!r} ({', '.join(str(e.source) for e in exps if e.name == dup[0])}): names pick the run folders, make them unique")
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    (out := Path(out)).mkdir(parents=True, exist_ok=True)
     exps = _share_sample_data(exps, out)
     gpus = visible_gpus() if gpus is None else gpus
     if parallel and not gpus: print("[experiment] --parallel: no GPUs visible, running the configs one after another", flush=True)
@@ -543,7 +543,7 @@ ANALYSIS_FILES = ('batch_optimization_results.csv', 'memory_vs_speed.png', 'trai
 def analyze(paths, out='outputs/analysis/batch_optimization', tolerance:float=0.02) -> dict:
     "Collect the runs in `paths` and write the CSV, the three figures and the report into `out`; returns {file: path} and the recommendation."
     df, curves = collect_results(paths)  # first: a wrong path then leaves no empty report folder behind
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    (out := Path(out)).mkdir(parents=True, exist_ok=True)
     rec = recommend(df, tolerance)
     df.to_csv(out/ANALYSIS_FILES[0], index=False)
     plot_memory_vs_speed(df, out/ANALYSIS_FILES[1])

@@ -724,7 +724,6 @@ def load_checkpoint(self:Trainer, path, restore_rng:bool=True, ck:dict|None=None
     try: self.raw.weights().load_state_dict(ck['model_state_dict'])
     except RuntimeError as e: raise CheckpointError(f"{path} holds another model's weights, not this {_mismatch(self.raw.weights(), ck)}") from None
     self.opt.load_state_dict(ck['optimizer_state_dict'])
-    for g in self.opt.param_groups: g.update(lr=self.config.learning_rate, weight_decay=self.config.weight_decay)   # as said
     if ck.get('scaler_state_dict'): self.scaler.load_state_dict(ck['scaler_state_dict'])
     self.epoch, self.step, self.history = ck['epoch'], ck.get('step', 0), list(ck.get('history', []))
     self.best, self.best_accuracy, self.best_epoch, self.bad_epochs = ck.get('best_metric'), ck.get('best_accuracy'), ck.get('best_epoch', 0), ck.get('bad_epochs', 0)
