@@ -325,7 +325,7 @@ class StopOnNonFinite(Callback):
     def after_batch(self):
         t, s = self.trainer, self.trainer.iter + 1
         if not (self.pending and (s % t.config.log_every_steps == 0 or s == t.n_iter)): return
-        steps, losses, norms = zip(*self.pending); self.pending = []
+        (steps, losses, norms), self.pending = zip(*self.pending), []
         ok = torch.isfinite(torch.stack(losses))
         if norms[0] is not None: ok &= torch.isfinite(torch.stack(norms))
         bad = (~ok).nonzero()   # the one sync, where the progress bar syncs too

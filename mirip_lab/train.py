@@ -617,7 +617,7 @@ def train_epoch(self:Trainer) -> dict:
         if not self.batches: break
         self('before_batch')
         l, n, ms = self.train_step(self.batches)
-        self.loss_sum += l; self.n_seen += n
+        self.loss_sum, self.n_seen = self.loss_sum + l, self.n_seen + n
         for name, v in ms.items(): msums[name] = msums.get(name, 0) + v
         self('after_batch')
     if self.device.type == 'cuda': torch.cuda.synchronize(self.device)
@@ -880,7 +880,8 @@ def fit(self:Trainer, train_data, val_data=None, resume=None) -> pd.DataFrame:
             self._fit_epoch(epoch)
     except BaseException as e:
         self._cut_epoch = self.epoch + 1 if self._in_epoch else None   # weights and optimizer now hold part of that epoch
-        self('on_exception', e); raise
+        self('on_exception', e)
+        raise
     finally: self._in_epoch = False
     self('after_fit')
     return history_frame(self.history)
