@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from fastcore.script import Param
 from .utils import default_device, pick_device, made_by, refuse_replacing, remove_stale_temps, write_json, DemoContext
 from .data import TIERS, tier_rank, make_transforms, PairwiseDataset, load_metadata, DataSplitter
-from .data import image_problems, ImageFiles, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD
+from .data import image_problems, ImageFiles, DecodedImageCache, IMAGENET_MEAN, IMAGENET_STD, CACHE_VERSION
 from .data import on_disk   # a name typed in NFC finds the file macOS saved in NFD
 from .augment import BatchAugment, ResizeUint8
 from .train import TrainModule, TrainingConfig, train_model, atomic_save, load_checkpoint_file
@@ -461,7 +461,7 @@ class FeatureCache:
         self.key = f'{_slug(backbone_id)}_{size}px_{pooling}'
         self.dir, self.size, self.n_computed = Path(cache_dir)/self.key, size, 0
         if self.dir.is_dir(): remove_stale_temps(self.dir, '*.tmp*')   # features a killed run was writing
-    def file(self, digest:str) -> Path: return self.dir/f'{digest}.pt'
+    def file(self, digest:str) -> Path: return self.dir/f'{digest}.v{CACHE_VERSION}.pt'   # new decoding: features anew
 
 # %% ../nbs/05_pairwise.ipynb #6adaee9c
 @patch
@@ -480,7 +480,8 @@ def features(self:FeatureCache, model, paths, batch_size:int=64, device=None, pr
         with _eval_mode(model):
             for xb, _ in tqdm(dl, disable=not progress, desc=f'features of {len(todo)} images'):
                 for f in model.features(xb.to(device)).float().cpu():
-                    d = next(ds_iter); tmp = self.file(d).with_suffix(f'.tmp{os.getpid()}')
+                    d = next(ds_iter)
+                    tmp = self.file(d).with_suffix(f'.tmp{os.getpid()}')
                     torch.save(f.clone(), tmp); os.replace(tmp, self.file(d))
     return torch.stack([torch.load(self.file(d)) for d in digests]) if digests else torch.zeros(0, model.feature_dim)
 
