@@ -216,7 +216,10 @@ def main(argv:list[str]|None=None):
         try: print(_usage(), flush=True)
         except BrokenPipeError: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # `mirip-lab help | head`: the reader left early
         return 0
-    if argv[0] in ('-V', '--version'): from mirip_lab import __version__; print(__version__); return 0
+    if argv[0] in ('-V', '--version'):
+        from mirip_lab import __version__
+        print(__version__)
+        return 0
     name, rest, task = argv[0].replace('_', '-'), argv[1:], None   # sample_data as sample-data, as its options take both spellings
     tasks = COMMANDS.get(name) if isinstance(COMMANDS.get(name), dict) else None
     if tasks:  # several tasks: --task picks the function
@@ -225,8 +228,12 @@ def main(argv:list[str]|None=None):
         task, rest = pre.parse_known_args(rest)
         task = task.task
     try: func = load_command(name, task) if name in COMMANDS else None
-    except ValueError as e: print(e, file=sys.stderr); return 2
-    if func is None: print(f"mirip-lab: unknown command {argv[0]!r}.{did_you_mean(name, COMMANDS)}\n\n{_usage()}", file=sys.stderr); return 2
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
+    if func is None:
+        print(f"mirip-lab: unknown command {argv[0]!r}.{did_you_mean(name, COMMANDS)}\n\n{_usage()}", file=sys.stderr)
+        return 2
     p = command_parser(name, func)
     if tasks: p.add_argument('--task', choices=list(tasks), default=argparse.SUPPRESS, help=f"what to {name}: {', '.join(tasks)} (default {next(iter(tasks))})")
     args = vars(parse_or_suggest(p, rest))
