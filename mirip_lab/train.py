@@ -544,8 +544,7 @@ def _forward_backward(self:Trainer, batches:list, size:int, n:int) -> tuple[torc
 
 # %% ../nbs/04_trainer.ipynb #f70a28df
 @patch
-def _halving(self:Trainer,
-             phase:str,    # 'train' (config.micro_batch_size halves) or 'eval' (eval_micro_batch_size)
+def _halving(self:Trainer, phase:str,   # 'train' (config.micro_batch_size halves) or 'eval' (eval_micro_batch_size)
              n:int,        # the samples `run` covers (a step's, or a loaded batch's): the micro-steps logged, the final error's batch
              k:int,        # the largest loaded batch: no micro-batch is larger
              run,          # run(micro-batch size) -> what _halving returns
