@@ -453,8 +453,8 @@ def plot_training_curves(df:pd.DataFrame, curves:dict, path) -> Path:
             sns.lineplot(h, x='minutes', y=key, ax=axs[1], **kw)
             if 'train/loss' in h: sns.lineplot(h[h.epoch > 0], x='epoch', y='train/loss', ax=axs[2], **kw)
         if len(done):
-            mode = done.monitor_mode.iloc[0]; best = done.best_metric.max() if mode == 'max' else done.best_metric.min()
-            thr = 0.95 * best if mode == 'max' else best / 0.95
+            mode = done.monitor_mode.iloc[0]
+            thr = 0.95 * done.best_metric.max() if mode == 'max' else done.best_metric.min() / 0.95   # 95% of the best run's best
             for a in axs[:2]: a.axhline(thr, ls='--', color='grey', lw=1, label=f'95% of best ({thr:.3g})')
         axs[0].set(xlabel='epoch (0 = before training)', ylabel=f'{key} (validation)', title=f'{key} per epoch')
         axs[1].set(xlabel='wall-clock time (minutes, training + validation)', ylabel=f'{key} (validation)', title=f'{key} against time')
