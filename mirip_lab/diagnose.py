@@ -24,7 +24,7 @@ from .registry import MODELS, UnknownName
 from .models import preset_names
 from .train import Trainer, TrainingConfig, TrainModule
 from .utils import usable_cores, md_table, default_device, to_device, batch_len, update_yaml, write_json, cli_parser, DemoContext
-from .utils import made_by, refuse_replacing
+from .utils import made_by, refuse_replacing, load_yaml
 
 # %% auto #0
 __all__ = ['DATA_BOUND', 'TRANSFER_BOUND', 'LARGE_GB', 'LOADER_KEYS', 'MIN_GAIN', 'SWEEP_MIN_GAIN', 'COLORS', 'LEVERS',
@@ -828,6 +828,7 @@ def write_ladder_config(path, lad:Ladder) -> dict:
 def _ladder_cli(folder, model, size, batch_size, device, budget_s, epochs, out_dir, config, strict=True, record=None) -> Ladder:
     "The `--ladder` branch of `diagnose_cli` (`record`: its inputs, kept in ladder.png)."
     if not (Path(folder)/'metadata.csv').exists(): raise FileNotFoundError(f"--ladder needs a MIRIP folder (metadata.csv + images/); {folder} is not one.")
+    if config: load_yaml(config)   # a missing, unreadable or broken config is named now, not after the climb
     lad = speed_ladder(folder, model, size, batch_size, device, epochs=epochs, budget_s=min(budget_s, 60), strict=strict)
     png = lad.save(out_dir, record=record)
     print(lad.report(), '\n')
