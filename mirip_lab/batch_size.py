@@ -13,8 +13,8 @@ import torch
 from torch import nn
 from .registry import MODELS, UnknownName
 from .models import tiny_cnn, preset_names  # the one tiny CNN, preset 'tiny-cnn'
-from .train import Trainer, TrainModule, split_batch
-from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml, cli_parser, batch_len, did_you_mean
+from .train import Trainer, TrainModule
+from .utils import md_table, DemoContext, load_yaml, pick_device, round_trip_yaml, update_yaml, cli_parser, did_you_mean
 from .utils import yaml_where, is_oom  # is_oom: the one out-of-memory predicate, tested below
 
 GB = 2**30  # bytes
@@ -151,7 +151,6 @@ class StepModule(TrainModule):
     def __init__(self, model:nn.Module, step=None): super().__init__(); self.model, self.step_fn = model, step or default_step
     def forward(self, batch): return self.step_fn(self.model, batch)
     def loss(self, batch, out): return out
-    def split(self, batch, size:int) -> list: return [batch] if size >= batch_len(batch) else split_batch(batch, size)   # whole: tensors of other lengths kept
     def weights(self): return self.model
 
 def probe_trainer(model:nn.Module, step=None, device=None, mixed_precision:str='no', optimizer_factory=None, config=None) -> Trainer:
