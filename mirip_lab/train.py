@@ -161,11 +161,15 @@ def split_batch(batch, size:int, n:int|None=None, at:str='batch') -> list:
         parts = {k: split_batch(v, size, n, f'{at}[{k!r}]') for k, v in batch.items()}
         return [dict(zip(parts, vs)) for vs in zip(*parts.values(), strict=True)]
     inner = isinstance(batch, (tuple, list)) and [b for b in batch if isinstance(b, (torch.Tensor, tuple, list, dict))]
-    if inner and (top or all(batch_len(b) == n for b in inner)):   # the batch's fields, or default_collate's (each of n samples)
+    rows = lambda b: len(b) if batch_len(b) is None and isinstance(b, (tuple, list)) else batch_len(b)   # default_collate's strings: n of them
+    fields = inner and (top or all(rows(b) == n for b in inner))   # the batch's fields, or default_collate's (each of n samples)
+    fix = "override `TrainModule.split` in your module, or set auto_microbatch: false and micro_batch_size: null (no splitting)"
+    if fields and not top and len(batch) == n:   # n fields of n samples, or n samples of n rows: a guess could pair the wrong samples
+        raise ValueError(f"{at} holds {n} values of {n} rows each, so it is not clear whether they are its fields or its samples: {fix}")
+    if fields:
         return [type(batch)(p) for p in zip(*(split_batch(b, size, n, f'{at}[{i}]') for i, b in enumerate(batch)), strict=True)]
     if n is None or len(batch) == n: return [batch[i:i+size] for i in range(0, len(batch), size)]   # per sample: file names, ids, tensors of varying size
-    raise ValueError(f"{at} holds {len(batch)} values, {'shorter' if len(batch) < n else 'longer'} than the batch's {n} samples, so it cannot be split into micro-batches: "
-                     "override `TrainModule.split` in your module, or set auto_microbatch: false and micro_batch_size: null (no splitting)")
+    raise ValueError(f"{at} holds {len(batch)} values, {'shorter' if len(batch) < n else 'longer'} than the batch's {n} samples, so it cannot be split into micro-batches: {fix}")
 
 # %% ../nbs/04_trainer.ipynb #a5526843
 class TrainModule(nn.Module):
