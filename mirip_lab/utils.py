@@ -206,10 +206,13 @@ def did_you_mean(word:str, choices, fmt:str=" Did you mean {!r}?", cutoff:float=
 def round_trip_yaml():
     "A ruamel.yaml round-trip YAML that keeps comments, quotes and key order, lists indented under their key, `null` as `null` (not blank)."
     from ruamel.yaml import YAML
+    from ruamel.yaml.representer import RoundTripRepresenter
+    class NullAsNull(RoundTripRepresenter): pass   # a class of its own: ruamel's, shared by the process, stays as it is
+    NullAsNull.add_representer(type(None), lambda r, _: r.represent_scalar('tag:yaml.org,2002:null', 'null'))
     y = YAML()
+    y.Representer = NullAsNull
     y.preserve_quotes = True
     y.indent(mapping=2, sequence=4, offset=2)
-    y.representer.add_representer(type(None), lambda r, _: r.represent_scalar('tag:yaml.org,2002:null', 'null'))
     return y
 
 def update_yaml(path, values:dict, comment:str|None=None, test_only:bool=False, backup:bool=True) -> dict:
