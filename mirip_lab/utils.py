@@ -64,9 +64,11 @@ def is_oom(e:BaseException) -> bool:
 
 # %% ../nbs/00c_utils.ipynb #c0ffee01
 def process_alive(pid:int) -> bool:
-    "Does process `pid` run on this machine? (psutil's `pid_exists`: another user's process counts; right on Windows too.)"
+    "Does process `pid` run on this machine? (psutil: another user's process counts, right on Windows too; a zombie, ended but not yet reaped, does not.)"
     import psutil
-    return psutil.pid_exists(pid)
+    try: return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.AccessDenied: return True    # there, but not ours to read
+    except psutil.Error: return False          # no such process
 
 def remove_stale_temps(folder, pattern:str) -> list[Path]:
     "Delete what killed runs left in `folder`: files or folders matching glob `pattern` whose name's last number is the id of a process that no longer runs."
