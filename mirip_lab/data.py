@@ -265,7 +265,10 @@ class CachedImages:
     def _tfm(self, img): return self.transform(img) if self.transform is not None else img.float().div_(255)   # no transform: a tensor
     def _image(self, i:int):
         "Image of row `i`; with `bad_images='skip'` an image that no longer decodes is skipped, with a warning naming it, for the next good one of the same tier."
-        if self.bad_images == 'error' or not hasattr(self, 'metadata'): return self._load_image(self.paths[i])
+        if self.bad_images == 'error': return self._load_image(self.paths[i])
+        if not hasattr(self, 'metadata'):   # a list of files: no tier to take the next good image from
+            try: return self._load_image(self.paths[i])
+            except OSError as e: raise OSError(f"{e} (bad_images='skip' is set, but skipping needs tiers to keep each label true, which a list of image files has not: replace or remove the file)") from e
         bad, tiers, n = self.__dict__.setdefault('_bad_paths', set()), self.metadata.tier.to_numpy(), len(self.paths)   # a view: no copy per item
         for j in ((i + k) % n for k in range(n)):
             if tiers[j] != tiers[i] or self.paths[j] in bad: continue
