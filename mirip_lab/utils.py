@@ -257,7 +257,9 @@ def md_table(df, fmt:str|None=None) -> str:
     "A markdown table of DataFrame `df`; floats formatted with `fmt` (e.g. '{:.3f}'), None/NaN blank."
     def cell(v):
         if v is None or (isinstance(v, float) and math.isnan(v)): return ''
-        return fmt.format(v) if fmt and isinstance(v, float) else str(v)
+        if not (fmt and isinstance(v, float)): return str(v)
+        s = fmt.format(v)
+        return f'{v:,.0f}' if 'e+' in s else s   # a large number as 1,360, not '{:.3g}''s 1.36e+03
     rows = [list(map(str, df.columns)), ['---']*len(df.columns)] + [[cell(v) for v in r] for r in df.itertuples(index=False)]
     return '\n'.join('| ' + ' | '.join(r) + ' |' for r in rows)
 
