@@ -11,7 +11,7 @@ from .registry import TASKS, MODELS, columns
 from .utils import cli_parser, did_you_mean
 
 # %% auto #0
-__all__ = ['COMMANDS', 'GO_ON', 'CLI_ALIASES', 'MIRIP_GUIDE', 'load_command', 'available_commands', 'value_reader',
+__all__ = ['COMMANDS', 'GO_ON', 'EXAMPLES', 'CLI_ALIASES', 'MIRIP_GUIDE', 'load_command', 'available_commands', 'value_reader',
            'field_sections', 'add_config_options', 'parse_or_suggest', 'parse_task_args', 'train_config', 'train_cli',
            'train_parser', 'command_parser', 'main']
 
@@ -34,6 +34,13 @@ GO_ON = {'train': ' The same command with --resume auto continues from the last 
          'experiment': ' The same command again skips the finished runs and starts the interrupted one afresh.',
          'sample-data': ' The folder has no metadata.csv yet, so no tool takes it for a sample set: the same command writes it again.',
          'demo': ' report.md shows the stages that finished; the same command runs the demo again.'}
+EXAMPLES = {'env': 'env --json', 'sample-data': 'sample-data data/sample', 'download': 'download isbi2015 data/isbi2015',   # --help ends with one
+            'extract': 'extract data/archive.zip data/extracted', 'diagnose': 'diagnose data/sample --size 224 --out-dir runs/diag',
+            'batch-size': 'batch-size --config configs/train.yaml --model pairwise-dinov2-large --size 224',
+            'train': 'train --task pairwise-tiny --data data/sample --config configs/train.yaml --checkpoint-dir runs/train',
+            'evaluate': 'evaluate data/sample --model runs/train/best_model.pt', 'compare': 'compare a.png b.png --model runs/train/best_model.pt',
+            'rank': 'rank data/sample/images --model runs/train/best_model.pt --out runs/ranking.csv',
+            'experiment': 'experiment run configs/experiments/05a_small_batch_high_accum.yaml', 'demo': 'demo --out-dir runs/demo'}
 
 
 # %% ../nbs/99_cli.ipynb #03774f4a
@@ -235,6 +242,7 @@ def main(argv:list[str]|None=None):
         print(f"mirip-lab: unknown command {argv[0]!r}.{did_you_mean(name, COMMANDS)}\n\n{_usage()}", file=sys.stderr)
         return 2
     p = command_parser(name, func)
+    p.epilog = f"example: mirip-lab {EXAMPLES[name]}"
     if tasks: p.add_argument('--task', choices=list(tasks), default=argparse.SUPPRESS, help=f"what to {name}: {', '.join(tasks)} (default {next(iter(tasks))})")
     args = vars(parse_or_suggest(p, rest))
     debug = args.pop('pdb', False) or os.environ.get('MIRIP_DEBUG')
