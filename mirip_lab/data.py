@@ -216,7 +216,8 @@ def _separator_hint(df:pd.DataFrame) -> str:
 def _paths(metadata:pd.DataFrame, image_dir) -> list[Path]:
     "Image paths of the rows: `image_dir/filename` (a non-ASCII name also found in its other Unicode form, as macOS stores it), else the `path` column."
     if image_dir is not None and 'filename' in metadata.columns:
-        return [on_disk(Path(image_dir, str(f)).absolute()) for f in metadata.filename]
+        d = Path(image_dir).absolute()   # once, not per row
+        return [on_disk(d/str(f)) for f in metadata.filename]
     if 'path' in metadata.columns: return [Path(p) for p in metadata.path]
     raise ValueError(f"metadata has no `{'filename' if image_dir is not None else 'path'}` column: read it with load_metadata(csv, image_dir=...) "
                      f"(or pass image_dir= with a filename column).{_separator_hint(metadata)}")
@@ -765,7 +766,7 @@ def read_isbi_points(path, n:int|None=ISBI_N_LANDMARKS) -> np.ndarray:
     p = Path(path)
     if not p.is_file(): raise FileNotFoundError(f"missing {p}")
     lines = [l for l in p.read_bytes().removeprefix(codecs.BOM_UTF8).decode('latin-1').splitlines() if l.strip()]   # a BOM, blank lines aside
-    k = next((i for i, l in enumerate(lines) if not _XY.fullmatch(l)), len(lines))   # the leading 'x,y' lines; lines after the n-th not read
+    k = next((i for i, l in enumerate(lines) if not _XY.fullmatch(l)), len(lines))   # the leading 'x,y' lines; only the first n are parsed
     if k < (n := k if n is None else n): raise ValueError(f"{p}: cannot read 'x,y' numbers" if k < len(lines) else f"{p}: expected {n} lines 'x,y'")
     try: xy = np.array([l.split(',') for l in lines[:n]], dtype=float).reshape(-1, 2)
     except ValueError: raise ValueError(f"{p}: cannot read 'x,y' numbers") from None

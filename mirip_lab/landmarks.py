@@ -91,7 +91,7 @@ def _splits(root, annotation:str) -> dict:
     if im := next((p for p in sorted((isbi/'RawImage').rglob('[0-9][0-9][0-9].*')) if p.suffix.lower() in ('.png', '.tif', '.tiff', '.jpg', '.jpeg')
                    and not p.with_suffix('.bmp').exists()), None):   # landmarker's loader looks for NNN.bmp only: the rest would be left out
         raise ValueError(f"{im}: landmarker's ISBI loader reads RawImage/*/NNN.bmp only. Fix: save each image as an 8-bit grayscale BMP beside it, "
-                         "Image.open(p).convert('L').save(p.with_suffix('.bmp')) (a 16-bit image scaled to 0-255 first).")
+                         "mirip_lab.data.to_8bit(Image.open(p)).convert('L').save(p.with_suffix('.bmp')) (to_8bit scales a 16-bit image to 0-255; convert alone clips it).")
     return isbi_splits(root, junior=annotation == 'junior')
 
 
