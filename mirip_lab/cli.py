@@ -187,7 +187,7 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
 class _TrainParser(argparse.ArgumentParser):
     def format_help(self):
-        self.epilog = f"tasks (--task):\n{TASKS.describe()}\n\nmodel presets (diagnose/batch-size --model):\n{MODELS.describe()}"
+        self.epilog = f"tasks (--task):\n{TASKS.describe()}\n\nmodel presets (diagnose/batch-size --model):\n{MODELS.describe()}\n\nexample: mirip-lab {EXAMPLES['train']}"
         return super().format_help()
 
 def train_parser() -> argparse.ArgumentParser:
@@ -228,21 +228,21 @@ def main(argv:list[str]|None=None):
         print(__version__)
         return 0
     name, rest, task = argv[0].replace('_', '-'), argv[1:], None   # sample_data as sample-data, as its options take both spellings
+    if name not in COMMANDS:
+        print(f"mirip-lab: unknown command {argv[0]!r}.{did_you_mean(name, COMMANDS)}\n\n{_usage()}", file=sys.stderr)
+        return 2
     tasks = COMMANDS.get(name) if isinstance(COMMANDS.get(name), dict) else None
     if tasks:  # several tasks: --task picks the function
         pre = argparse.ArgumentParser(prog=f'mirip-lab {name}', add_help=False, allow_abbrev=False)
         pre.add_argument('--task')
         task, rest = pre.parse_known_args(rest)
         task = task.task
-    try: func = load_command(name, task) if name in COMMANDS else None
+    try: func = load_command(name, task)
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2
-    if func is None:
-        print(f"mirip-lab: unknown command {argv[0]!r}.{did_you_mean(name, COMMANDS)}\n\n{_usage()}", file=sys.stderr)
-        return 2
     p = command_parser(name, func)
-    p.epilog = f"example: mirip-lab {EXAMPLES[name]}"
+    p.epilog = '\n\n'.join(filter(None, (p.epilog, f"example: mirip-lab {EXAMPLES[name]}")))   # after the parser's own (the presets)
     if tasks: p.add_argument('--task', choices=list(tasks), default=argparse.SUPPRESS, help=f"what to {name}: {', '.join(tasks)} (default {next(iter(tasks))})")
     args = vars(parse_or_suggest(p, rest))
     debug = args.pop('pdb', False) or os.environ.get('MIRIP_DEBUG')
