@@ -391,8 +391,10 @@ def _follow_config(self:Trainer):
 @patch
 def __call__(self:Trainer, event:str, *args):
     "Run `event` on each callback that defines it, in `order`; `main_only` callbacks only on rank 0."
-    for cb in [cb for cb in self.cbs if hasattr(cb, event) and (self.is_main or not cb.main_only)]:
-        try: getattr(cb, event)(*args)
+    for cb in self.cbs:   # (add_cb rebinds self.cbs, so a callback may add one mid-event)
+        f = getattr(cb, event, None)
+        if f is None or not (self.is_main or not cb.main_only): continue
+        try: f(*args)
         except Exception as e:
             e.add_note(f"(raised by callback {cb!r}, event {event})")   # whose code failed, in the traceback
             raise
