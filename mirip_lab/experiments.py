@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import DataLoader
 from fastcore.basics import listify, groupby
 from fastcore.script import Param
-from .utils import md_table, is_oom, metric_mode, load_yaml, yaml_where, did_you_mean, round_trip_yaml, write_json, process_alive, atomic_write, process_rss_gb, DemoContext
+from .utils import md_table, is_oom, metric_mode, yaml_where, did_you_mean, round_trip_yaml, write_json, process_alive, atomic_write, process_rss_gb, DemoContext
 from .registry import TASKS
 from .train import TrainingConfig, Trainer, rng_guard, payload_digest, config_mapping
 from .callbacks import Callback
