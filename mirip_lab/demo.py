@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 import pandas as pd
 from .env import env_report
-from .sample import make_sample_data, SAMPLE_N_IMAGES, TIERS
+from .sample import make_sample_data, SAMPLE_N_IMAGES, tier_counts
 from .data import load_metadata, make_transforms, PairwiseDataset, DataSplitter, QUALITY_AUGMENT
 from .train import TrainingConfig
 from .pairwise import train_pairwise, Evaluator, pairwise_batch_size_inputs
@@ -31,7 +31,7 @@ def stage_data(ctx:DemoContext) -> str:
     ctx.data = ctx.out/'data'
     make_sample_data(ctx.data, n_images=ctx.n_images or SAMPLE_N_IMAGES, size=ctx.size, seed=ctx.seed)
     ctx.metadata = df = load_metadata(ctx.data/'metadata.csv')  # validated, with each image's path
-    counts = ', '.join(f'{t}: {n}' for t,n in df.tier.value_counts().reindex(TIERS, fill_value=0).items())
+    counts = tier_counts(df)
     return f"{len(df)} images of {ctx.size}×{ctx.size} px in `data/` ({counts})."
 
 # %% ../nbs/98_demo.ipynb #b7d2e902

@@ -13,11 +13,12 @@ from fastcore.meta import delegates
 from PIL import Image, ImageFilter
 
 # %% auto #0
-__all__ = ['TIERS', 'SOURCE_PHOTOS', 'DEGRADE', 'MARKER', 'SAMPLE_N_IMAGES', 'source_photos', 'degrade', 'make_sample_data',
-           'sample_data_cli']
+__all__ = ['TIERS', 'SOURCE_PHOTOS', 'DEGRADE', 'MARKER', 'SAMPLE_N_IMAGES', 'tier_counts', 'source_photos', 'degrade',
+           'make_sample_data', 'sample_data_cli']
 
 # %% ../nbs/00b_sample_data.ipynb #43e1331d
 TIERS = ('S', 'A', 'B', 'C')  # best to worst
+def tier_counts(df) -> str: return ', '.join(f'{t}: {n}' for t, n in df.tier.value_counts().reindex(TIERS, fill_value=0).items())
 SOURCE_PHOTOS = ('astronaut.png', 'chelsea.png', 'coffee.png', 'rocket.jpg', 'hubble_deep_field.jpg',
                  'retina.jpg', 'motorcycle_left.png', 'ihc.png', 'color.png', 'immunohistochemistry.png')
 
@@ -85,5 +86,5 @@ def sample_data_cli(out_dir:str,         # folder to write `images/` and `metada
                     **kwargs):
     "Write the embedded MIRIP-format sample set (real photographs, tiers by graded degradation)."
     df = make_sample_data(out_dir, **kwargs)
-    print(f"wrote {len(df)} images ({', '.join(f'{t}: {n}' for t,n in df.tier.value_counts().reindex(TIERS, fill_value=0).items())}) to {out_dir}")
+    print(f"wrote {len(df)} images ({tier_counts(df)}) to {out_dir}")
     return df
